@@ -1,0 +1,383 @@
+//! The one error type every store returns.
+//!
+//! A [`StoreError`] has a [`ErrorKind`] (what happened) and two independent flags: `retryable`
+//! (the same call may succeed if repeated) and `outcome_unknown` (the write may or may not have
+//! been committed; the caller must not assume either). Backends classify driver errors into this
+//! shape in exactly one function each, from error codes rather than message text.
+//!
+//! A conflict (`ShardOwnershipLost`, `CurrentWorkflowConditionFailed`, `WorkflowConditionFailed`,
+//! `ConditionFailed`) always means *definitely not committed*: the server above uses that to tell
+//! a lost race from an I/O failure, so a real conflict is never reported as a generic error.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::RunId;
+use crate::types::{WorkflowState, WorkflowStatus};
+
+/// Result alias used by every store method.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What kind of failure a [`StoreError`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The addressed record does not exist.
+    NotFound,
+    /// A record with the same identity already exists.
+    AlreadyExists,
+    /// The caller's shard range id is stale: another owner has taken the shard.
+    /// Wins over every other conflict of the same write.
+    ShardOwnershipLost,
+    /// The current-run row of a workflow is not what the write mode requires.
+    CurrentWorkflowConditionFailed,
+    /// The execution row's `db_record_version` / `next_event_id` is not what the caller expected,
+    /// or the run to create already exists.
+    WorkflowConditionFailed,
+    /// Any other compare-and-set failure (task-queue range id, versions, missing row on update).
+    ConditionFailed,
+    /// The request is malformed (empty ids, bad page token, negative page size, …).
+    InvalidArgument,
+    /// A blob, id or collection is larger than the store accepts.
+    SizeLimitExceeded,
+    /// The backend refused for load reasons (throttling, pool exhausted).
+    ResourceExhausted,
+    /// The backend could not be reached or is temporarily failing.
+    Unavailable,
+    /// The operation timed out.
+    Timeout,
+    /// The backend does not support this operation (see [`crate::Capability`]).
+    Unsupported,
+    /// Anything else: a bug, corrupt data, an unclassified driver error.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Short stable name, used in metrics labels and JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::ShardOwnershipLost => "shard_ownership_lost",
+            ErrorKind::CurrentWorkflowConditionFailed => "current_workflow_condition_failed",
+            ErrorKind::WorkflowConditionFailed => "workflow_condition_failed",
+            ErrorKind::ConditionFailed => "condition_failed",
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::SizeLimitExceeded => "size_limit_exceeded",
+            ErrorKind::ResourceExhausted => "resource_exhausted",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// True for the four conflict kinds, which always mean "not committed".
+    pub fn is_conflict(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::ShardOwnershipLost
+                | ErrorKind::CurrentWorkflowConditionFailed
+                | ErrorKind::WorkflowConditionFailed
+                | ErrorKind::ConditionFailed
+        )
+    }
+
+    /// Conflict priority used when one write fails several conditions at once
+    /// (lower wins): shard ownership > current workflow > workflow > generic.
+    pub fn conflict_priority(self) -> Option<u8> {
+        match self {
+            ErrorKind::ShardOwnershipLost => Some(0),
+            ErrorKind::CurrentWorkflowConditionFailed => Some(1),
+            ErrorKind::WorkflowConditionFailed => Some(2),
+            ErrorKind::ConditionFailed => Some(3),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The stored values a failed condition found, so callers can deduplicate and reuse ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConflictDetail {
+    /// The shard's stored range id.
+    ShardOwnershipLost {
+        /// Shard whose lease was checked.
+        shard_id: i32,
+        /// The range id the caller presented.
+        request_range_id: i64,
+        /// The range id actually stored (None when the shard row is missing).
+        actual_range_id: Option<i64>,
+    },
+    /// The current-run row as found.
+    CurrentWorkflow(Box<CurrentWorkflowConflict>),
+    /// The execution row's CAS fields as found (None when the row is missing).
+    Workflow {
+        /// Stored next event id.
+        next_event_id: Option<i64>,
+        /// Stored db record version.
+        db_record_version: Option<i64>,
+    },
+}
+
+/// The current-run row found by a failed current-workflow condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentWorkflowConflict {
+    /// Run the current row points at.
+    pub run_id: RunId,
+    /// Request id that created that run.
+    pub create_request_id: String,
+    /// Its state.
+    pub state: WorkflowState,
+    /// Its status.
+    pub status: WorkflowStatus,
+    /// Its last write version.
+    pub last_write_version: i64,
+    /// Its start time, when known.
+    pub start_time: Option<DateTime<Utc>>,
+}
+
+/// The error every store method returns.
+pub struct StoreError {
+    kind: ErrorKind,
+    message: String,
+    retryable: bool,
+    outcome_unknown: bool,
+    operation: &'static str,
+    context: Vec<(&'static str, String)>,
+    detail: Option<ConflictDetail>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl StoreError {
+    /// A new error of `kind`. Retryable defaults to true for `Unavailable`, `Timeout` and
+    /// `ResourceExhausted`, false otherwise.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let retryable = matches!(
+            kind,
+            ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::ResourceExhausted
+        );
+        StoreError {
+            kind,
+            message: message.into(),
+            retryable,
+            outcome_unknown: false,
+            operation: "",
+            context: Vec::new(),
+            detail: None,
+            source: None,
+        }
+    }
+
+    /// Shorthand for [`ErrorKind::InvalidArgument`].
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+    /// Shorthand for [`ErrorKind::NotFound`].
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+    /// Shorthand for [`ErrorKind::AlreadyExists`].
+    pub fn already_exists(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::AlreadyExists, message)
+    }
+    /// Shorthand for [`ErrorKind::ConditionFailed`].
+    pub fn condition_failed(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ConditionFailed, message)
+    }
+    /// Shorthand for [`ErrorKind::Internal`].
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+    /// Shorthand for [`ErrorKind::Unsupported`].
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unsupported, message)
+    }
+    /// Shorthand for [`ErrorKind::SizeLimitExceeded`].
+    pub fn size_limit(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::SizeLimitExceeded, message)
+    }
+
+    /// Shard ownership lost, with the values found.
+    pub fn shard_ownership_lost(shard_id: i32, request_range_id: i64, actual: Option<i64>) -> Self {
+        Self::new(
+            ErrorKind::ShardOwnershipLost,
+            format!(
+                "shard {shard_id}: range id {request_range_id} is stale (stored: {})",
+                actual.map_or_else(|| "none".to_string(), |a| a.to_string())
+            ),
+        )
+        .with_detail(ConflictDetail::ShardOwnershipLost {
+            shard_id,
+            request_range_id,
+            actual_range_id: actual,
+        })
+    }
+
+    /// Current-workflow condition failed, with the current row found (None when absent).
+    pub fn current_workflow_condition_failed(
+        message: impl Into<String>,
+        found: Option<CurrentWorkflowConflict>,
+    ) -> Self {
+        let e = Self::new(ErrorKind::CurrentWorkflowConditionFailed, message);
+        match found {
+            Some(c) => e.with_detail(ConflictDetail::CurrentWorkflow(Box::new(c))),
+            None => e,
+        }
+    }
+
+    /// Workflow condition failed, with the stored CAS values.
+    pub fn workflow_condition_failed(
+        message: impl Into<String>,
+        next_event_id: Option<i64>,
+        db_record_version: Option<i64>,
+    ) -> Self {
+        Self::new(ErrorKind::WorkflowConditionFailed, message).with_detail(
+            ConflictDetail::Workflow {
+                next_event_id,
+                db_record_version,
+            },
+        )
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    /// The human message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// May the same call succeed if repeated?
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+    /// Might the write have been committed despite the error?
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.outcome_unknown
+    }
+    /// True for the four conflict kinds.
+    pub fn is_conflict(&self) -> bool {
+        self.kind.is_conflict()
+    }
+    /// True for `InvalidArgument` and `SizeLimitExceeded`: the request itself is bad.
+    pub fn is_bad_request(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::InvalidArgument | ErrorKind::SizeLimitExceeded
+        )
+    }
+    /// The operation that failed (set by wrappers), or "".
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+    /// Extra key/value context.
+    pub fn context(&self) -> &[(&'static str, String)] {
+        &self.context
+    }
+    /// Values found by a failed condition.
+    pub fn detail(&self) -> Option<&ConflictDetail> {
+        self.detail.as_ref()
+    }
+    /// The current row found by a failed current-workflow condition.
+    pub fn current_workflow(&self) -> Option<&CurrentWorkflowConflict> {
+        match &self.detail {
+            Some(ConflictDetail::CurrentWorkflow(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Sets the retryable flag.
+    pub fn with_retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+    /// Marks the outcome as unknown (e.g. connection lost during COMMIT).
+    pub fn with_outcome_unknown(mut self, unknown: bool) -> Self {
+        self.outcome_unknown = unknown;
+        self
+    }
+    /// Sets the operation name.
+    pub fn with_operation(mut self, op: &'static str) -> Self {
+        self.operation = op;
+        self
+    }
+    /// Adds a context pair.
+    pub fn with_context(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.context.push((key, value.into()));
+        self
+    }
+    /// Attaches conflict detail.
+    pub fn with_detail(mut self, detail: ConflictDetail) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+    /// Attaches the underlying error.
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+}
+
+impl fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("StoreError");
+        d.field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("retryable", &self.retryable)
+            .field("outcome_unknown", &self.outcome_unknown);
+        if !self.operation.is_empty() {
+            d.field("operation", &self.operation);
+        }
+        if !self.context.is_empty() {
+            d.field("context", &self.context);
+        }
+        if let Some(detail) = &self.detail {
+            d.field("detail", detail);
+        }
+        if let Some(src) = &self.source {
+            d.field("source", &src.to_string());
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.operation.is_empty() {
+            write!(f, "{}: ", self.operation)?;
+        }
+        write!(f, "{}: {}", self.kind, self.message)?;
+        if self.retryable {
+            f.write_str(" (retryable)")?;
+        }
+        if self.outcome_unknown {
+            f.write_str(" (outcome unknown)")?;
+        }
+        for (k, v) in &self.context {
+            write!(f, " {k}={v}")?;
+        }
+        if let Some(src) = &self.source {
+            write!(f, ": {src}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}

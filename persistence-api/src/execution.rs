@@ -1,0 +1,405 @@
+//! Workflow mutable state and history (shard) tasks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::history::AppendHistoryNodesRequest;
+use crate::ids::{NamespaceId, RunId, ShardId, WorkflowId, WorkflowKey};
+use crate::types::{
+    DataBlob, DateTime, HistoryTask, HistoryTaskKey, Page, TaskCategory, Utc, WorkflowState,
+    WorkflowStatus,
+};
+
+/// The explicit columns a run contributes to its workflow's current-run row.
+///
+/// The server keeps these inside the (opaque) execution-state blob too; the store needs them as
+/// columns for the current-run conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionStateColumns {
+    /// Request id that created the run (may be empty).
+    pub create_request_id: String,
+    /// Persistence state.
+    pub state: WorkflowState,
+    /// Status.
+    pub status: WorkflowStatus,
+    /// Start time, when known.
+    pub start_time: Option<DateTime<Utc>>,
+}
+
+/// One CHASM tree node: metadata plus optional data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChasmNode {
+    /// Node metadata.
+    pub metadata: DataBlob,
+    /// Node data, if any.
+    pub data: Option<DataBlob>,
+}
+
+/// The whole state of one run, written by create, set and conflict-resolve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowSnapshot {
+    /// The run.
+    pub key: WorkflowKey,
+    /// Opaque `WorkflowExecutionInfo`.
+    pub execution_info: DataBlob,
+    /// Opaque `WorkflowExecutionState`.
+    pub execution_state: DataBlob,
+    /// Columns of the current-run row.
+    pub state: ExecutionStateColumns,
+    /// Start version.
+    pub start_version: i64,
+    /// Last write version.
+    pub last_write_version: i64,
+    /// Next event id.
+    pub next_event_id: i64,
+    /// The record version this write leaves stored. For a reset/set it is the CAS value:
+    /// the stored version must be `db_record_version - 1` (or, when 0, see `condition`).
+    pub db_record_version: i64,
+    /// Legacy CAS value: expected stored `next_event_id` when `db_record_version` is 0.
+    pub condition: i64,
+    /// Optional checksum.
+    pub checksum: Option<DataBlob>,
+    /// Activity infos by scheduled event id.
+    pub activity_infos: BTreeMap<i64, DataBlob>,
+    /// Timer infos by timer id.
+    pub timer_infos: BTreeMap<String, DataBlob>,
+    /// Child execution infos by initiated event id.
+    pub child_execution_infos: BTreeMap<i64, DataBlob>,
+    /// Request-cancel infos by initiated event id.
+    pub request_cancel_infos: BTreeMap<i64, DataBlob>,
+    /// Signal infos by initiated event id.
+    pub signal_infos: BTreeMap<i64, DataBlob>,
+    /// CHASM nodes by path.
+    pub chasm_nodes: BTreeMap<String, ChasmNode>,
+    /// Signal-requested ids.
+    pub signal_requested_ids: BTreeSet<String>,
+    /// History tasks to add with this write, by category.
+    pub tasks: BTreeMap<TaskCategory, Vec<HistoryTask>>,
+}
+
+/// A change to one run, written by update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowMutation {
+    /// The run.
+    pub key: WorkflowKey,
+    /// New `WorkflowExecutionInfo`.
+    pub execution_info: DataBlob,
+    /// New `WorkflowExecutionState`.
+    pub execution_state: DataBlob,
+    /// Columns of the current-run row.
+    pub state: ExecutionStateColumns,
+    /// Start version.
+    pub start_version: i64,
+    /// Last write version.
+    pub last_write_version: i64,
+    /// New next event id.
+    pub next_event_id: i64,
+    /// New record version: the stored one must be `db_record_version - 1`. When 0, the legacy
+    /// condition applies instead: stored `next_event_id` must equal `condition`.
+    pub db_record_version: i64,
+    /// Legacy CAS value (expected stored next event id) used when `db_record_version` is 0.
+    pub condition: i64,
+    /// Optional checksum.
+    pub checksum: Option<DataBlob>,
+    /// Activity infos to insert or replace.
+    pub upsert_activity_infos: BTreeMap<i64, DataBlob>,
+    /// Activity infos to delete.
+    pub delete_activity_infos: BTreeSet<i64>,
+    /// Timer infos to insert or replace.
+    pub upsert_timer_infos: BTreeMap<String, DataBlob>,
+    /// Timer infos to delete.
+    pub delete_timer_infos: BTreeSet<String>,
+    /// Child execution infos to insert or replace.
+    pub upsert_child_execution_infos: BTreeMap<i64, DataBlob>,
+    /// Child execution infos to delete.
+    pub delete_child_execution_infos: BTreeSet<i64>,
+    /// Request-cancel infos to insert or replace.
+    pub upsert_request_cancel_infos: BTreeMap<i64, DataBlob>,
+    /// Request-cancel infos to delete.
+    pub delete_request_cancel_infos: BTreeSet<i64>,
+    /// Signal infos to insert or replace.
+    pub upsert_signal_infos: BTreeMap<i64, DataBlob>,
+    /// Signal infos to delete.
+    pub delete_signal_infos: BTreeSet<i64>,
+    /// CHASM nodes to insert or replace.
+    pub upsert_chasm_nodes: BTreeMap<String, ChasmNode>,
+    /// CHASM nodes to delete.
+    pub delete_chasm_nodes: BTreeSet<String>,
+    /// Signal-requested ids to add.
+    pub upsert_signal_requested_ids: BTreeSet<String>,
+    /// Signal-requested ids to remove.
+    pub delete_signal_requested_ids: BTreeSet<String>,
+    /// A batch of buffered events to append (after clearing, if both are set).
+    pub new_buffered_events: Option<DataBlob>,
+    /// Remove all buffered events.
+    pub clear_buffered_events: bool,
+    /// History tasks to add with this write, by category.
+    pub tasks: BTreeMap<TaskCategory, Vec<HistoryTask>>,
+}
+
+/// How a create treats the workflow's current-run row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateMode {
+    /// No current row may exist; one (for any run) gives `CurrentWorkflowConditionFailed`
+    /// carrying that row.
+    BrandNew,
+    /// Workflow-id reuse: the current row must point at `previous_run_id` with
+    /// `previous_last_write_version` and state `Completed`; it then moves to the new run.
+    UpdateCurrent {
+        /// The run the current row must point at.
+        previous_run_id: RunId,
+        /// Its last write version.
+        previous_last_write_version: i64,
+    },
+    /// Zombie: the current row is not touched (and must not point at this run).
+    BypassCurrent,
+}
+
+/// How an update treats the current-run row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateMode {
+    /// The current row must point at the mutated run; it is refreshed (or moves to the new run).
+    UpdateCurrent,
+    /// The current row must not point at the mutated run and is not touched.
+    BypassCurrent,
+    /// No check at all (closed runs whose current-ness is unknown).
+    IgnoreCurrent,
+}
+
+/// How a conflict-resolve treats the current-run row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictResolveMode {
+    /// The current row must point at the current mutation's run (or the reset run) and moves
+    /// to the new run if any, else to the reset run.
+    UpdateCurrent,
+    /// The current row must not point at the reset run and is not touched.
+    BypassCurrent,
+}
+
+/// Request for [`ExecutionStore::create_workflow_execution`].
+#[derive(Debug, Clone)]
+pub struct CreateWorkflowExecutionRequest {
+    /// Shard.
+    pub shard_id: ShardId,
+    /// The caller's lease.
+    pub range_id: i64,
+    /// Current-row mode.
+    pub mode: CreateMode,
+    /// The new run.
+    pub new_snapshot: WorkflowSnapshot,
+    /// History nodes appended before the state write.
+    pub new_events: Vec<AppendHistoryNodesRequest>,
+}
+
+/// Request for [`ExecutionStore::update_workflow_execution`].
+#[derive(Debug, Clone)]
+pub struct UpdateWorkflowExecutionRequest {
+    /// Shard.
+    pub shard_id: ShardId,
+    /// The caller's lease.
+    pub range_id: i64,
+    /// Current-row mode.
+    pub mode: UpdateMode,
+    /// The change to the existing run.
+    pub mutation: WorkflowMutation,
+    /// History nodes for the mutated run, appended before the state write.
+    pub mutation_events: Vec<AppendHistoryNodesRequest>,
+    /// A new run created in the same transaction (continue-as-new).
+    pub new_snapshot: Option<WorkflowSnapshot>,
+    /// History nodes for the new run.
+    pub new_events: Vec<AppendHistoryNodesRequest>,
+}
+
+/// Request for [`ExecutionStore::conflict_resolve_workflow_execution`].
+#[derive(Debug, Clone)]
+pub struct ConflictResolveWorkflowExecutionRequest {
+    /// Shard.
+    pub shard_id: ShardId,
+    /// The caller's lease.
+    pub range_id: i64,
+    /// Current-row mode.
+    pub mode: ConflictResolveMode,
+    /// The run whose whole state is rewritten.
+    pub reset_snapshot: WorkflowSnapshot,
+    /// History nodes for the reset run.
+    pub reset_events: Vec<AppendHistoryNodesRequest>,
+    /// An optional new run.
+    pub new_snapshot: Option<WorkflowSnapshot>,
+    /// History nodes for the new run.
+    pub new_events: Vec<AppendHistoryNodesRequest>,
+    /// An optional mutation of the (other) current run.
+    pub current_mutation: Option<WorkflowMutation>,
+    /// History nodes for the current run.
+    pub current_events: Vec<AppendHistoryNodesRequest>,
+}
+
+/// Request for [`ExecutionStore::set_workflow_execution`].
+#[derive(Debug, Clone)]
+pub struct SetWorkflowExecutionRequest {
+    /// Shard.
+    pub shard_id: ShardId,
+    /// The caller's lease.
+    pub range_id: i64,
+    /// The run's whole new state.
+    pub snapshot: WorkflowSnapshot,
+}
+
+/// A run's state as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowMutableState {
+    /// The run.
+    pub key: WorkflowKey,
+    /// `WorkflowExecutionInfo`.
+    pub execution_info: DataBlob,
+    /// `WorkflowExecutionState`.
+    pub execution_state: DataBlob,
+    /// Next event id.
+    pub next_event_id: i64,
+    /// Last write version.
+    pub last_write_version: i64,
+    /// Record version.
+    pub db_record_version: i64,
+    /// Checksum, if stored.
+    pub checksum: Option<DataBlob>,
+    /// Activity infos.
+    pub activity_infos: BTreeMap<i64, DataBlob>,
+    /// Timer infos.
+    pub timer_infos: BTreeMap<String, DataBlob>,
+    /// Child execution infos.
+    pub child_execution_infos: BTreeMap<i64, DataBlob>,
+    /// Request-cancel infos.
+    pub request_cancel_infos: BTreeMap<i64, DataBlob>,
+    /// Signal infos.
+    pub signal_infos: BTreeMap<i64, DataBlob>,
+    /// CHASM nodes.
+    pub chasm_nodes: BTreeMap<String, ChasmNode>,
+    /// Signal-requested ids.
+    pub signal_requested_ids: BTreeSet<String>,
+    /// Buffered event batches in insertion order.
+    pub buffered_events: Vec<DataBlob>,
+}
+
+/// A workflow's current-run row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentExecution {
+    /// The current run.
+    pub run_id: RunId,
+    /// Its state columns.
+    pub state: ExecutionStateColumns,
+    /// Its last write version.
+    pub last_write_version: i64,
+    /// Copy of its execution-state blob.
+    pub execution_state: DataBlob,
+}
+
+/// Request for [`ExecutionStore::get_history_tasks`].
+#[derive(Debug, Clone)]
+pub struct GetHistoryTasksRequest {
+    /// Shard.
+    pub shard_id: ShardId,
+    /// Category.
+    pub category: TaskCategory,
+    /// Inclusive lower key. For immediate categories only `task_id` counts.
+    pub inclusive_min_key: HistoryTaskKey,
+    /// Exclusive upper key. For immediate categories only `task_id` counts; for scheduled
+    /// categories only `fire_time` counts.
+    pub exclusive_max_key: HistoryTaskKey,
+    /// Page size (1..=10000).
+    pub batch_size: i32,
+    /// Token from the previous page.
+    pub next_page_token: Option<Vec<u8>>,
+}
+
+/// Workflow mutable state and history tasks of one shard.
+///
+/// # Contract
+/// - **Fencing.** Every create / update / conflict-resolve / set and `add_history_tasks` checks the
+///   shard's stored range id in the same transaction (or LWT batch) as the write. A mismatch is
+///   `ShardOwnershipLost` and wins over every other failed condition of that write. On SQL backends
+///   the check takes a shared lock on the shard row, so it serializes against `update_shard`.
+/// - **Execution CAS.** An update/reset/set with `db_record_version != 0` requires the stored
+///   version to be `db_record_version - 1`; with 0, the stored `next_event_id` must equal
+///   `condition`. Mismatch is `WorkflowConditionFailed` carrying the stored values; a missing row
+///   is `ConditionFailed` (update) or `ConditionFailed` (set). Creating a run that exists is
+///   `WorkflowConditionFailed`.
+/// - **Current row** per mode (see [`CreateMode`], [`UpdateMode`], [`ConflictResolveMode`]);
+///   failures are `CurrentWorkflowConditionFailed` carrying the current row found.
+/// - **Atomicity.** Everything but the history nodes is one transaction: a failed condition
+///   changes nothing. History nodes in `*_events` are appended first, outside it (as Temporal
+///   does); a reader ignores nodes no committed state refers to.
+/// - **Validation** happens before anything is written: ids, blob sizes, task keys.
+/// - **History tasks** are ordered by (fire time, task id); pages continue exactly after the last
+///   returned key and the last page has no token. Scheduled fire times are stored with
+///   millisecond precision.
+#[async_trait]
+pub trait ExecutionStore: Send + Sync {
+    /// Creates a run (and moves the current row per mode).
+    async fn create_workflow_execution(&self, req: CreateWorkflowExecutionRequest) -> Result<()>;
+    /// Updates a run (and optionally creates a new one).
+    async fn update_workflow_execution(&self, req: UpdateWorkflowExecutionRequest) -> Result<()>;
+    /// Rewrites a run's whole state, with optional new run and current mutation.
+    async fn conflict_resolve_workflow_execution(
+        &self,
+        req: ConflictResolveWorkflowExecutionRequest,
+    ) -> Result<()>;
+    /// Overwrites a run's whole state; the current row is untouched. Missing run: `ConditionFailed`.
+    async fn set_workflow_execution(&self, req: SetWorkflowExecutionRequest) -> Result<()>;
+    /// Reads a run's whole state, or `NotFound`.
+    async fn get_workflow_execution(
+        &self,
+        shard_id: ShardId,
+        key: &WorkflowKey,
+    ) -> Result<WorkflowMutableState>;
+    /// Reads the current-run row, or `NotFound`.
+    async fn get_current_execution(
+        &self,
+        shard_id: ShardId,
+        namespace_id: NamespaceId,
+        workflow_id: &WorkflowId,
+    ) -> Result<CurrentExecution>;
+    /// Deletes a run and all its map rows (idempotent; not fenced).
+    async fn delete_workflow_execution(&self, shard_id: ShardId, key: &WorkflowKey) -> Result<()>;
+    /// Deletes the current row only if it points at `key.run_id` (idempotent).
+    async fn delete_current_workflow_execution(
+        &self,
+        shard_id: ShardId,
+        key: &WorkflowKey,
+    ) -> Result<()>;
+    /// Lists every run of a shard, paged (needs `list_concrete_executions`).
+    async fn list_concrete_executions(
+        &self,
+        shard_id: ShardId,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Result<Page<WorkflowMutableState>>;
+
+    /// Adds history tasks for one workflow, fenced by the range id.
+    async fn add_history_tasks(
+        &self,
+        shard_id: ShardId,
+        range_id: i64,
+        namespace_id: NamespaceId,
+        workflow_id: &WorkflowId,
+        tasks: BTreeMap<TaskCategory, Vec<HistoryTask>>,
+    ) -> Result<()>;
+    /// Reads tasks in `[min, max)`, ascending, paged.
+    async fn get_history_tasks(&self, req: GetHistoryTasksRequest) -> Result<Page<HistoryTask>>;
+    /// Deletes one task (idempotent).
+    async fn complete_history_task(
+        &self,
+        shard_id: ShardId,
+        category: TaskCategory,
+        key: HistoryTaskKey,
+    ) -> Result<()>;
+    /// Deletes tasks in `[min, max)`: by task id for immediate categories, by fire time for
+    /// scheduled ones.
+    async fn range_complete_history_tasks(
+        &self,
+        shard_id: ShardId,
+        category: TaskCategory,
+        inclusive_min_key: HistoryTaskKey,
+        exclusive_max_key: HistoryTaskKey,
+    ) -> Result<()>;
+}

@@ -1,0 +1,87 @@
+//! Namespaces and the global notification version.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::ids::NamespaceId;
+use crate::types::{DataBlob, Page};
+
+/// A namespace row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceRecord {
+    /// Id.
+    pub id: NamespaceId,
+    /// Unique name, 1..=255 bytes.
+    pub name: String,
+    /// Opaque `NamespaceDetail`.
+    pub detail: DataBlob,
+    /// Global (replicated) namespace?
+    pub is_global: bool,
+    /// The metadata notification version this row was last written at.
+    pub notification_version: i64,
+}
+
+/// Request for [`NamespaceStore::create_namespace`].
+#[derive(Debug, Clone)]
+pub struct CreateNamespaceRequest {
+    /// Id.
+    pub id: NamespaceId,
+    /// Name.
+    pub name: String,
+    /// Detail.
+    pub detail: DataBlob,
+    /// Global?
+    pub is_global: bool,
+}
+
+/// Request for [`NamespaceStore::update_namespace`].
+#[derive(Debug, Clone)]
+pub struct UpdateNamespaceRequest {
+    /// Id of the namespace to update.
+    pub id: NamespaceId,
+    /// Its (unchanged) name.
+    pub name: String,
+    /// New detail.
+    pub detail: DataBlob,
+    /// Global?
+    pub is_global: bool,
+    /// The metadata notification version the caller read; must equal the stored one.
+    pub notification_version: i64,
+}
+
+/// Namespace rows plus one global notification version.
+///
+/// # Contract
+/// - Every create and update bumps the global notification version by one in the same transaction;
+///   the row records the version it was written at.
+/// - `create_namespace` with a taken id or name is `AlreadyExists` and writes nothing.
+/// - `update_namespace` is a CAS on the global notification version: if it is not the one given,
+///   `ConditionFailed` and nothing changes. A missing namespace is `NotFound`.
+/// - `rename_namespace` changes the name of the namespace called `previous_name`; a taken new name
+///   is `AlreadyExists`.
+/// - Deletes are idempotent. Lists are ordered by id and paged; the last page has no token.
+#[async_trait]
+pub trait NamespaceStore: Send + Sync {
+    /// Creates a namespace.
+    async fn create_namespace(&self, req: CreateNamespaceRequest) -> Result<()>;
+    /// Reads by id, or `NotFound`.
+    async fn get_namespace_by_id(&self, id: NamespaceId) -> Result<NamespaceRecord>;
+    /// Reads by name, or `NotFound`.
+    async fn get_namespace_by_name(&self, name: &str) -> Result<NamespaceRecord>;
+    /// CAS update on the notification version.
+    async fn update_namespace(&self, req: UpdateNamespaceRequest) -> Result<()>;
+    /// Renames a namespace.
+    async fn rename_namespace(&self, previous_name: &str, new_name: &str) -> Result<()>;
+    /// Deletes by id (idempotent).
+    async fn delete_namespace(&self, id: NamespaceId) -> Result<()>;
+    /// Deletes by name (idempotent).
+    async fn delete_namespace_by_name(&self, name: &str) -> Result<()>;
+    /// Lists namespaces by id, paged.
+    async fn list_namespaces(
+        &self,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Result<Page<NamespaceRecord>>;
+    /// The global notification version.
+    async fn get_metadata(&self) -> Result<i64>;
+}

@@ -1,0 +1,174 @@
+//! Input limits, checked by every store before it writes anything.
+//!
+//! Backends call these helpers so that every backend rejects the same inputs with the same kind:
+//! `InvalidArgument` for malformed values, `SizeLimitExceeded` for values that are too large.
+
+use crate::error::{Result, StoreError};
+use crate::ids::MAX_ID_BYTES;
+use crate::types::DataBlob;
+
+/// Largest blob any store accepts (Temporal's default transaction size limit, 4 MiB).
+pub const MAX_BLOB_BYTES: usize = 4 * 1024 * 1024;
+
+/// Largest page size any list/read call accepts.
+pub const MAX_PAGE_SIZE: i32 = 10_000;
+
+/// Largest page token accepted (tokens are small; anything bigger is not ours).
+pub const MAX_PAGE_TOKEN_BYTES: usize = 4096;
+
+/// Checks a free-form identifier string: non-empty, at most 255 bytes, no NUL.
+pub fn id_string(what: &str, s: &str) -> Result<()> {
+    if s.is_empty() {
+        return Err(StoreError::invalid_argument(format!("{what} is empty")));
+    }
+    if s.len() > MAX_ID_BYTES {
+        return Err(StoreError::size_limit(format!(
+            "{what} is {} bytes, limit {MAX_ID_BYTES}",
+            s.len()
+        )));
+    }
+    if s.contains('\0') {
+        return Err(StoreError::invalid_argument(format!(
+            "{what} contains a NUL character"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an identifier string that may be empty (e.g. an optional request id).
+pub fn optional_id_string(what: &str, s: &str) -> Result<()> {
+    if s.is_empty() {
+        Ok(())
+    } else {
+        id_string(what, s)
+    }
+}
+
+/// Checks a blob: at most [`MAX_BLOB_BYTES`], encoding name at most 16 bytes.
+pub fn blob(what: &str, b: &DataBlob) -> Result<()> {
+    if b.data.len() > MAX_BLOB_BYTES {
+        return Err(StoreError::size_limit(format!(
+            "{what} is {} bytes, limit {MAX_BLOB_BYTES}",
+            b.data.len()
+        )));
+    }
+    if b.encoding.len() > DataBlob::MAX_ENCODING_BYTES {
+        return Err(StoreError::invalid_argument(format!(
+            "{what} encoding name is {} bytes, limit {}",
+            b.encoding.len(),
+            DataBlob::MAX_ENCODING_BYTES
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a blob that must not be empty (e.g. history events).
+pub fn non_empty_blob(what: &str, b: &DataBlob) -> Result<()> {
+    if b.data.is_empty() {
+        return Err(StoreError::invalid_argument(format!("{what} is empty")));
+    }
+    blob(what, b)
+}
+
+/// Checks a page size: 1..=[`MAX_PAGE_SIZE`].
+pub fn page_size(size: i32) -> Result<usize> {
+    if size <= 0 {
+        return Err(StoreError::invalid_argument(format!(
+            "page size must be positive, got {size}"
+        )));
+    }
+    if size > MAX_PAGE_SIZE {
+        return Err(StoreError::invalid_argument(format!(
+            "page size {size} exceeds limit {MAX_PAGE_SIZE}"
+        )));
+    }
+    Ok(size as usize)
+}
+
+/// Checks a page token's size (its content is checked by the store that issued it).
+pub fn page_token(token: Option<&[u8]>) -> Result<()> {
+    match token {
+        Some(t) if t.is_empty() => Err(StoreError::invalid_argument("page token is empty")),
+        Some(t) if t.len() > MAX_PAGE_TOKEN_BYTES => Err(StoreError::invalid_argument(format!(
+            "page token is {} bytes, limit {MAX_PAGE_TOKEN_BYTES}",
+            t.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that a number is not negative.
+pub fn non_negative(what: &str, v: i64) -> Result<()> {
+    if v < 0 {
+        Err(StoreError::invalid_argument(format!(
+            "{what} must not be negative, got {v}"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks that a number is positive.
+pub fn positive(what: &str, v: i64) -> Result<()> {
+    if v <= 0 {
+        Err(StoreError::invalid_argument(format!(
+            "{what} must be positive, got {v}"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// A page token carrying JSON: the format every store in this repository uses for keyset paging.
+///
+/// Encodes as a version byte `1` followed by the JSON text, so a token from another store or a
+/// corrupted token is rejected as `InvalidArgument` instead of misread.
+pub mod token {
+    use serde::{Serialize, de::DeserializeOwned};
+
+    use crate::error::{Result, StoreError};
+
+    const VERSION: u8 = 1;
+
+    /// Encodes a token.
+    pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+        let mut out = vec![VERSION];
+        // Serializing plain structs of numbers/strings cannot fail.
+        out.extend(serde_json::to_vec(value).unwrap_or_default());
+        out
+    }
+
+    /// Decodes a token, or `InvalidArgument`.
+    pub fn decode<T: DeserializeOwned>(token: &[u8]) -> Result<T> {
+        super::page_token(Some(token))?;
+        match token.split_first() {
+            Some((&VERSION, rest)) => serde_json::from_slice(rest)
+                .map_err(|e| StoreError::invalid_argument(format!("invalid page token: {e}"))),
+            _ => Err(StoreError::invalid_argument("invalid page token")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_pages() {
+        assert!(id_string("x", "").unwrap_err().is_bad_request());
+        assert!(
+            id_string("x", &"a".repeat(256))
+                .unwrap_err()
+                .is_bad_request()
+        );
+        assert!(id_string("x", &"a".repeat(255)).is_ok());
+        assert!(page_size(-1).is_err());
+        assert!(page_size(0).is_err());
+        assert_eq!(page_size(5).unwrap(), 5);
+        let t = token::encode(&(1i64, "a"));
+        let back: (i64, String) = token::decode(&t).unwrap();
+        assert_eq!(back, (1, "a".to_string()));
+        assert!(token::decode::<(i64, String)>(b"garbage").is_err());
+        assert!(token::decode::<(i64, String)>(&[1, b'{']).is_err());
+    }
+}

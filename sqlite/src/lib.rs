@@ -1,0 +1,1 @@
+//! durastore-sqlite
