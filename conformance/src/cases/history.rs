@@ -1,0 +1,8 @@
+//! Conformance cases for the history store.
+
+use crate::Case;
+
+/// The cases of this module.
+pub fn cases() -> Vec<Case> {
+    Vec::new()
+}
