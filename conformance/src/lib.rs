@@ -13,6 +13,7 @@
 
 pub mod cases;
 pub mod check;
+pub mod exec_fixtures;
 pub mod fixtures;
 pub mod runner;
 
@@ -24,7 +25,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use durastore_api::{Result as StoreResult, Stores};
 
 pub use check::CaseError;
-pub use runner::{CaseOutcome, CaseReport, Outcome, SuiteReport, run_suite};
+pub use runner::{CaseOutcome, CaseReport, Outcome, SuiteReport, Summary, run_case, run_suite};
 
 /// Opens another handle on the same database (used by durability and multi-owner cases).
 pub type Opener =

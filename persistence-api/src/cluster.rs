@@ -21,7 +21,7 @@ pub struct ClusterMetadataRecord {
 /// A membership heartbeat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterMember {
-    /// Host id (opaque bytes, 1..=255).
+    /// Host id: exactly 16 bytes (a UUID, as Temporal's `BINARY(16)` column).
     pub host_id: Vec<u8>,
     /// RPC address.
     pub rpc_address: String,
@@ -40,7 +40,7 @@ pub struct ClusterMember {
 /// Request for [`ClusterMetadataStore::upsert_cluster_membership`].
 #[derive(Debug, Clone)]
 pub struct UpsertClusterMembershipRequest {
-    /// Host id.
+    /// Host id: exactly 16 bytes (anything else is `InvalidArgument`).
     pub host_id: Vec<u8>,
     /// RPC address.
     pub rpc_address: String,

@@ -1,0 +1,1 @@
+//! History (shard) tasks on SQL: part of the ExecutionStore implementation.

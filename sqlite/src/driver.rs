@@ -1,0 +1,151 @@
+//! The sqlx-based [`SqlDriver`] for SQLite.
+
+use async_trait::async_trait;
+use durastore_api::{Result, StoreError};
+use durastore_sql::{Dialect, Row, SqlDriver, SqlTx, SqliteDialect, Value, time_to_text};
+use sqlx::sqlite::{Sqlite, SqliteArguments, SqlitePool, SqliteRow};
+use sqlx::{AssertSqlSafe, Row as _, TypeInfo, ValueRef};
+
+use crate::error::classify;
+
+/// A pool of SQLite connections.
+#[derive(Debug, Clone)]
+pub struct SqliteDriver {
+    pool: SqlitePool,
+}
+
+impl SqliteDriver {
+    /// Wraps a pool.
+    pub fn new(pool: SqlitePool) -> Self {
+        SqliteDriver { pool }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+type Q<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
+
+fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
+    let mut q = sqlx::query(AssertSqlSafe(sql.to_string()));
+    for p in params {
+        q = match p {
+            Value::Null => q.bind(None::<i64>),
+            Value::Int(v) => q.bind(*v),
+            Value::Bool(b) => q.bind(*b as i64),
+            Value::Text(s) => q.bind(s.as_str()),
+            Value::Bytes(b) => q.bind(b.as_slice()),
+            // Fixed-width text keeps SQL comparisons in time order.
+            Value::Time(t) => q.bind(time_to_text(t)),
+        };
+    }
+    q
+}
+
+fn decode(row: &SqliteRow) -> Result<Row> {
+    let mut out = Vec::with_capacity(row.columns().len());
+    for i in 0..row.columns().len() {
+        let raw = row.try_get_raw(i).map_err(|e| classify(e, false))?;
+        if raw.is_null() {
+            out.push(Value::Null);
+            continue;
+        }
+        let type_name = raw.type_info().name().to_ascii_uppercase();
+        let v = match type_name.as_str() {
+            "INTEGER" | "BOOLEAN" | "INT" | "BIGINT" => {
+                Value::Int(row.try_get::<i64, _>(i).map_err(|e| classify(e, false))?)
+            }
+            "TEXT" | "DATETIME" | "DATE" | "TIME" => {
+                Value::Text(row.try_get::<String, _>(i).map_err(|e| classify(e, false))?)
+            }
+            "REAL" => {
+                let f: f64 = row.try_get(i).map_err(|e| classify(e, false))?;
+                Value::Text(f.to_string())
+            }
+            _ => Value::Bytes(row.try_get::<Vec<u8>, _>(i).map_err(|e| classify(e, false))?),
+        };
+        out.push(v);
+    }
+    Ok(Row(out))
+}
+
+static DIALECT: SqliteDialect = SqliteDialect;
+
+#[async_trait]
+impl SqlDriver for SqliteDriver {
+    fn dialect(&self) -> &dyn Dialect {
+        &DIALECT
+    }
+
+    async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let rows = bind(sql, params)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| classify(e, false))?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        let r = bind(sql, params)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| classify(e, false))?;
+        Ok(r.rows_affected())
+    }
+
+    async fn begin(&self) -> Result<Box<dyn SqlTx>> {
+        // IMMEDIATE takes the write lock up front: two writers never both read then fail to
+        // upgrade, so conditions checked inside the transaction hold until commit.
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| classify(e, false))?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.pool.close().await;
+        Ok(())
+    }
+}
+
+struct SqliteTx {
+    tx: sqlx::Transaction<'static, Sqlite>,
+}
+
+#[async_trait]
+impl SqlTx for SqliteTx {
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let rows = bind(sql, params)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| classify(e, false))?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let r = bind(sql, params)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| classify(e, false))?;
+        Ok(r.rows_affected())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await.map_err(|e| classify(e, true))
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.tx.rollback().await.map_err(|e| classify(e, false))
+    }
+}
+
+/// Turns a closed-pool error into `Unavailable` for callers that check early.
+#[allow(dead_code)]
+pub(crate) fn closed() -> StoreError {
+    StoreError::new(durastore_api::ErrorKind::Unavailable, "sqlite store is closed")
+        .with_retryable(false)
+}
