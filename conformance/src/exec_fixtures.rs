@@ -132,7 +132,11 @@ pub fn chasm_node(with_data: bool) -> ChasmNode {
 /// A whole run state with random blobs: next event id [`SNAPSHOT_NEXT_EVENT_ID`],
 /// `db_record_version` 1, versions [`SNAPSHOT_VERSION`], a checksum, two entries in each of the
 /// six maps (random keys; one CHASM node without data) and two signal-requested ids. No tasks.
-pub fn snapshot(key: WorkflowKey, state: WorkflowState, status: WorkflowStatus) -> WorkflowSnapshot {
+pub fn snapshot(
+    key: WorkflowKey,
+    state: WorkflowState,
+    status: WorkflowStatus,
+) -> WorkflowSnapshot {
     let mut s = empty_snapshot(key, state, status);
     for _ in 0..2 {
         s.activity_infos.insert(random_i64(), blob(48));
@@ -143,7 +147,8 @@ pub fn snapshot(key: WorkflowKey, state: WorkflowState, status: WorkflowStatus) 
         s.signal_requested_ids.insert(unique_name("sigreq"));
     }
     s.chasm_nodes.insert(unique_name("chasm"), chasm_node(true));
-    s.chasm_nodes.insert(unique_name("chasm"), chasm_node(false));
+    s.chasm_nodes
+        .insert(unique_name("chasm"), chasm_node(false));
     s
 }
 
@@ -375,7 +380,10 @@ pub fn apply_mutation(state: &mut WorkflowMutableState, m: &WorkflowMutation) {
 }
 
 /// The model state after `snap` and then each mutation in order.
-pub fn expected_after(snap: &WorkflowSnapshot, mutations: &[&WorkflowMutation]) -> WorkflowMutableState {
+pub fn expected_after(
+    snap: &WorkflowSnapshot,
+    mutations: &[&WorkflowMutation],
+) -> WorkflowMutableState {
     let mut s = expected_state(snap);
     for m in mutations {
         apply_mutation(&mut s, m);
@@ -581,7 +589,10 @@ pub fn expect_current_conflict(
         ));
     }
     if found.state != expected.state.state {
-        diffs.push(format!("state {:?} != {:?}", found.state, expected.state.state));
+        diffs.push(format!(
+            "state {:?} != {:?}",
+            found.state, expected.state.state
+        ));
     }
     if found.status != expected.state.status {
         diffs.push(format!(

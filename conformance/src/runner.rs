@@ -145,7 +145,8 @@ pub async fn run_case_with_timeout(ctx: &Ctx, case: &Case, timeout: Duration) ->
         return outcome(Outcome::Skipped, 0, Some(reason));
     }
     let started = Instant::now();
-    let result = tokio::time::timeout(timeout, AssertUnwindSafe((case.run)(ctx)).catch_unwind()).await;
+    let result =
+        tokio::time::timeout(timeout, AssertUnwindSafe((case.run)(ctx)).catch_unwind()).await;
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match result {
         Err(_) => outcome(

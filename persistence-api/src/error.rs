@@ -145,7 +145,11 @@ pub struct CurrentWorkflowConflict {
 }
 
 /// The error every store method returns.
-pub struct StoreError {
+///
+/// Boxed inside so that `Result<T, StoreError>` stays one pointer wide on the hot path.
+pub struct StoreError(Box<Inner>);
+
+struct Inner {
     kind: ErrorKind,
     message: String,
     retryable: bool,
@@ -164,7 +168,7 @@ impl StoreError {
             kind,
             ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::ResourceExhausted
         );
-        StoreError {
+        StoreError(Box::new(Inner {
             kind,
             message: message.into(),
             retryable,
@@ -173,7 +177,7 @@ impl StoreError {
             context: Vec::new(),
             detail: None,
             source: None,
-        }
+        }))
     }
 
     /// Shorthand for [`ErrorKind::InvalidArgument`].
@@ -249,46 +253,46 @@ impl StoreError {
 
     /// The kind.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
     /// The human message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
     /// May the same call succeed if repeated?
     pub fn is_retryable(&self) -> bool {
-        self.retryable
+        self.0.retryable
     }
     /// Might the write have been committed despite the error?
     pub fn is_outcome_unknown(&self) -> bool {
-        self.outcome_unknown
+        self.0.outcome_unknown
     }
     /// True for the four conflict kinds.
     pub fn is_conflict(&self) -> bool {
-        self.kind.is_conflict()
+        self.0.kind.is_conflict()
     }
     /// True for `InvalidArgument` and `SizeLimitExceeded`: the request itself is bad.
     pub fn is_bad_request(&self) -> bool {
         matches!(
-            self.kind,
+            self.0.kind,
             ErrorKind::InvalidArgument | ErrorKind::SizeLimitExceeded
         )
     }
     /// The operation that failed (set by wrappers), or "".
     pub fn operation(&self) -> &'static str {
-        self.operation
+        self.0.operation
     }
     /// Extra key/value context.
     pub fn context(&self) -> &[(&'static str, String)] {
-        &self.context
+        &self.0.context
     }
     /// Values found by a failed condition.
     pub fn detail(&self) -> Option<&ConflictDetail> {
-        self.detail.as_ref()
+        self.0.detail.as_ref()
     }
     /// The current row found by a failed current-workflow condition.
     pub fn current_workflow(&self) -> Option<&CurrentWorkflowConflict> {
-        match &self.detail {
+        match &self.0.detail {
             Some(ConflictDetail::CurrentWorkflow(c)) => Some(c),
             _ => None,
         }
@@ -296,27 +300,27 @@ impl StoreError {
 
     /// Sets the retryable flag.
     pub fn with_retryable(mut self, retryable: bool) -> Self {
-        self.retryable = retryable;
+        self.0.retryable = retryable;
         self
     }
     /// Marks the outcome as unknown (e.g. connection lost during COMMIT).
     pub fn with_outcome_unknown(mut self, unknown: bool) -> Self {
-        self.outcome_unknown = unknown;
+        self.0.outcome_unknown = unknown;
         self
     }
     /// Sets the operation name.
     pub fn with_operation(mut self, op: &'static str) -> Self {
-        self.operation = op;
+        self.0.operation = op;
         self
     }
     /// Adds a context pair.
     pub fn with_context(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.context.push((key, value.into()));
+        self.0.context.push((key, value.into()));
         self
     }
     /// Attaches conflict detail.
     pub fn with_detail(mut self, detail: ConflictDetail) -> Self {
-        self.detail = Some(detail);
+        self.0.detail = Some(detail);
         self
     }
     /// Attaches the underlying error.
@@ -324,7 +328,7 @@ impl StoreError {
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Self {
-        self.source = Some(source.into());
+        self.0.source = Some(source.into());
         self
     }
 }
@@ -332,20 +336,20 @@ impl StoreError {
 impl fmt::Debug for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("StoreError");
-        d.field("kind", &self.kind)
-            .field("message", &self.message)
-            .field("retryable", &self.retryable)
-            .field("outcome_unknown", &self.outcome_unknown);
-        if !self.operation.is_empty() {
-            d.field("operation", &self.operation);
+        d.field("kind", &self.0.kind)
+            .field("message", &self.0.message)
+            .field("retryable", &self.0.retryable)
+            .field("outcome_unknown", &self.0.outcome_unknown);
+        if !self.0.operation.is_empty() {
+            d.field("operation", &self.0.operation);
         }
-        if !self.context.is_empty() {
-            d.field("context", &self.context);
+        if !self.0.context.is_empty() {
+            d.field("context", &self.0.context);
         }
-        if let Some(detail) = &self.detail {
+        if let Some(detail) = &self.0.detail {
             d.field("detail", detail);
         }
-        if let Some(src) = &self.source {
+        if let Some(src) = &self.0.source {
             d.field("source", &src.to_string());
         }
         d.finish()
@@ -354,20 +358,20 @@ impl fmt::Debug for StoreError {
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.operation.is_empty() {
-            write!(f, "{}: ", self.operation)?;
+        if !self.0.operation.is_empty() {
+            write!(f, "{}: ", self.0.operation)?;
         }
-        write!(f, "{}: {}", self.kind, self.message)?;
-        if self.retryable {
+        write!(f, "{}: {}", self.0.kind, self.0.message)?;
+        if self.0.retryable {
             f.write_str(" (retryable)")?;
         }
-        if self.outcome_unknown {
+        if self.0.outcome_unknown {
             f.write_str(" (outcome unknown)")?;
         }
-        for (k, v) in &self.context {
+        for (k, v) in &self.0.context {
             write!(f, " {k}={v}")?;
         }
-        if let Some(src) = &self.source {
+        if let Some(src) = &self.0.source {
             write!(f, ": {src}")?;
         }
         Ok(())
@@ -376,7 +380,8 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_ref()
             .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
     }

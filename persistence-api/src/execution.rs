@@ -322,7 +322,7 @@ pub struct GetHistoryTasksRequest {
 /// - **Execution CAS.** An update/reset/set with `db_record_version != 0` requires the stored
 ///   version to be `db_record_version - 1`; with 0, the stored `next_event_id` must equal
 ///   `condition`. Mismatch is `WorkflowConditionFailed` carrying the stored values; a missing row
-///   is `ConditionFailed` (update) or `ConditionFailed` (set). Creating a run that exists is
+///   is `ConditionFailed` for both update and set. Creating a run that exists is
 ///   `WorkflowConditionFailed`.
 /// - **Current row** per mode (see [`CreateMode`], [`UpdateMode`], [`ConflictResolveMode`]);
 ///   failures are `CurrentWorkflowConditionFailed` carrying the current row found.

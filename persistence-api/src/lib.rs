@@ -22,6 +22,7 @@ pub mod ids;
 pub mod namespace;
 pub mod query;
 pub mod queue;
+pub mod schema;
 pub mod shard;
 pub mod task_queue;
 pub mod types;

@@ -88,7 +88,7 @@ pub fn page_size(size: i32) -> Result<usize> {
 /// Checks a page token's size (its content is checked by the store that issued it).
 pub fn page_token(token: Option<&[u8]>) -> Result<()> {
     match token {
-        Some(t) if t.is_empty() => Err(StoreError::invalid_argument("page token is empty")),
+        Some([]) => Err(StoreError::invalid_argument("page token is empty")),
         Some(t) if t.len() > MAX_PAGE_TOKEN_BYTES => Err(StoreError::invalid_argument(format!(
             "page token is {} bytes, limit {MAX_PAGE_TOKEN_BYTES}",
             t.len()

@@ -19,8 +19,9 @@ pub trait Dialect: Send + Sync {
         " FOR UPDATE"
     }
 
-    /// `INSERT … ` that replaces every non-key column when the key exists.
-    fn upsert(&self, table: &str, columns: &[&str], key: &[&str]) -> String {
+    /// Multi-row `INSERT … VALUES (…), (…)` of `rows` rows that replaces every non-key column
+    /// when a key exists.
+    fn upsert_rows(&self, table: &str, columns: &[&str], key: &[&str], rows: usize) -> String {
         let updates: Vec<String> = columns
             .iter()
             .filter(|c| !key.contains(c))
@@ -32,26 +33,48 @@ pub trait Dialect: Send + Sync {
             format!("DO UPDATE SET {}", updates.join(", "))
         };
         format!(
-            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) {action}",
+            "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({}) {action}",
             columns.join(", "),
-            placeholders(columns.len()),
+            row_placeholders(rows, columns.len()),
             key.join(", ")
         )
     }
 
-    /// `INSERT … ` that does nothing when the key exists.
-    fn insert_ignore(&self, table: &str, columns: &[&str], key: &[&str]) -> String {
+    /// Multi-row `INSERT … ` that does nothing for rows whose key exists.
+    fn insert_ignore_rows(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: &[&str],
+        rows: usize,
+    ) -> String {
         format!(
-            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING",
+            "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({}) DO NOTHING",
             columns.join(", "),
-            placeholders(columns.len()),
+            row_placeholders(rows, columns.len()),
             key.join(", ")
         )
+    }
+
+    /// Single-row [`Dialect::upsert_rows`].
+    fn upsert(&self, table: &str, columns: &[&str], key: &[&str]) -> String {
+        self.upsert_rows(table, columns, key, 1)
+    }
+
+    /// Single-row [`Dialect::insert_ignore_rows`].
+    fn insert_ignore(&self, table: &str, columns: &[&str], key: &[&str]) -> String {
+        self.insert_ignore_rows(table, columns, key, 1)
     }
 
     /// A DELETE of at most `LIMIT ?` rows matching `where_clause`, in `order_by` order. `key` is
     /// the table's primary key; the limit is the last bind parameter.
-    fn delete_limited(&self, table: &str, key: &[&str], where_clause: &str, order_by: &str) -> String {
+    fn delete_limited(
+        &self,
+        table: &str,
+        key: &[&str],
+        where_clause: &str,
+        order_by: &str,
+    ) -> String {
         format!(
             "DELETE FROM {table} WHERE ({k}) IN (SELECT {k} FROM {table} WHERE {where_clause} ORDER BY {order_by} LIMIT ?)",
             k = key.join(", ")

@@ -1,11 +1,722 @@
-//! ExecutionStore on SQL.
+//! ExecutionStore on SQL: workflow mutable state (this file and `execution_rows.rs`) and history
+//! tasks (`history_tasks.rs`).
+//!
+//! Every create / update / conflict-resolve / set runs as one transaction whose first statement
+//! is the shard fence ([`check_range`]), so `ShardOwnershipLost` wins over every other failed
+//! condition. The remaining conditions are checked in priority order, ahead of the writes they
+//! guard: current-run row (`CurrentWorkflowConditionFailed`), then execution rows
+//! (`WorkflowConditionFailed` / `ConditionFailed`); any failure rolls the transaction back. History nodes are appended before the
+//! transaction, as Temporal does. Everything is validated before the first write.
 
+#[path = "execution_rows.rs"]
+mod rows;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use durastore_api::ExecutionStore;
+use async_trait::async_trait;
+use durastore_api::{
+    AppendHistoryNodesRequest, ChasmNode, ConflictResolveMode,
+    ConflictResolveWorkflowExecutionRequest, CreateMode, CreateWorkflowExecutionRequest,
+    CurrentExecution, DataBlob, ExecutionStore, GetHistoryTasksRequest, HistoryTask,
+    HistoryTaskKey, NamespaceId, Page, Result, RunId, SetWorkflowExecutionRequest, ShardId,
+    StoreError, TaskCategory, UpdateMode, UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey,
+    WorkflowMutableState, WorkflowMutation, WorkflowSnapshot, WorkflowState, validate,
+};
+use serde::{Deserialize, Serialize};
 
 use crate::SqlStore;
+use crate::driver::SqlTx;
+use crate::history_tasks::{ensure_distinct_keys, insert_tasks, validate_tasks};
+use crate::shard::check_range;
+use rows::{CurrentFields, CurrentRow, ExecutionFields};
 
-pub(crate) fn make(_store: &Arc<SqlStore>) -> Option<Arc<dyn ExecutionStore>> {
-    None
+pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn ExecutionStore>> {
+    Some(store.clone() as Arc<dyn ExecutionStore>)
+}
+
+/// Longest CHASM node path, in bytes (Temporal's `VARBINARY(1536)` column).
+const MAX_CHASM_PATH_BYTES: usize = 1536;
+
+// ---------------------------------------------------------------------------------------------
+// Validation: everything is checked before the first write (history appends included).
+
+fn validate_blob_map<K>(what: &str, map: &BTreeMap<K, DataBlob>) -> Result<()> {
+    map.values().try_for_each(|b| validate::blob(what, b))
+}
+
+fn validate_ids<'a>(what: &str, ids: impl IntoIterator<Item = &'a String>) -> Result<()> {
+    ids.into_iter()
+        .try_for_each(|id| validate::id_string(what, id))
+}
+
+fn validate_chasm_path(path: &str) -> Result<()> {
+    if path.is_empty() {
+        return Err(StoreError::invalid_argument("CHASM node path is empty"));
+    }
+    if path.len() > MAX_CHASM_PATH_BYTES {
+        return Err(StoreError::size_limit(format!(
+            "CHASM node path is {} bytes, limit {MAX_CHASM_PATH_BYTES}",
+            path.len()
+        )));
+    }
+    Ok(())
+}
+
+fn validate_chasm_nodes(nodes: &BTreeMap<String, ChasmNode>) -> Result<()> {
+    for (path, node) in nodes {
+        validate_chasm_path(path)?;
+        validate::blob("CHASM node metadata", &node.metadata)?;
+        if let Some(data) = &node.data {
+            validate::blob("CHASM node data", data)?;
+        }
+    }
+    Ok(())
+}
+
+fn validate_snapshot(s: &WorkflowSnapshot) -> Result<()> {
+    s.key.validate()?;
+    validate::blob("execution info", &s.execution_info)?;
+    validate::blob("execution state", &s.execution_state)?;
+    validate::optional_id_string("create request id", &s.state.create_request_id)?;
+    if let Some(c) = &s.checksum {
+        validate::blob("checksum", c)?;
+    }
+    validate_blob_map("activity info", &s.activity_infos)?;
+    validate_ids("timer id", s.timer_infos.keys())?;
+    validate_blob_map("timer info", &s.timer_infos)?;
+    validate_blob_map("child execution info", &s.child_execution_infos)?;
+    validate_blob_map("request cancel info", &s.request_cancel_infos)?;
+    validate_blob_map("signal info", &s.signal_infos)?;
+    validate_chasm_nodes(&s.chasm_nodes)?;
+    validate_ids("signal requested id", &s.signal_requested_ids)?;
+    validate_tasks(&s.tasks)
+}
+
+fn validate_mutation(m: &WorkflowMutation) -> Result<()> {
+    m.key.validate()?;
+    validate::blob("execution info", &m.execution_info)?;
+    validate::blob("execution state", &m.execution_state)?;
+    validate::optional_id_string("create request id", &m.state.create_request_id)?;
+    if let Some(c) = &m.checksum {
+        validate::blob("checksum", c)?;
+    }
+    validate_blob_map("activity info", &m.upsert_activity_infos)?;
+    validate_ids("timer id", m.upsert_timer_infos.keys())?;
+    validate_ids("timer id", &m.delete_timer_infos)?;
+    validate_blob_map("timer info", &m.upsert_timer_infos)?;
+    validate_blob_map("child execution info", &m.upsert_child_execution_infos)?;
+    validate_blob_map("request cancel info", &m.upsert_request_cancel_infos)?;
+    validate_blob_map("signal info", &m.upsert_signal_infos)?;
+    validate_chasm_nodes(&m.upsert_chasm_nodes)?;
+    m.delete_chasm_nodes
+        .iter()
+        .try_for_each(|p| validate_chasm_path(p))?;
+    validate_ids("signal requested id", &m.upsert_signal_requested_ids)?;
+    validate_ids("signal requested id", &m.delete_signal_requested_ids)?;
+    if let Some(b) = &m.new_buffered_events {
+        validate::non_empty_blob("buffered events", b)?;
+    }
+    validate_tasks(&m.tasks)
+}
+
+fn validate_events(events: &[AppendHistoryNodesRequest]) -> Result<()> {
+    // Same rules as the history store, checked up front so a bad node is rejected before any
+    // node of the request is written.
+    events.iter().try_for_each(crate::history::validate_append)
+}
+
+/// A second run written by the same request must belong to the same workflow.
+fn same_workflow(what: &str, first: &WorkflowKey, other: &WorkflowKey) -> Result<()> {
+    if first.namespace_id != other.namespace_id || first.workflow_id != other.workflow_id {
+        return Err(StoreError::invalid_argument(format!(
+            "{what} belongs to workflow {}/{}, not {}/{}",
+            other.namespace_id, other.workflow_id, first.namespace_id, first.workflow_id
+        )));
+    }
+    if first.run_id == other.run_id {
+        return Err(StoreError::invalid_argument(format!(
+            "{what} has the same run id {} as the run it accompanies",
+            other.run_id
+        )));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Current-row conditions.
+
+fn current_conflict(message: String, found: Option<&CurrentRow>) -> StoreError {
+    StoreError::current_workflow_condition_failed(message, found.map(CurrentRow::conflict))
+}
+
+/// The current row must exist and point at `expected`.
+fn require_current(
+    found: Option<&CurrentRow>,
+    expected: RunId,
+    workflow_id: &WorkflowId,
+) -> Result<()> {
+    match found {
+        Some(c) if c.run_id == expected => Ok(()),
+        Some(c) => Err(current_conflict(
+            format!(
+                "workflow {workflow_id}: current run is {}, expected {expected}",
+                c.run_id
+            ),
+            found,
+        )),
+        None => Err(current_conflict(
+            format!("workflow {workflow_id}: no current run, expected {expected}"),
+            None,
+        )),
+    }
+}
+
+/// The current row must not point at any of `runs`.
+fn require_not_current(
+    found: Option<&CurrentRow>,
+    runs: &[RunId],
+    workflow_id: &WorkflowId,
+) -> Result<()> {
+    match found {
+        Some(c) if runs.contains(&c.run_id) => Err(current_conflict(
+            format!(
+                "workflow {workflow_id}: run {} is current, but the write bypasses the current run",
+                c.run_id
+            ),
+            found,
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn append_all(store: &SqlStore, lists: &[&[AppendHistoryNodesRequest]]) -> Result<()> {
+    for list in lists {
+        for req in list.iter() {
+            crate::history::append_nodes(store, req).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a whole new run: execution row (`WorkflowConditionFailed` if it exists), child rows,
+/// tasks. The current row is the caller's business.
+async fn write_new_run(
+    tx: &mut dyn SqlTx,
+    store: &SqlStore,
+    shard_id: ShardId,
+    s: &WorkflowSnapshot,
+) -> Result<()> {
+    rows::insert_execution(
+        tx,
+        store.dialect(),
+        shard_id,
+        ExecutionFields::of_snapshot(s),
+    )
+    .await?;
+    rows::insert_snapshot_children(tx, shard_id, s).await?;
+    insert_tasks(tx, shard_id, &s.tasks).await
+}
+
+/// Rewrites an existing run's whole state (reset / set); the CAS was checked by the caller.
+async fn rewrite_run(tx: &mut dyn SqlTx, shard_id: ShardId, s: &WorkflowSnapshot) -> Result<()> {
+    rows::update_execution(tx, shard_id, ExecutionFields::of_snapshot(s)).await?;
+    rows::delete_children(tx, shard_id, &s.key).await?;
+    rows::insert_snapshot_children(tx, shard_id, s).await?;
+    insert_tasks(tx, shard_id, &s.tasks).await
+}
+
+/// Applies a mutation to an existing run; the CAS was checked by the caller.
+async fn apply_mutation(
+    tx: &mut dyn SqlTx,
+    store: &SqlStore,
+    shard_id: ShardId,
+    m: &WorkflowMutation,
+) -> Result<()> {
+    rows::update_execution(tx, shard_id, ExecutionFields::of_mutation(m)).await?;
+    rows::apply_mutation_children(tx, store.dialect(), shard_id, m).await?;
+    insert_tasks(tx, shard_id, &m.tasks).await
+}
+
+async fn check_cas(
+    tx: &mut dyn SqlTx,
+    store: &SqlStore,
+    shard_id: ShardId,
+    key: &WorkflowKey,
+    db_record_version: i64,
+    condition: i64,
+) -> Result<()> {
+    let stored = rows::lock_execution(tx, store.dialect(), shard_id, key).await?;
+    rows::check_execution_cas(key, stored, db_record_version, condition)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operations.
+
+impl SqlStore {
+    async fn create_tx(
+        &self,
+        tx: &mut dyn SqlTx,
+        req: &CreateWorkflowExecutionRequest,
+    ) -> Result<()> {
+        let d = self.dialect();
+        let s = &req.new_snapshot;
+        let key = &s.key;
+        check_range(tx, d, req.shard_id, req.range_id).await?;
+        let current =
+            rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id).await?;
+        match &req.mode {
+            CreateMode::BrandNew => {
+                if let Some(c) = &current {
+                    return Err(current_conflict(
+                        format!(
+                            "workflow {} already has current run {}",
+                            key.workflow_id, c.run_id
+                        ),
+                        Some(c),
+                    ));
+                }
+            }
+            CreateMode::UpdateCurrent {
+                previous_run_id,
+                previous_last_write_version,
+            } => {
+                require_current(current.as_ref(), *previous_run_id, &key.workflow_id)?;
+                if let Some(c) = &current
+                    && (c.last_write_version != *previous_last_write_version
+                        || c.columns.state != WorkflowState::Completed)
+                {
+                    return Err(current_conflict(
+                        format!(
+                            "workflow {}: current run {} has last write version {} and state \
+                             {:?}; reuse needs version {} and state Completed",
+                            key.workflow_id,
+                            c.run_id,
+                            c.last_write_version,
+                            c.columns.state,
+                            previous_last_write_version
+                        ),
+                        Some(c),
+                    ));
+                }
+            }
+            CreateMode::BypassCurrent => {
+                require_not_current(current.as_ref(), &[key.run_id], &key.workflow_id)?;
+            }
+        }
+        write_new_run(tx, self, req.shard_id, s).await?;
+        let fields = CurrentFields::of_snapshot(s);
+        match &req.mode {
+            CreateMode::BrandNew => {
+                let inserted = rows::insert_current(
+                    tx,
+                    d,
+                    req.shard_id,
+                    key.namespace_id,
+                    &key.workflow_id,
+                    fields,
+                )
+                .await?;
+                if !inserted {
+                    // A concurrent creator committed its current row after our read.
+                    let found =
+                        rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id)
+                            .await?;
+                    return Err(current_conflict(
+                        format!("workflow {} already has a current run", key.workflow_id),
+                        found.as_ref(),
+                    ));
+                }
+            }
+            CreateMode::UpdateCurrent {
+                previous_run_id, ..
+            } => {
+                rows::update_current(
+                    tx,
+                    req.shard_id,
+                    key.namespace_id,
+                    &key.workflow_id,
+                    *previous_run_id,
+                    fields,
+                )
+                .await?;
+            }
+            CreateMode::BypassCurrent => {}
+        }
+        Ok(())
+    }
+
+    async fn update_tx(
+        &self,
+        tx: &mut dyn SqlTx,
+        req: &UpdateWorkflowExecutionRequest,
+    ) -> Result<()> {
+        let d = self.dialect();
+        let m = &req.mutation;
+        let key = &m.key;
+        let new = req.new_snapshot.as_ref();
+        check_range(tx, d, req.shard_id, req.range_id).await?;
+        match req.mode {
+            UpdateMode::UpdateCurrent => {
+                let current =
+                    rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id)
+                        .await?;
+                require_current(current.as_ref(), key.run_id, &key.workflow_id)?;
+            }
+            UpdateMode::BypassCurrent => {
+                let current =
+                    rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id)
+                        .await?;
+                let mut runs = vec![key.run_id];
+                runs.extend(new.map(|n| n.key.run_id));
+                require_not_current(current.as_ref(), &runs, &key.workflow_id)?;
+            }
+            UpdateMode::IgnoreCurrent => {}
+        }
+        check_cas(
+            tx,
+            self,
+            req.shard_id,
+            key,
+            m.db_record_version,
+            m.condition,
+        )
+        .await?;
+        if let Some(n) = new {
+            write_new_run(tx, self, req.shard_id, n).await?;
+        }
+        apply_mutation(tx, self, req.shard_id, m).await?;
+        if req.mode == UpdateMode::UpdateCurrent {
+            let fields = match new {
+                Some(n) => CurrentFields::of_snapshot(n),
+                None => CurrentFields::of_mutation(m),
+            };
+            rows::update_current(
+                tx,
+                req.shard_id,
+                key.namespace_id,
+                &key.workflow_id,
+                key.run_id,
+                fields,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn conflict_resolve_tx(
+        &self,
+        tx: &mut dyn SqlTx,
+        req: &ConflictResolveWorkflowExecutionRequest,
+    ) -> Result<()> {
+        let d = self.dialect();
+        let reset = &req.reset_snapshot;
+        let key = &reset.key;
+        let new = req.new_snapshot.as_ref();
+        let cur_mut = req.current_mutation.as_ref();
+        check_range(tx, d, req.shard_id, req.range_id).await?;
+        let current =
+            rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id).await?;
+        let expected_current = cur_mut.map_or(key.run_id, |m| m.key.run_id);
+        match req.mode {
+            ConflictResolveMode::UpdateCurrent => {
+                require_current(current.as_ref(), expected_current, &key.workflow_id)?;
+            }
+            ConflictResolveMode::BypassCurrent => {
+                let mut runs = vec![key.run_id];
+                runs.extend(new.map(|n| n.key.run_id));
+                require_not_current(current.as_ref(), &runs, &key.workflow_id)?;
+            }
+        }
+        check_cas(
+            tx,
+            self,
+            req.shard_id,
+            key,
+            reset.db_record_version,
+            reset.condition,
+        )
+        .await?;
+        if let Some(m) = cur_mut {
+            check_cas(
+                tx,
+                self,
+                req.shard_id,
+                &m.key,
+                m.db_record_version,
+                m.condition,
+            )
+            .await?;
+        }
+        if let Some(n) = new {
+            write_new_run(tx, self, req.shard_id, n).await?;
+        }
+        rewrite_run(tx, req.shard_id, reset).await?;
+        if let Some(m) = cur_mut {
+            apply_mutation(tx, self, req.shard_id, m).await?;
+        }
+        if req.mode == ConflictResolveMode::UpdateCurrent {
+            let fields = match new {
+                Some(n) => CurrentFields::of_snapshot(n),
+                None => CurrentFields::of_snapshot(reset),
+            };
+            rows::update_current(
+                tx,
+                req.shard_id,
+                key.namespace_id,
+                &key.workflow_id,
+                expected_current,
+                fields,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn set_tx(&self, tx: &mut dyn SqlTx, req: &SetWorkflowExecutionRequest) -> Result<()> {
+        let s = &req.snapshot;
+        check_range(tx, self.dialect(), req.shard_id, req.range_id).await?;
+        check_cas(
+            tx,
+            self,
+            req.shard_id,
+            &s.key,
+            s.db_record_version,
+            s.condition,
+        )
+        .await?;
+        rewrite_run(tx, req.shard_id, s).await
+    }
+}
+
+/// Where the next page of `list_concrete_executions` starts (after this run).
+#[derive(Debug, Serialize, Deserialize)]
+struct ListToken {
+    namespace_id: NamespaceId,
+    workflow_id: String,
+    run_id: RunId,
+}
+
+#[async_trait]
+impl ExecutionStore for SqlStore {
+    async fn create_workflow_execution(&self, req: CreateWorkflowExecutionRequest) -> Result<()> {
+        req.shard_id.validate()?;
+        validate_snapshot(&req.new_snapshot)?;
+        if let CreateMode::UpdateCurrent {
+            previous_run_id, ..
+        } = &req.mode
+        {
+            previous_run_id.validate()?;
+        }
+        validate_events(&req.new_events)?;
+        append_all(self, &[&req.new_events]).await?;
+        let mut tx = self.driver.begin().await?;
+        let result = self.create_tx(&mut *tx, &req).await;
+        SqlStore::finish(tx, result).await
+    }
+
+    async fn update_workflow_execution(&self, req: UpdateWorkflowExecutionRequest) -> Result<()> {
+        req.shard_id.validate()?;
+        validate_mutation(&req.mutation)?;
+        if let Some(n) = &req.new_snapshot {
+            validate_snapshot(n)?;
+            same_workflow("new run", &req.mutation.key, &n.key)?;
+            if req.mode == UpdateMode::IgnoreCurrent {
+                return Err(StoreError::invalid_argument(
+                    "update mode IgnoreCurrent cannot create a new run",
+                ));
+            }
+        }
+        if let Some(n) = &req.new_snapshot {
+            ensure_distinct_keys(&[&req.mutation.tasks, &n.tasks])?;
+        }
+        validate_events(&req.mutation_events)?;
+        validate_events(&req.new_events)?;
+        append_all(self, &[&req.mutation_events, &req.new_events]).await?;
+        let mut tx = self.driver.begin().await?;
+        let result = self.update_tx(&mut *tx, &req).await;
+        SqlStore::finish(tx, result).await
+    }
+
+    async fn conflict_resolve_workflow_execution(
+        &self,
+        req: ConflictResolveWorkflowExecutionRequest,
+    ) -> Result<()> {
+        req.shard_id.validate()?;
+        validate_snapshot(&req.reset_snapshot)?;
+        let reset_key = &req.reset_snapshot.key;
+        if let Some(n) = &req.new_snapshot {
+            validate_snapshot(n)?;
+            same_workflow("new run", reset_key, &n.key)?;
+        }
+        if let Some(m) = &req.current_mutation {
+            validate_mutation(m)?;
+            same_workflow("current run", reset_key, &m.key)?;
+            if let Some(n) = &req.new_snapshot {
+                same_workflow("new run", &m.key, &n.key)?;
+            }
+        }
+        let mut task_sets = vec![&req.reset_snapshot.tasks];
+        task_sets.extend(req.new_snapshot.as_ref().map(|n| &n.tasks));
+        task_sets.extend(req.current_mutation.as_ref().map(|m| &m.tasks));
+        ensure_distinct_keys(&task_sets)?;
+        validate_events(&req.reset_events)?;
+        validate_events(&req.new_events)?;
+        validate_events(&req.current_events)?;
+        append_all(
+            self,
+            &[&req.reset_events, &req.new_events, &req.current_events],
+        )
+        .await?;
+        let mut tx = self.driver.begin().await?;
+        let result = self.conflict_resolve_tx(&mut *tx, &req).await;
+        SqlStore::finish(tx, result).await
+    }
+
+    async fn set_workflow_execution(&self, req: SetWorkflowExecutionRequest) -> Result<()> {
+        req.shard_id.validate()?;
+        validate_snapshot(&req.snapshot)?;
+        let mut tx = self.driver.begin().await?;
+        let result = self.set_tx(&mut *tx, &req).await;
+        SqlStore::finish(tx, result).await
+    }
+
+    async fn get_workflow_execution(
+        &self,
+        shard_id: ShardId,
+        key: &WorkflowKey,
+    ) -> Result<WorkflowMutableState> {
+        shard_id.validate()?;
+        key.validate()?;
+        rows::read_state(&*self.driver, shard_id, key)
+            .await?
+            .ok_or_else(|| {
+                StoreError::not_found(format!(
+                    "workflow run {}/{} not found",
+                    key.workflow_id, key.run_id
+                ))
+            })
+    }
+
+    async fn get_current_execution(
+        &self,
+        shard_id: ShardId,
+        namespace_id: NamespaceId,
+        workflow_id: &WorkflowId,
+    ) -> Result<CurrentExecution> {
+        shard_id.validate()?;
+        namespace_id.validate()?;
+        workflow_id.validate()?;
+        rows::read_current(&*self.driver, shard_id, namespace_id, workflow_id)
+            .await?
+            .map(CurrentRow::into_current)
+            .ok_or_else(|| {
+                StoreError::not_found(format!("workflow {workflow_id} has no current run"))
+            })
+    }
+
+    async fn delete_workflow_execution(&self, shard_id: ShardId, key: &WorkflowKey) -> Result<()> {
+        shard_id.validate()?;
+        key.validate()?;
+        let mut tx = self.driver.begin().await?;
+        let result = rows::delete_run(&mut *tx, shard_id, key).await;
+        SqlStore::finish(tx, result).await
+    }
+
+    async fn delete_current_workflow_execution(
+        &self,
+        shard_id: ShardId,
+        key: &WorkflowKey,
+    ) -> Result<()> {
+        shard_id.validate()?;
+        key.validate()?;
+        rows::delete_current(&*self.driver, shard_id, key).await
+    }
+
+    async fn list_concrete_executions(
+        &self,
+        shard_id: ShardId,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Result<Page<WorkflowMutableState>> {
+        shard_id.validate()?;
+        let limit = validate::page_size(page_size)?;
+        let after = match &next_page_token {
+            Some(t) => {
+                let token: ListToken = validate::token::decode(t)?;
+                Some(WorkflowKey::new(
+                    token.namespace_id,
+                    token.workflow_id,
+                    token.run_id,
+                ))
+            }
+            None => None,
+        };
+        // One extra key tells whether another page exists, so the last page has no token.
+        let mut keys =
+            rows::list_run_keys(&*self.driver, shard_id, after.as_ref(), limit + 1).await?;
+        let more = keys.len() > limit;
+        keys.truncate(limit);
+        let mut items = Vec::with_capacity(keys.len());
+        for key in &keys {
+            // A run deleted between the key scan and this read is simply skipped.
+            if let Some(state) = rows::read_state(&*self.driver, shard_id, key).await? {
+                items.push(state);
+            }
+        }
+        let next_page_token = match keys.last() {
+            Some(last) if more => Some(validate::token::encode(&ListToken {
+                namespace_id: last.namespace_id,
+                workflow_id: last.workflow_id.0.clone(),
+                run_id: last.run_id,
+            })),
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    async fn add_history_tasks(
+        &self,
+        shard_id: ShardId,
+        range_id: i64,
+        namespace_id: NamespaceId,
+        workflow_id: &WorkflowId,
+        tasks: BTreeMap<TaskCategory, Vec<HistoryTask>>,
+    ) -> Result<()> {
+        self.add_history_tasks_impl(shard_id, range_id, namespace_id, workflow_id, tasks)
+            .await
+    }
+
+    async fn get_history_tasks(&self, req: GetHistoryTasksRequest) -> Result<Page<HistoryTask>> {
+        self.get_history_tasks_impl(req).await
+    }
+
+    async fn complete_history_task(
+        &self,
+        shard_id: ShardId,
+        category: TaskCategory,
+        key: HistoryTaskKey,
+    ) -> Result<()> {
+        self.complete_history_task_impl(shard_id, category, key)
+            .await
+    }
+
+    async fn range_complete_history_tasks(
+        &self,
+        shard_id: ShardId,
+        category: TaskCategory,
+        inclusive_min_key: HistoryTaskKey,
+        exclusive_max_key: HistoryTaskKey,
+    ) -> Result<()> {
+        self.range_complete_history_tasks_impl(
+            shard_id,
+            category,
+            inclusive_min_key,
+            exclusive_max_key,
+        )
+        .await
+    }
 }

@@ -1,11 +1,750 @@
-//! TaskQueueStore on SQL.
+//! TaskQueueStore on SQL: classic queues in `task_queues`/`tasks`, fair queues in
+//! `task_queues_v2`/`tasks_v2`, user data in `task_queue_user_data` with the
+//! `build_id_to_task_queue` index.
+//!
+//! A queue's SQL identity is Temporal's: `task_queue_id` = namespace id (16 bytes) ‖ name bytes ‖
+//! one task-type byte; the tasks of subqueue `s > 0` set the type byte's high bit and append `s`
+//! as an unsigned LEB128 varint. `range_hash` spreads queues over the key space (see
+//! [`range_hash`]). Queue kind and expiry are not stored: SQL has no TTL (as in Temporal).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use durastore_api::TaskQueueStore;
+use async_trait::async_trait;
+use durastore_api::{
+    CompleteTasksLessThanRequest, CreateTasksRequest, GetTasksRequest, NamespaceId, Page, Result,
+    StoreError, TaskQueueFlavor, TaskQueueKey, TaskQueueRecord, TaskQueueStore, TaskQueueWrite,
+    TaskRecord, TaskType, UserDataRecord, UserDataUpdate, validate,
+};
+use serde::{Deserialize, Serialize};
 
-use crate::SqlStore;
+use crate::dialect::row_placeholders;
+use crate::driver::SqlTx;
+use crate::value::Value;
+use crate::{SqlStore, params};
 
-pub(crate) fn make(_store: &Arc<SqlStore>) -> Option<Arc<dyn TaskQueueStore>> {
-    None
+pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn TaskQueueStore>> {
+    Some(store.clone() as Arc<dyn TaskQueueStore>)
+}
+
+/// Rows per multi-row INSERT, far below every database's bind-parameter limit.
+const INSERT_CHUNK: usize = 200;
+
+/// 32-bit FNV-1a of the queue id.
+///
+/// Temporal uses farmhash's `Fingerprint32` here; durastore uses FNV-1a (simple, stable, no
+/// dependency). The value only spreads rows over the key space and is always recomputed from the
+/// id, so the difference matters only when reading rows written by Temporal itself.
+pub(crate) fn range_hash(id: &[u8]) -> i64 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in id {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    i64::from(h)
+}
+
+/// Checks a queue key: namespace id set, name 1..=255 bytes without NUL.
+fn validate_key(key: &TaskQueueKey) -> Result<()> {
+    key.namespace_id.validate()?;
+    validate::id_string("task queue name", &key.name)
+}
+
+fn validate_subqueue(subqueue: i32) -> Result<()> {
+    if subqueue < 0 {
+        return Err(StoreError::invalid_argument(format!(
+            "subqueue must not be negative, got {subqueue}"
+        )));
+    }
+    Ok(())
+}
+
+/// The `task_queue_id` of a queue's subqueue (0 is the queue row itself and its default tasks).
+fn task_queue_id(key: &TaskQueueKey, subqueue: i32) -> Vec<u8> {
+    let mut id = Vec::with_capacity(16 + key.name.len() + 6);
+    id.extend_from_slice(key.namespace_id.as_bytes());
+    id.extend_from_slice(key.name.as_bytes());
+    let type_byte = key.task_type as i32 as u8;
+    if subqueue <= 0 {
+        id.push(type_byte);
+    } else {
+        id.push(type_byte | 0x80);
+        let mut v = subqueue as u32;
+        loop {
+            let low = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                id.push(low);
+                break;
+            }
+            id.push(low | 0x80);
+        }
+    }
+    id
+}
+
+/// Decodes a queue row's `task_queue_id` (no subqueue suffix) back into its key; `None` for ids
+/// this store would not have written.
+fn decode_queue_id(id: &[u8], flavor: TaskQueueFlavor) -> Option<TaskQueueKey> {
+    if id.len() < 18 {
+        return None;
+    }
+    let (ns, rest) = id.split_at(16);
+    let (name, type_byte) = rest.split_at(rest.len() - 1);
+    let task_type = TaskType::from_i32(i32::from(*type_byte.first()?))?;
+    let name = std::str::from_utf8(name).ok()?.to_string();
+    Some(TaskQueueKey {
+        namespace_id: NamespaceId::from_slice(ns).ok()?,
+        name,
+        task_type,
+        flavor,
+    })
+}
+
+fn queue_table(flavor: TaskQueueFlavor) -> &'static str {
+    match flavor {
+        TaskQueueFlavor::Classic => "task_queues",
+        TaskQueueFlavor::Fair => "task_queues_v2",
+    }
+}
+
+fn task_table(flavor: TaskQueueFlavor) -> &'static str {
+    match flavor {
+        TaskQueueFlavor::Classic => "tasks",
+        TaskQueueFlavor::Fair => "tasks_v2",
+    }
+}
+
+/// A queue's primary key values: (range_hash, task_queue_id).
+fn queue_pk(key: &TaskQueueKey, subqueue: i32) -> (i64, Vec<u8>) {
+    let id = task_queue_id(key, subqueue);
+    (range_hash(&id), id)
+}
+
+/// Checks a task against its queue's flavor before anything is written.
+fn validate_task(flavor: TaskQueueFlavor, t: &TaskRecord) -> Result<()> {
+    validate_subqueue(t.subqueue)?;
+    validate::positive("task id", t.task_id)?;
+    match flavor {
+        TaskQueueFlavor::Classic if t.pass != 0 => Err(StoreError::invalid_argument(format!(
+            "classic queue tasks must have pass 0, task {} has {}",
+            t.task_id, t.pass
+        ))),
+        TaskQueueFlavor::Fair if t.pass < 1 => Err(StoreError::invalid_argument(format!(
+            "fair queue tasks must have pass >= 1, task {} has {}",
+            t.task_id, t.pass
+        ))),
+        _ => validate::blob("task", &t.blob),
+    }
+}
+
+/// Reads a queue's range id inside `tx` with an exclusive row lock, or `None` if it is missing.
+async fn lock_range(
+    store: &SqlStore,
+    tx: &mut dyn SqlTx,
+    key: &TaskQueueKey,
+) -> Result<Option<i64>> {
+    let (hash, id) = queue_pk(key, 0);
+    let sql = format!(
+        "SELECT range_id FROM {} WHERE range_hash = ? AND task_queue_id = ?{}",
+        queue_table(key.flavor),
+        store.dialect().lock_update()
+    );
+    let rows = tx.query(&sql, &params![hash, id]).await?;
+    rows.first().map(|r| r.i64(0)).transpose()
+}
+
+/// The range-id fence: `ConditionFailed` unless the queue exists with `expected` stored.
+fn check_range(key: &TaskQueueKey, stored: Option<i64>, expected: i64) -> Result<()> {
+    match stored {
+        Some(s) if s == expected => Ok(()),
+        Some(s) => Err(StoreError::condition_failed(format!(
+            "task queue {:?} (type {:?}): range id {expected} does not match stored {s}",
+            key.name, key.task_type
+        ))),
+        None => Err(StoreError::condition_failed(format!(
+            "task queue {:?} (type {:?}) does not exist",
+            key.name, key.task_type
+        ))),
+    }
+}
+
+/// Keyset position of a queue listing.
+#[derive(Serialize, Deserialize)]
+struct ListToken {
+    h: i64,
+    id: String,
+}
+
+/// Keyset position of a task read: the last returned (pass, task id).
+#[derive(Serialize, Deserialize)]
+struct TaskToken {
+    p: i64,
+    id: i64,
+}
+
+/// Keyset position of a user-data listing: the last returned queue name.
+#[derive(Serialize, Deserialize)]
+struct NameToken {
+    n: String,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>> {
+    let bad = || StoreError::invalid_argument("invalid page token");
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+        return Err(bad());
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| bad()))
+        .collect()
+}
+
+fn decode_token<T: serde::de::DeserializeOwned>(token: &Option<Vec<u8>>) -> Result<Option<T>> {
+    match token {
+        None => Ok(None),
+        Some(t) => validate::token::decode(t).map(Some),
+    }
+}
+
+impl SqlStore {
+    async fn tq_create_tasks_tx(&self, tx: &mut dyn SqlTx, req: &CreateTasksRequest) -> Result<()> {
+        let stored = lock_range(self, tx, &req.key).await?;
+        check_range(&req.key, stored, req.range_id)?;
+        let fair = req.key.flavor == TaskQueueFlavor::Fair;
+        let columns: &[&str] = if fair {
+            &[
+                "range_hash",
+                "task_queue_id",
+                "pass",
+                "task_id",
+                "data",
+                "data_encoding",
+            ]
+        } else {
+            &[
+                "range_hash",
+                "task_queue_id",
+                "task_id",
+                "data",
+                "data_encoding",
+            ]
+        };
+        for chunk in req.tasks.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES {}",
+                task_table(req.key.flavor),
+                columns.join(", "),
+                row_placeholders(chunk.len(), columns.len())
+            );
+            let mut p = Vec::with_capacity(chunk.len() * columns.len());
+            for t in chunk {
+                let (hash, id) = queue_pk(&req.key, t.subqueue);
+                p.push(Value::Int(hash));
+                p.push(Value::Bytes(id));
+                if fair {
+                    p.push(Value::Int(t.pass));
+                }
+                p.push(Value::Int(t.task_id));
+                p.push(Value::Bytes(t.blob.data.clone()));
+                p.push(Value::Text(t.blob.encoding.clone()));
+            }
+            tx.execute(&sql, &p).await?;
+        }
+        Ok(())
+    }
+
+    async fn tq_update_user_data_tx(
+        &self,
+        tx: &mut dyn SqlTx,
+        namespace_id: NamespaceId,
+        updates: &BTreeMap<String, UserDataUpdate>,
+    ) -> Result<()> {
+        let ns = namespace_id.as_bytes();
+        let insert = self.dialect().insert_ignore(
+            "task_queue_user_data",
+            &[
+                "namespace_id",
+                "task_queue_name",
+                "data",
+                "data_encoding",
+                "version",
+            ],
+            &["namespace_id", "task_queue_name"],
+        );
+        let mut conflicts = Vec::new();
+        for (name, u) in updates {
+            let n = if u.version == 0 {
+                // Insert-if-absent reports a taken slot as 0 rows instead of an error, which
+                // on PostgreSQL would abort the whole transaction.
+                tx.execute(
+                    &insert,
+                    &params![ns, name, u.data.data.as_slice(), &u.data.encoding, 1i64],
+                )
+                .await?
+            } else {
+                tx.execute(
+                    "UPDATE task_queue_user_data SET data = ?, data_encoding = ?, version = ? WHERE namespace_id = ? AND task_queue_name = ? AND version = ?",
+                    &params![
+                        u.data.data.as_slice(),
+                        &u.data.encoding,
+                        u.version + 1,
+                        ns,
+                        name,
+                        u.version
+                    ],
+                )
+                .await?
+            };
+            if n != 1 {
+                conflicts.push(name.clone());
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(StoreError::condition_failed(format!(
+                "task queue user data version conflict on {}",
+                conflicts
+                    .iter()
+                    .map(|c| format!("{c:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .with_context("task_queues", conflicts.join(",")));
+        }
+        let add = self.dialect().insert_ignore(
+            "build_id_to_task_queue",
+            &["namespace_id", "build_id", "task_queue_name"],
+            &["namespace_id", "build_id", "task_queue_name"],
+        );
+        for (name, u) in updates {
+            for b in &u.build_ids_removed {
+                tx.execute(
+                    "DELETE FROM build_id_to_task_queue WHERE namespace_id = ? AND build_id = ? AND task_queue_name = ?",
+                    &params![ns, b, name],
+                )
+                .await?;
+            }
+            for b in &u.build_ids_added {
+                tx.execute(&add, &params![ns, b, name]).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TaskQueueStore for SqlStore {
+    async fn create_task_queue(&self, req: TaskQueueWrite) -> Result<()> {
+        validate_key(&req.key)?;
+        validate::blob("task queue info", &req.info)?;
+        let (hash, id) = queue_pk(&req.key, 0);
+        let sql = format!(
+            "INSERT INTO {} (range_hash, task_queue_id, range_id, data, data_encoding) VALUES (?, ?, ?, ?, ?)",
+            queue_table(req.key.flavor)
+        );
+        self.driver
+            .execute(
+                &sql,
+                &params![hash, id, req.range_id, req.info.data, req.info.encoding],
+            )
+            .await
+            .map_err(|e| {
+                if e.kind() == durastore_api::ErrorKind::AlreadyExists {
+                    StoreError::already_exists(format!(
+                        "task queue {:?} (type {:?}) already exists",
+                        req.key.name, req.key.task_type
+                    ))
+                } else {
+                    e
+                }
+            })?;
+        Ok(())
+    }
+
+    async fn get_task_queue(&self, key: &TaskQueueKey) -> Result<TaskQueueRecord> {
+        validate_key(key)?;
+        let (hash, id) = queue_pk(key, 0);
+        let sql = format!(
+            "SELECT range_id, data, data_encoding FROM {} WHERE range_hash = ? AND task_queue_id = ?",
+            queue_table(key.flavor)
+        );
+        let rows = self.driver.query(&sql, &params![hash, id]).await?;
+        let row = rows.first().ok_or_else(|| {
+            StoreError::not_found(format!(
+                "task queue {:?} (type {:?}) not found",
+                key.name, key.task_type
+            ))
+        })?;
+        Ok(TaskQueueRecord {
+            key: key.clone(),
+            range_id: row.i64(0)?,
+            info: row.blob(1, 2)?,
+        })
+    }
+
+    async fn update_task_queue(&self, req: TaskQueueWrite, previous_range_id: i64) -> Result<()> {
+        validate_key(&req.key)?;
+        validate::blob("task queue info", &req.info)?;
+        let (hash, id) = queue_pk(&req.key, 0);
+        let mut tx = self.driver.begin().await?;
+        let result = async {
+            let stored = lock_range(self, tx.as_mut(), &req.key).await?;
+            check_range(&req.key, stored, previous_range_id)?;
+            let sql = format!(
+                "UPDATE {} SET range_id = ?, data = ?, data_encoding = ? WHERE range_hash = ? AND task_queue_id = ?",
+                queue_table(req.key.flavor)
+            );
+            tx.execute(
+                &sql,
+                &params![req.range_id, req.info.data.as_slice(), &req.info.encoding, hash, id],
+            )
+            .await?;
+            Ok(())
+        }
+        .await;
+        SqlStore::finish(tx, result).await
+    }
+
+    async fn list_task_queues(
+        &self,
+        flavor: TaskQueueFlavor,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Result<Page<TaskQueueRecord>> {
+        let page_size = validate::page_size(page_size)?;
+        let after: Option<ListToken> = decode_token(&next_page_token)?;
+        let mut sql = format!(
+            "SELECT range_hash, task_queue_id, range_id, data, data_encoding FROM {}",
+            queue_table(flavor)
+        );
+        let mut p = Vec::new();
+        if let Some(t) = &after {
+            let id = unhex(&t.id)?;
+            sql.push_str(" WHERE range_hash > ? OR (range_hash = ? AND task_queue_id > ?)");
+            p = params![t.h, t.h, id];
+        }
+        sql.push_str(" ORDER BY range_hash, task_queue_id LIMIT ?");
+        p.push(Value::Int(page_size as i64 + 1));
+        let rows = self.driver.query(&sql, &p).await?;
+        let more = rows.len() > page_size;
+        let mut items = Vec::new();
+        let mut last = None;
+        for row in rows.iter().take(page_size) {
+            let id = row.bytes(1)?;
+            // The keyset moves past every row, including ones we cannot decode.
+            last = Some((row.i64(0)?, hex(&id)));
+            if let Some(key) = decode_queue_id(&id, flavor) {
+                items.push(TaskQueueRecord {
+                    key,
+                    range_id: row.i64(2)?,
+                    info: row.blob(3, 4)?,
+                });
+            }
+        }
+        let next_page_token = match (more, last) {
+            (true, Some((h, id))) => Some(validate::token::encode(&ListToken { h, id })),
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    async fn delete_task_queue(&self, key: &TaskQueueKey, range_id: i64) -> Result<()> {
+        validate_key(key)?;
+        let (hash, id) = queue_pk(key, 0);
+        let sql = format!(
+            "DELETE FROM {} WHERE range_hash = ? AND task_queue_id = ? AND range_id = ?",
+            queue_table(key.flavor)
+        );
+        let n = self
+            .driver
+            .execute(&sql, &params![hash, id, range_id])
+            .await?;
+        if n == 0 {
+            return Err(StoreError::condition_failed(format!(
+                "task queue {:?} (type {:?}) with range id {range_id} does not exist",
+                key.name, key.task_type
+            )));
+        }
+        Ok(())
+    }
+
+    async fn create_tasks(&self, req: CreateTasksRequest) -> Result<()> {
+        validate_key(&req.key)?;
+        for t in &req.tasks {
+            validate_task(req.key.flavor, t)?;
+        }
+        let mut tx = self.driver.begin().await?;
+        let result = self.tq_create_tasks_tx(tx.as_mut(), &req).await;
+        SqlStore::finish(tx, result).await
+    }
+
+    async fn get_tasks(&self, req: GetTasksRequest) -> Result<Page<TaskRecord>> {
+        validate_key(&req.key)?;
+        validate_subqueue(req.subqueue)?;
+        let page_size = validate::page_size(req.page_size)?;
+        let after: Option<TaskToken> = decode_token(&req.next_page_token)?;
+        let (hash, id) = queue_pk(&req.key, req.subqueue);
+        let fair = req.key.flavor == TaskQueueFlavor::Fair;
+        let mut p = params![hash, id];
+        let sql = if fair {
+            // Tuple bound (pass, task_id) >= (min_pass, min_id), or > the token's last row.
+            let (op, pass, task_id) = match &after {
+                Some(t) => (">", t.p, t.id),
+                None => (">=", req.inclusive_min_pass, req.inclusive_min_task_id),
+            };
+            p.extend(params![pass, pass, task_id]);
+            format!(
+                "SELECT pass, task_id, data, data_encoding FROM tasks_v2 WHERE range_hash = ? AND task_queue_id = ? AND (pass > ? OR (pass = ? AND task_id {op} ?)) ORDER BY pass, task_id LIMIT ?"
+            )
+        } else {
+            let min = match &after {
+                Some(t) => t.id.saturating_add(1).max(req.inclusive_min_task_id),
+                None => req.inclusive_min_task_id,
+            };
+            p.extend(params![min, req.exclusive_max_task_id]);
+            String::from(
+                "SELECT 0, task_id, data, data_encoding FROM tasks WHERE range_hash = ? AND task_queue_id = ? AND task_id >= ? AND task_id < ? ORDER BY task_id LIMIT ?",
+            )
+        };
+        p.push(Value::Int(page_size as i64 + 1));
+        let rows = self.driver.query(&sql, &p).await?;
+        let more = rows.len() > page_size;
+        let mut items = Vec::with_capacity(rows.len().min(page_size));
+        for row in rows.iter().take(page_size) {
+            items.push(TaskRecord {
+                subqueue: req.subqueue,
+                pass: row.i64(0)?,
+                task_id: row.i64(1)?,
+                expiry_time: None,
+                blob: row.blob(2, 3)?,
+            });
+        }
+        let next_page_token = match (more, items.last()) {
+            (true, Some(t)) => Some(validate::token::encode(&TaskToken {
+                p: t.pass,
+                id: t.task_id,
+            })),
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    async fn complete_tasks_less_than(&self, req: CompleteTasksLessThanRequest) -> Result<i64> {
+        validate_key(&req.key)?;
+        validate_subqueue(req.subqueue)?;
+        if req.limit <= 0 || req.limit > validate::MAX_PAGE_SIZE {
+            return Err(StoreError::invalid_argument(format!(
+                "limit must be in 1..={}, got {}",
+                validate::MAX_PAGE_SIZE,
+                req.limit
+            )));
+        }
+        let (hash, id) = queue_pk(&req.key, req.subqueue);
+        let (sql, mut p) = match req.key.flavor {
+            TaskQueueFlavor::Classic => (
+                self.dialect().delete_limited(
+                    "tasks",
+                    &["range_hash", "task_queue_id", "task_id"],
+                    "range_hash = ? AND task_queue_id = ? AND task_id < ?",
+                    "task_id",
+                ),
+                params![hash, id, req.exclusive_max_task_id],
+            ),
+            TaskQueueFlavor::Fair => (
+                self.dialect().delete_limited(
+                    "tasks_v2",
+                    &["range_hash", "task_queue_id", "pass", "task_id"],
+                    "range_hash = ? AND task_queue_id = ? AND (pass < ? OR (pass = ? AND task_id < ?))",
+                    "pass, task_id",
+                ),
+                params![
+                    hash,
+                    id,
+                    req.exclusive_max_pass,
+                    req.exclusive_max_pass,
+                    req.exclusive_max_task_id
+                ],
+            ),
+        };
+        p.push(Value::Int(i64::from(req.limit)));
+        let n = self.driver.execute(&sql, &p).await?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+
+    async fn get_task_queue_user_data(
+        &self,
+        namespace_id: NamespaceId,
+        task_queue: &str,
+    ) -> Result<UserDataRecord> {
+        namespace_id.validate()?;
+        validate::id_string("task queue name", task_queue)?;
+        let rows = self
+            .driver
+            .query(
+                "SELECT version, data, data_encoding FROM task_queue_user_data WHERE namespace_id = ? AND task_queue_name = ?",
+                &params![namespace_id.as_bytes(), task_queue],
+            )
+            .await?;
+        let row = rows.first().ok_or_else(|| {
+            StoreError::not_found(format!("no user data for task queue {task_queue:?}"))
+        })?;
+        Ok(UserDataRecord {
+            task_queue: task_queue.to_string(),
+            version: row.i64(0)?,
+            data: row.blob(1, 2)?,
+        })
+    }
+
+    async fn update_task_queue_user_data(
+        &self,
+        namespace_id: NamespaceId,
+        updates: BTreeMap<String, UserDataUpdate>,
+    ) -> Result<()> {
+        namespace_id.validate()?;
+        for (name, u) in &updates {
+            validate::id_string("task queue name", name)?;
+            validate::non_negative("user data version", u.version)?;
+            validate::blob("task queue user data", &u.data)?;
+            for b in u.build_ids_added.iter().chain(&u.build_ids_removed) {
+                validate::id_string("build id", b)?;
+            }
+        }
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.driver.begin().await?;
+        let result = self
+            .tq_update_user_data_tx(tx.as_mut(), namespace_id, &updates)
+            .await;
+        SqlStore::finish(tx, result).await
+    }
+
+    async fn list_task_queue_user_data(
+        &self,
+        namespace_id: NamespaceId,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Result<Page<UserDataRecord>> {
+        namespace_id.validate()?;
+        let page_size = validate::page_size(page_size)?;
+        let after: Option<NameToken> = decode_token(&next_page_token)?;
+        let mut sql = String::from(
+            "SELECT task_queue_name, version, data, data_encoding FROM task_queue_user_data WHERE namespace_id = ?",
+        );
+        let mut p = params![namespace_id.as_bytes()];
+        if let Some(t) = &after {
+            sql.push_str(" AND task_queue_name > ?");
+            p.push(Value::Text(t.n.clone()));
+        }
+        sql.push_str(" ORDER BY task_queue_name LIMIT ?");
+        p.push(Value::Int(page_size as i64 + 1));
+        let rows = self.driver.query(&sql, &p).await?;
+        let more = rows.len() > page_size;
+        let mut items = Vec::with_capacity(rows.len().min(page_size));
+        for row in rows.iter().take(page_size) {
+            items.push(UserDataRecord {
+                task_queue: row.string(0)?,
+                version: row.i64(1)?,
+                data: row.blob(2, 3)?,
+            });
+        }
+        let next_page_token = match (more, items.last()) {
+            (true, Some(l)) => Some(validate::token::encode(&NameToken {
+                n: l.task_queue.clone(),
+            })),
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    async fn get_task_queues_by_build_id(
+        &self,
+        namespace_id: NamespaceId,
+        build_id: &str,
+    ) -> Result<Vec<String>> {
+        namespace_id.validate()?;
+        validate::id_string("build id", build_id)?;
+        let rows = self
+            .driver
+            .query(
+                "SELECT task_queue_name FROM build_id_to_task_queue WHERE namespace_id = ? AND build_id = ?",
+                &params![namespace_id.as_bytes(), build_id],
+            )
+            .await?;
+        let mut names = rows
+            .iter()
+            .map(|r| r.string(0))
+            .collect::<Result<Vec<_>>>()?;
+        // Sorted here by byte order, whatever the database's collation.
+        names.sort();
+        Ok(names)
+    }
+
+    async fn count_task_queues_by_build_id(
+        &self,
+        namespace_id: NamespaceId,
+        build_id: &str,
+    ) -> Result<i64> {
+        namespace_id.validate()?;
+        validate::id_string("build id", build_id)?;
+        let rows = self
+            .driver
+            .query(
+                "SELECT COUNT(*) FROM build_id_to_task_queue WHERE namespace_id = ? AND build_id = ?",
+                &params![namespace_id.as_bytes(), build_id],
+            )
+            .await?;
+        rows.first().map_or(Ok(0), |r| r.i64(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_known_values() {
+        assert_eq!(range_hash(b""), 0x811c_9dc5);
+        assert_eq!(range_hash(b"a"), 0xe40c_292c);
+        assert_eq!(range_hash(b"foobar"), 0xbf9c_f968);
+    }
+
+    #[test]
+    fn ids_round_trip() {
+        let key = TaskQueueKey {
+            namespace_id: NamespaceId::new_random(),
+            name: "my-queue".into(),
+            task_type: TaskType::Activity,
+            flavor: TaskQueueFlavor::Classic,
+        };
+        let id = task_queue_id(&key, 0);
+        assert_eq!(*id.last().unwrap_or(&0), 2);
+        assert_eq!(
+            decode_queue_id(&id, TaskQueueFlavor::Classic),
+            Some(key.clone())
+        );
+        let sub = task_queue_id(&key, 300);
+        assert_eq!(&sub[sub.len() - 3..], &[0x82, 0xac, 0x02]);
+        assert_eq!(task_queue_id(&key, 1).last(), Some(&1));
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        assert_eq!(unhex(&hex(&[0, 1, 0xff])).ok(), Some(vec![0, 1, 0xff]));
+        assert!(unhex("zz").is_err());
+        assert!(unhex("abc").is_err());
+    }
 }

@@ -89,7 +89,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 #[macro_export]
 macro_rules! params {
     ($($v:expr),* $(,)?) => {
-        vec![$($crate::Value::from($v)),*]
+        ::std::vec::Vec::<$crate::Value>::from([$($crate::Value::from($v)),*])
     };
 }
 
@@ -110,7 +110,9 @@ pub fn time_from_text(s: &str) -> Result<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Ok(d.with_timezone(&Utc));
     }
-    Err(StoreError::internal(format!("stored timestamp {s:?} is not parseable")))
+    Err(StoreError::internal(format!(
+        "stored timestamp {s:?} is not parseable"
+    )))
 }
 
 /// One result row: values by column position.
@@ -145,7 +147,11 @@ impl Row {
 
     /// A nullable integer column.
     pub fn opt_i64(&self, i: usize) -> Result<Option<i64>> {
-        if self.is_null(i)? { Ok(None) } else { self.i64(i).map(Some) }
+        if self.is_null(i)? {
+            Ok(None)
+        } else {
+            self.i64(i).map(Some)
+        }
     }
 
     /// An integer column that must fit in `i32`.
@@ -179,7 +185,11 @@ impl Row {
 
     /// A nullable text column.
     pub fn opt_string(&self, i: usize) -> Result<Option<String>> {
-        if self.is_null(i)? { Ok(None) } else { self.string(i).map(Some) }
+        if self.is_null(i)? {
+            Ok(None)
+        } else {
+            self.string(i).map(Some)
+        }
     }
 
     /// A binary column (text accepted as its UTF-8 bytes; NULL as empty).
@@ -196,7 +206,11 @@ impl Row {
 
     /// A nullable binary column.
     pub fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>> {
-        if self.is_null(i)? { Ok(None) } else { self.bytes(i).map(Some) }
+        if self.is_null(i)? {
+            Ok(None)
+        } else {
+            self.bytes(i).map(Some)
+        }
     }
 
     /// A timestamp column (text in [`TIME_TEXT_FORMAT`] accepted).
@@ -212,7 +226,11 @@ impl Row {
 
     /// A nullable timestamp column.
     pub fn opt_time(&self, i: usize) -> Result<Option<DateTime<Utc>>> {
-        if self.is_null(i)? { Ok(None) } else { self.time(i).map(Some) }
+        if self.is_null(i)? {
+            Ok(None)
+        } else {
+            self.time(i).map(Some)
+        }
     }
 
     /// A blob stored as a (data, encoding) column pair.

@@ -57,14 +57,18 @@ fn decode(row: &SqliteRow) -> Result<Row> {
             "INTEGER" | "BOOLEAN" | "INT" | "BIGINT" => {
                 Value::Int(row.try_get::<i64, _>(i).map_err(|e| classify(e, false))?)
             }
-            "TEXT" | "DATETIME" | "DATE" | "TIME" => {
-                Value::Text(row.try_get::<String, _>(i).map_err(|e| classify(e, false))?)
-            }
+            "TEXT" | "DATETIME" | "DATE" | "TIME" => Value::Text(
+                row.try_get::<String, _>(i)
+                    .map_err(|e| classify(e, false))?,
+            ),
             "REAL" => {
                 let f: f64 = row.try_get(i).map_err(|e| classify(e, false))?;
                 Value::Text(f.to_string())
             }
-            _ => Value::Bytes(row.try_get::<Vec<u8>, _>(i).map_err(|e| classify(e, false))?),
+            _ => Value::Bytes(
+                row.try_get::<Vec<u8>, _>(i)
+                    .map_err(|e| classify(e, false))?,
+            ),
         };
         out.push(v);
     }
@@ -146,6 +150,9 @@ impl SqlTx for SqliteTx {
 /// Turns a closed-pool error into `Unavailable` for callers that check early.
 #[allow(dead_code)]
 pub(crate) fn closed() -> StoreError {
-    StoreError::new(durastore_api::ErrorKind::Unavailable, "sqlite store is closed")
-        .with_retryable(false)
+    StoreError::new(
+        durastore_api::ErrorKind::Unavailable,
+        "sqlite store is closed",
+    )
+    .with_retryable(false)
 }

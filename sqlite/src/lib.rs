@@ -40,9 +40,9 @@ pub struct SqliteConfig {
 impl SqliteConfig {
     /// Parses a `sqlite:` URL.
     pub fn from_url(url: &str) -> Result<Self> {
-        let rest = url.strip_prefix("sqlite:").ok_or_else(|| {
-            StoreError::invalid_argument(format!("not a sqlite URL: {url:?}"))
-        })?;
+        let rest = url
+            .strip_prefix("sqlite:")
+            .ok_or_else(|| StoreError::invalid_argument(format!("not a sqlite URL: {url:?}")))?;
         let (location, query) = match rest.split_once('?') {
             Some((l, q)) => (l, Some(q)),
             None => (rest, None),
@@ -112,12 +112,17 @@ pub async fn connect(cfg: &SqliteConfig) -> Result<SqliteDriver> {
     let mut pool = SqlitePoolOptions::new().max_connections(cfg.max_connections);
     if cfg.path.is_none() {
         // An in-memory database lives exactly as long as its one connection.
-        pool = pool.min_connections(1).idle_timeout(None).max_lifetime(None);
+        pool = pool
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
     }
-    let pool = pool
-        .connect_with(opts)
-        .await
-        .map_err(|e| StoreError::new(durastore_api::ErrorKind::Unavailable, format!("cannot open sqlite database: {e}")))?;
+    let pool = pool.connect_with(opts).await.map_err(|e| {
+        StoreError::new(
+            durastore_api::ErrorKind::Unavailable,
+            format!("cannot open sqlite database: {e}"),
+        )
+    })?;
     Ok(SqliteDriver::new(pool))
 }
 
@@ -147,8 +152,8 @@ impl Backend for SqliteBackend {
     }
 }
 
-/// Opens a SQLite database, creating the schema in a new database and refusing one whose schema
-/// is older or newer than this binary's.
+/// Opens a SQLite database: a new database gets the embedded schema, an older one is updated
+/// (the embedded default should just work), a newer or half-migrated one is refused.
 pub async fn open(url: &str) -> Result<Stores> {
     let cfg = SqliteConfig::from_url(url)?;
     let driver = Arc::new(connect(&cfg).await?);
@@ -191,7 +196,8 @@ mod driver_tests {
         let cfg = SqliteConfig::from_url("sqlite::memory:").unwrap();
         let d = connect(&cfg).await.unwrap();
         schema::ensure_current(&d).await.unwrap();
-        let t = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(1_700_000_000_123_456).unwrap();
+        let t =
+            chrono::DateTime::<chrono::Utc>::from_timestamp_micros(1_700_000_000_123_456).unwrap();
         d.execute(
             "INSERT INTO timer_tasks (shard_id, visibility_timestamp, task_id, data, data_encoding) VALUES (?, ?, ?, ?, ?)",
             &params![1i32, t, 7i64, vec![0u8, 1, 2], "Proto3"],
@@ -219,7 +225,10 @@ mod driver_tests {
             let mut tx = d.begin().await.unwrap();
             tx.execute("DELETE FROM timer_tasks", &[]).await.unwrap();
         }
-        let rows = d.query("SELECT COUNT(*) FROM timer_tasks", &[Value::Null; 0]).await.unwrap();
+        let rows = d
+            .query("SELECT COUNT(*) FROM timer_tasks", &[Value::Null; 0])
+            .await
+            .unwrap();
         assert_eq!(rows[0].i64(0).unwrap(), 1);
     }
 }

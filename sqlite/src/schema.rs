@@ -1,15 +1,39 @@
-//! The embedded, versioned SQLite schema.
+//! The embedded, versioned SQLite schema and its [`SchemaDriver`].
 //!
-//! Temporary bootstrap: applies the embedded v1.0 files to a database that has no tables. The
-//! schema engine (setup / update / verify / dry-run with version tables) replaces this.
+//! The statement files live in `sqlite/schema/<set>/versioned/v<M.m>/` next to a `manifest.json`
+//! and are compiled into the binary. The generic engine in [`durastore_api::schema`] applies and
+//! verifies them through [`SqliteSchemaDriver`]:
+//!
+//! - setup/update run inside one `BEGIN IMMEDIATE` transaction (SQLite DDL is transactional), so a
+//!   crash halfway leaves the database as it was, and concurrent openers of a new file serialize
+//!   on the write lock instead of racing;
+//! - verify builds the expected schema by applying the embedded files to a scratch in-memory
+//!   database and compares it with `sqlite_master` / `PRAGMA table_info` / `PRAGMA index_list`.
+//!
+//! **Opening** ([`ensure_current`], called by [`crate::open`]): a new database is set up, an older
+//! one is updated automatically (SQLite is the embedded default, owned by the process that opens
+//! it, so there is no separate operator step to wait for), a newer one is refused, and a version
+//! left half-applied by an interrupted tool is reported by name.
+//!
+//! Both schema sets may share one database file: `schema_version.db_name` is the set name and
+//! `version_partition` is 0 for `main` (as in Temporal) and 1 for `visibility`.
 
-use durastore_api::Result;
-use durastore_sql::SqlDriver;
+use durastore_api::schema::{
+    self, ApplyOptions, ColumnDescription, EmbeddedVersion, ExecOutcome, HistoryRecord,
+    IndexDescription, SET_MAIN, SET_NAMES, SET_VISIBILITY, SchemaDescription, SchemaDriver,
+    SchemaSet, TableDescription, Version, VersionRecord,
+};
+use durastore_api::{ErrorKind, Result, StoreError, async_trait};
+use durastore_sql::{time_from_text, time_to_text};
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{AssertSqlSafe, Transaction};
+use tokio::sync::Mutex;
 
-use crate::SqliteDriver;
+use crate::error::classify;
+use crate::{SqliteConfig, SqliteDriver};
 
-/// (version, manifest JSON, [(file name, file text)]) for the main store, oldest first.
-pub const MAIN_VERSIONS: &[(&str, &str, &[(&str, &str)])] = &[(
+/// The main store's versions, oldest first: `(version, manifest JSON, [(file, text)])`.
+pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[(
     "1.0",
     include_str!("../schema/main/versioned/v1.0/manifest.json"),
     &[(
@@ -18,44 +42,599 @@ pub const MAIN_VERSIONS: &[(&str, &str, &[(&str, &str)])] = &[(
     )],
 )];
 
-/// Splits a schema file into statements (on `;` at line ends; `--` comment lines dropped).
-pub fn split_statements(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for line in text.lines() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with("--") {
-            continue;
-        }
-        cur.push_str(line);
-        cur.push('\n');
-        if t.ends_with(';') {
-            out.push(cur.trim().trim_end_matches(';').to_string());
-            cur.clear();
-        }
+/// The embedded schema set `name` (`main`; `visibility` is not built for SQLite yet).
+pub fn schema_set(name: &str) -> Result<SchemaSet> {
+    match name {
+        SET_MAIN => SchemaSet::from_embedded(SET_MAIN, MAIN_VERSIONS),
+        SET_VISIBILITY => Err(StoreError::unsupported(
+            "the SQLite visibility schema is not built yet (only the main set exists)",
+        )),
+        other => Err(StoreError::invalid_argument(format!(
+            "unknown schema set {other:?} (known: {})",
+            SET_NAMES.join(", ")
+        ))),
     }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
-    }
-    out
 }
 
-/// Creates the schema in an empty database.
-pub async fn ensure_current(driver: &SqliteDriver) -> Result<()> {
-    let rows = driver
-        .query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'shards'",
-            &[],
+/// The embedded main schema set.
+pub fn main_set() -> Result<SchemaSet> {
+    schema_set(SET_MAIN)
+}
+
+/// Splits a schema file into statements (see [`durastore_api::schema::split_statements`]).
+pub fn split_statements(text: &str) -> Vec<String> {
+    schema::split_statements(text)
+}
+
+/// A [`SchemaDriver`] for one schema set of one SQLite database.
+pub struct SqliteSchemaDriver {
+    pool: SqlitePool,
+    db_name: String,
+    partition: i64,
+    // The exclusive section's transaction; while it is open every call runs on it (an in-memory
+    // database has a single connection, which the transaction holds).
+    tx: Mutex<Option<Transaction<'static, Sqlite>>>,
+}
+
+impl std::fmt::Debug for SqliteSchemaDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteSchemaDriver")
+            .field("db_name", &self.db_name)
+            .finish()
+    }
+}
+
+/// Runs `$body` with `$c: &mut SqliteConnection`: the open transaction's, else a pooled one.
+macro_rules! with_conn {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let mut guard = $self.tx.lock().await;
+        match guard.as_mut() {
+            Some(tx) => {
+                let $c: &mut SqliteConnection = &mut **tx;
+                $body
+            }
+            None => {
+                let mut pooled = $self.pool.acquire().await.map_err(|e| classify(e, false))?;
+                let $c: &mut SqliteConnection = &mut *pooled;
+                $body
+            }
+        }
+    }};
+}
+
+impl SqliteSchemaDriver {
+    /// A driver for schema set `set` (`main` or `visibility`) over an open database.
+    pub fn new(driver: &SqliteDriver, set: &str) -> Self {
+        SqliteSchemaDriver {
+            pool: driver.pool().clone(),
+            db_name: set.to_string(),
+            partition: if set == SET_VISIBILITY { 1 } else { 0 },
+            tx: Mutex::new(None),
+        }
+    }
+
+    /// A driver over a new private in-memory database: the scratch database `verify` builds the
+    /// expected schema in.
+    pub async fn scratch(set: &str) -> Result<Self> {
+        let cfg = SqliteConfig::from_url("sqlite::memory:")?;
+        let driver = crate::connect(&cfg).await?;
+        Ok(Self::new(&driver, set))
+    }
+}
+
+fn already_applied(err: &sqlx::Error, statement: &str) -> Option<String> {
+    // SQLite reports these with the generic SQLITE_ERROR code (1) and no finer code, so the
+    // message is all there is to go on.
+    let sqlx::Error::Database(db) = err else {
+        return None;
+    };
+    if db.code().as_deref() != Some("1") {
+        return None;
+    }
+    let msg = db.message();
+    let upper = statement.trim_start().to_ascii_uppercase();
+    let dropping = upper.starts_with("DROP") || upper.contains(" DROP COLUMN ");
+    if msg.contains("already exists")
+        || msg.starts_with("duplicate column name")
+        || (dropping && msg.starts_with("no such"))
+    {
+        Some(msg.to_string())
+    } else {
+        None
+    }
+}
+
+async fn finish_on(
+    c: &mut SqliteConnection,
+    partition: i64,
+    version: &VersionRecord,
+    remove: &[HistoryRecord],
+    done: &HistoryRecord,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO schema_version (version_partition, db_name, creation_time, curr_version, \
+         min_compatible_version) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (version_partition, db_name) DO UPDATE SET \
+         creation_time = excluded.creation_time, curr_version = excluded.curr_version, \
+         min_compatible_version = excluded.min_compatible_version",
+    )
+    .bind(partition)
+    .bind(&version.db_name)
+    .bind(time_to_text(&version.creation_time))
+    .bind(version.curr_version.to_string())
+    .bind(version.min_compatible_version.to_string())
+    .execute(&mut *c)
+    .await?;
+    for r in remove {
+        sqlx::query(
+            "DELETE FROM schema_update_history WHERE version_partition = ? AND year = ? \
+             AND month = ? AND update_time = ?",
         )
+        .bind(partition)
+        .bind(i64::from(r.year()))
+        .bind(i64::from(r.month()))
+        .bind(time_to_text(&r.update_time))
+        .execute(&mut *c)
         .await?;
-    if rows.is_empty() {
-        for (_, _, files) in MAIN_VERSIONS {
-            for (_, text) in *files {
-                for stmt in split_statements(text) {
-                    driver.execute(&stmt, &[]).await?;
-                }
+    }
+    insert_history_on(c, partition, done).await
+}
+
+async fn insert_history_on(
+    c: &mut SqliteConnection,
+    partition: i64,
+    r: &HistoryRecord,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO schema_update_history (version_partition, year, month, update_time, \
+         description, manifest_md5, new_version, old_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(partition)
+    .bind(i64::from(r.year()))
+    .bind(i64::from(r.month()))
+    .bind(time_to_text(&r.update_time))
+    .bind(&r.description)
+    .bind(&r.manifest_md5)
+    .bind(r.new_version.to_string())
+    .bind(r.old_version.to_string())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+fn stored_version(text: &str, column: &str) -> Result<Version> {
+    Version::parse(text).map_err(|_| {
+        StoreError::internal(format!(
+            "{column} holds {text:?}, which is not a schema version"
+        ))
+    })
+}
+
+#[async_trait]
+impl SchemaDriver for SqliteSchemaDriver {
+    fn backend(&self) -> &str {
+        "sqlite"
+    }
+
+    fn db_name(&self) -> &str {
+        &self.db_name
+    }
+
+    fn version_table_statements(&self) -> Vec<String> {
+        vec![
+            "CREATE TABLE IF NOT EXISTS schema_version (\n  \
+             version_partition INT NOT NULL,\n  \
+             db_name VARCHAR(255) NOT NULL,\n  \
+             creation_time DATETIME(6),\n  \
+             curr_version VARCHAR(64),\n  \
+             min_compatible_version VARCHAR(64),\n  \
+             PRIMARY KEY (version_partition, db_name)\n)"
+                .to_string(),
+            "CREATE TABLE IF NOT EXISTS schema_update_history (\n  \
+             version_partition INT NOT NULL,\n  \
+             year INT NOT NULL,\n  \
+             month INT NOT NULL,\n  \
+             update_time DATETIME(6) NOT NULL,\n  \
+             description VARCHAR(255),\n  \
+             manifest_md5 VARCHAR(64),\n  \
+             new_version VARCHAR(64),\n  \
+             old_version VARCHAR(64),\n  \
+             PRIMARY KEY (version_partition, year, month, update_time)\n)"
+                .to_string(),
+        ]
+    }
+
+    async fn version_tables_exist(&self) -> Result<bool> {
+        with_conn!(self, |c| {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' \
+                 AND name IN ('schema_version', 'schema_update_history')",
+            )
+            .fetch_one(&mut *c)
+            .await
+            .map_err(|e| classify(e, false))?;
+            Ok(n == 2)
+        })
+    }
+
+    async fn begin(&self) -> Result<()> {
+        let mut guard = self.tx.lock().await;
+        if guard.is_some() {
+            return Err(StoreError::internal("schema transaction already open"));
+        }
+        // IMMEDIATE takes the write lock now: a second schema tool (or a second process
+        // opening the same new file) waits here, then sees the finished work.
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| classify(e, false))?;
+        *guard = Some(tx);
+        Ok(())
+    }
+
+    async fn end(&self, commit: bool) -> Result<()> {
+        let Some(tx) = self.tx.lock().await.take() else {
+            return Ok(());
+        };
+        if commit {
+            tx.commit().await.map_err(|e| classify(e, true))
+        } else {
+            tx.rollback().await.map_err(|e| classify(e, false))
+        }
+    }
+
+    async fn execute(&self, statement: &str) -> Result<ExecOutcome> {
+        with_conn!(self, |c| {
+            match sqlx::raw_sql(AssertSqlSafe(statement.to_string()))
+                .execute(&mut *c)
+                .await
+            {
+                Ok(_) => Ok(ExecOutcome::Applied),
+                Err(e) => match already_applied(&e, statement) {
+                    Some(why) => Ok(ExecOutcome::AlreadyApplied(why)),
+                    None => Err(classify(e, false)),
+                },
+            }
+        })
+    }
+
+    async fn read_version(&self) -> Result<Option<VersionRecord>> {
+        let row: Option<(Option<String>, Option<String>, Option<String>)> = with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT creation_time, curr_version, min_compatible_version FROM schema_version \
+                 WHERE version_partition = ? AND db_name = ?",
+            )
+            .bind(self.partition)
+            .bind(&self.db_name)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(|e| classify(e, false))?
+        });
+        let Some((created, curr, min)) = row else {
+            return Ok(None);
+        };
+        let curr = curr.ok_or_else(|| {
+            StoreError::internal(format!(
+                "schema_version row for {:?} has no curr_version",
+                self.db_name
+            ))
+        })?;
+        let curr_version = stored_version(&curr, "schema_version.curr_version")?;
+        let min_compatible_version = match min {
+            Some(m) => stored_version(&m, "schema_version.min_compatible_version")?,
+            None => curr_version.clone(),
+        };
+        let creation_time = match created {
+            Some(t) => time_from_text(&t)?,
+            None => chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        };
+        Ok(Some(VersionRecord {
+            db_name: self.db_name.clone(),
+            creation_time,
+            curr_version,
+            min_compatible_version,
+        }))
+    }
+
+    async fn read_history(&self) -> Result<Vec<HistoryRecord>> {
+        type HistoryRow = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<HistoryRow> = with_conn!(self, |c| {
+            sqlx::query_as(
+                "SELECT update_time, old_version, new_version, manifest_md5, description \
+                 FROM schema_update_history WHERE version_partition = ? ORDER BY update_time",
+            )
+            .bind(self.partition)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(|e| classify(e, false))?
+        });
+        rows.into_iter()
+            .map(|(t, old, new, md5, desc)| {
+                Ok(HistoryRecord {
+                    update_time: time_from_text(&t)?,
+                    old_version: stored_version(
+                        old.as_deref().unwrap_or("0.0"),
+                        "schema_update_history.old_version",
+                    )?,
+                    new_version: stored_version(
+                        new.as_deref().unwrap_or(""),
+                        "schema_update_history.new_version",
+                    )?,
+                    manifest_md5: md5.unwrap_or_default(),
+                    description: desc.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_history(&self, record: &HistoryRecord) -> Result<()> {
+        with_conn!(self, |c| {
+            insert_history_on(c, self.partition, record)
+                .await
+                .map_err(|e| classify(e, false))
+        })
+    }
+
+    async fn finish_version(
+        &self,
+        version: &VersionRecord,
+        remove: &[HistoryRecord],
+        done: &HistoryRecord,
+    ) -> Result<()> {
+        let mut guard = self.tx.lock().await;
+        match guard.as_mut() {
+            Some(tx) => finish_on(tx, self.partition, version, remove, done)
+                .await
+                .map_err(|e| classify(e, false)),
+            None => {
+                // Outside the exclusive section: still make the three writes one transaction.
+                let mut tx = self
+                    .pool
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(|e| classify(e, false))?;
+                finish_on(&mut tx, self.partition, version, remove, done)
+                    .await
+                    .map_err(|e| classify(e, false))?;
+                tx.commit().await.map_err(|e| classify(e, true))
             }
         }
     }
+
+    async fn describe(&self) -> Result<SchemaDescription> {
+        with_conn!(self, |c| {
+            let map = |e| classify(e, false);
+            let tables: Vec<(String,)> = sqlx::query_as(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .map_err(map)?;
+            let mut out = SchemaDescription::default();
+            for (table,) in tables {
+                let cols: Vec<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) \
+                     ORDER BY cid",
+                )
+                .bind(&table)
+                .fetch_all(&mut *c)
+                .await
+                .map_err(map)?;
+                let mut desc = TableDescription::default();
+                let mut pk: Vec<(i64, String)> = Vec::new();
+                for (name, ty, notnull, default, pk_pos) in cols {
+                    if pk_pos > 0 {
+                        pk.push((pk_pos, name.clone()));
+                    }
+                    desc.columns.push(ColumnDescription {
+                        name,
+                        data_type: schema::normalize_type(&ty),
+                        nullable: notnull == 0,
+                        default,
+                    });
+                }
+                pk.sort();
+                desc.primary_key = pk.into_iter().map(|(_, n)| n).collect();
+                let indexes: Vec<(String, i64, String)> = sqlx::query_as(
+                    "SELECT name, \"unique\", origin FROM pragma_index_list(?) ORDER BY name",
+                )
+                .bind(&table)
+                .fetch_all(&mut *c)
+                .await
+                .map_err(map)?;
+                for (iname, unique, origin) in indexes {
+                    if origin == "pk" {
+                        continue; // described as the primary key
+                    }
+                    let cols: Vec<(Option<String>,)> =
+                        sqlx::query_as("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
+                            .bind(&iname)
+                            .fetch_all(&mut *c)
+                            .await
+                            .map_err(map)?;
+                    let columns: Vec<String> = cols
+                        .into_iter()
+                        .map(|(n,)| n.unwrap_or_else(|| "<expression>".to_string()))
+                        .collect();
+                    // Indexes behind UNIQUE constraints get generated names that depend on
+                    // column order in the DDL; name them by their columns instead.
+                    let key = if origin == "u" {
+                        format!("UNIQUE ({})", columns.join(", "))
+                    } else {
+                        iname
+                    };
+                    desc.indexes.insert(
+                        key,
+                        IndexDescription {
+                            unique: unique != 0,
+                            columns,
+                        },
+                    );
+                }
+                out.tables.insert(table, desc);
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Brings a database opened by [`crate::open`] to the embedded main schema: sets up a new one,
+/// updates an older one, refuses a newer one, and reports a half-applied version by name.
+pub async fn ensure_current(driver: &SqliteDriver) -> Result<()> {
+    let set = main_set()?;
+    let sd = SqliteSchemaDriver::new(driver, SET_MAIN);
+    let st = schema::status(&set, &sd).await?;
+    if st.newer_than_binary {
+        let current = st.current.unwrap_or_else(Version::zero);
+        return Err(schema::newer_than_binary(&set.name, &current, &st.latest));
+    }
+    if let Some(d) = st.dirty {
+        return Err(StoreError::new(
+            ErrorKind::ConditionFailed,
+            format!(
+                "version {d} of the main schema was left half-applied by an interrupted schema \
+                 tool; run `durastore schema update --url <this database>` to finish it"
+            ),
+        ));
+    }
+    if st.initialized && st.pending.is_empty() {
+        return Ok(());
+    }
+    match &st.current {
+        None => tracing::info!(latest = %st.latest, "sqlite: setting up the main schema"),
+        Some(c) => tracing::info!(from = %c, to = %st.latest, "sqlite: updating the main schema"),
+    }
+    schema::setup(&set, &sd, &ApplyOptions::default()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use durastore_api::schema::{IN_PROGRESS_MARKER, status, update, verify};
+
+    async fn memory() -> SqliteDriver {
+        crate::connect(&SqliteConfig::from_url("sqlite::memory:").unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[test]
+    fn embedded_set_loads() {
+        let set = main_set().unwrap();
+        assert_eq!(set.latest_version().to_string(), "1.0");
+        assert!(set.versions[0].statements().len() > 30);
+        assert!(schema_set("visibility").is_err());
+        assert!(schema_set("nope").is_err());
+    }
+
+    #[tokio::test]
+    async fn setup_verify_and_drift() {
+        let d = memory().await;
+        let set = main_set().unwrap();
+        let sd = SqliteSchemaDriver::new(&d, SET_MAIN);
+        let dry = schema::setup(
+            &set,
+            &sd,
+            &ApplyOptions {
+                target: None,
+                dry_run: true,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(dry.statements().len() > 30);
+        assert!(!sd.version_tables_exist().await.unwrap(), "dry run wrote");
+
+        ensure_current(&d).await.unwrap();
+        ensure_current(&d).await.unwrap();
+        let st = status(&set, &sd).await.unwrap();
+        assert_eq!(st.current.map(|v| v.to_string()).as_deref(), Some("1.0"));
+        assert!(st.pending.is_empty());
+        let up = update(&set, &sd, &ApplyOptions::default()).await.unwrap();
+        assert!(up.up_to_date());
+
+        let scratch = SqliteSchemaDriver::scratch(SET_MAIN).await.unwrap();
+        let rep = verify(&set, &sd, &scratch).await.unwrap();
+        assert!(rep.is_clean(), "{:?}", rep.drift);
+        assert!(rep.notes.is_empty(), "{:?}", rep.notes);
+
+        sd.execute("ALTER TABLE executions DROP COLUMN checksum_encoding")
+            .await
+            .unwrap();
+        sd.execute("DROP INDEX cm_idx_lasthb").await.unwrap();
+        let scratch = SqliteSchemaDriver::scratch(SET_MAIN).await.unwrap();
+        let rep = verify(&set, &sd, &scratch).await.unwrap();
+        assert_eq!(
+            rep.drift,
+            [
+                "table cluster_membership: missing index cm_idx_lasthb",
+                "table executions: missing column checksum_encoding",
+            ]
+        );
+        // Re-running a drop of something missing counts as already applied.
+        let again = sd.execute("DROP INDEX cm_idx_lasthb").await.unwrap();
+        assert!(matches!(again, ExecOutcome::AlreadyApplied(_)));
+    }
+
+    #[tokio::test]
+    async fn crash_halfway_is_resumed_and_newer_is_refused() {
+        let d = memory().await;
+        let set = main_set().unwrap();
+        let sd = SqliteSchemaDriver::new(&d, SET_MAIN);
+        // Simulate a non-transactional tool that died inside 1.0: version tables, the
+        // in-progress row and a third of the statements.
+        for s in sd.version_table_statements() {
+            sd.execute(&s).await.unwrap();
+        }
+        let v10 = &set.versions[0];
+        sd.insert_history(&HistoryRecord {
+            update_time: chrono::Utc::now(),
+            old_version: Version::zero(),
+            new_version: v10.version.clone(),
+            manifest_md5: v10.checksum(),
+            description: format!("{IN_PROGRESS_MARKER}{}", v10.description),
+        })
+        .await
+        .unwrap();
+        let stmts = v10.statements();
+        for s in &stmts[..stmts.len() / 3] {
+            sd.execute(s).await.unwrap();
+        }
+        let st = status(&set, &sd).await.unwrap();
+        assert_eq!(
+            st.dirty.as_ref().map(ToString::to_string).as_deref(),
+            Some("1.0")
+        );
+        let err = ensure_current(&d).await.unwrap_err();
+        assert!(err.message().contains("version 1.0"), "{err}");
+        // setup (not yet initialized) finishes it.
+        let rep = schema::setup(&set, &sd, &ApplyOptions::default())
+            .await
+            .unwrap();
+        assert!(rep.applied[0].reapplied);
+        ensure_current(&d).await.unwrap();
+        let scratch = SqliteSchemaDriver::scratch(SET_MAIN).await.unwrap();
+        let v = verify(&set, &sd, &scratch).await.unwrap();
+        assert!(v.is_clean(), "{:?}", v.drift);
+
+        sqlx::query("UPDATE schema_version SET curr_version = '1.3'")
+            .execute(d.pool())
+            .await
+            .unwrap();
+        let err = ensure_current(&d).await.unwrap_err();
+        assert_eq!(
+            err.message(),
+            "database schema 1.3 is newer than this binary's 1.0; upgrade durastore"
+        );
+    }
 }

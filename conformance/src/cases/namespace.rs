@@ -1,8 +1,833 @@
-//! Conformance cases for the namespace store.
+//! Conformance cases for the namespace store: unique ids and names, the global notification
+//! version and the CAS that update performs on it, rename, idempotent deletes, and listing.
+//!
+//! The notification version is global, and other cases bump it at the same time, so these cases
+//! check "strictly greater" rather than "+1", and retry an update whose version went stale
+//! because of someone else.
 
-use crate::Case;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use durastore_api::validate::MAX_BLOB_BYTES;
+use durastore_api::{
+    CreateNamespaceRequest, DataBlob, ErrorKind, NamespaceId, NamespaceRecord, NamespaceStore,
+    Result as StoreResult, UpdateNamespaceRequest, Uuid,
+};
+use futures::future::BoxFuture;
+
+use crate::check::{expect_bad_request, expect_err, ok};
+use crate::fixtures::{blob, namespace_id, unique_name};
+use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
 
 /// The cases of this module.
 pub fn cases() -> Vec<Case> {
-    Vec::new()
+    vec![
+        case!(
+            "namespace",
+            create_get_by_id_and_name,
+            ["namespace"],
+            create_get_by_id_and_name
+        ),
+        case!(
+            "namespace",
+            create_taken_id_already_exists,
+            ["namespace"],
+            create_taken_id_already_exists
+        ),
+        case!(
+            "namespace",
+            create_taken_name_already_exists,
+            ["namespace"],
+            create_taken_name_already_exists
+        ),
+        case!(
+            "namespace",
+            notification_version_increments,
+            ["namespace"],
+            notification_version_increments
+        ),
+        case!(
+            "namespace",
+            update_with_current_version,
+            ["namespace"],
+            update_with_current_version
+        ),
+        case!(
+            "namespace",
+            update_stale_version_condition_failed,
+            ["namespace"],
+            update_stale_version_condition_failed
+        ),
+        case!(
+            "namespace",
+            update_missing_not_found,
+            ["namespace"],
+            update_missing_not_found
+        ),
+        case!("namespace", rename, ["namespace"], rename),
+        case!(
+            "namespace",
+            delete_by_id_idempotent,
+            ["namespace"],
+            delete_by_id_idempotent
+        ),
+        case!(
+            "namespace",
+            delete_by_name_idempotent,
+            ["namespace"],
+            delete_by_name_idempotent
+        ),
+        case!("namespace", list_paging, ["namespace"], list_paging),
+        case!(
+            "namespace",
+            concurrent_create_same_name,
+            ["namespace", "concurrent_writers"],
+            concurrent_create_same_name
+        ),
+        case!(
+            "namespace",
+            concurrent_update_single_winner,
+            ["namespace", "concurrent_writers"],
+            concurrent_update_single_winner
+        ),
+        case!("namespace", bad_input, ["namespace"], bad_input),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// How often an update is retried when a concurrent writer moved the global version first.
+const UPDATE_ATTEMPTS: usize = 50;
+
+/// Upper bound on pages a listing may take before the case calls it an endless loop.
+const MAX_PAGES: usize = 100_000;
+
+/// A create request with a fresh id and name.
+fn new_req() -> CreateNamespaceRequest {
+    CreateNamespaceRequest {
+        id: namespace_id(),
+        name: unique_name("ns"),
+        detail: blob(64),
+        is_global: false,
+    }
+}
+
+/// Creates a namespace and checks it reads back by id and by name, written at a notification
+/// version taken between the metadata reads before and after.
+async fn create(
+    s: &dyn NamespaceStore,
+    req: &CreateNamespaceRequest,
+) -> Result<NamespaceRecord, CaseError> {
+    let before = ok("get_metadata", s.get_metadata().await)?;
+    ok("create_namespace", s.create_namespace(req.clone()).await)?;
+    let after = ok("get_metadata", s.get_metadata().await)?;
+    ensure!(
+        after > before,
+        "create did not bump the notification version ({before} -> {after})"
+    );
+    let got = ok("get_namespace_by_id", s.get_namespace_by_id(req.id).await)?;
+    ensure!(
+        before <= got.notification_version && got.notification_version < after,
+        "the new row records notification version {}, outside [{before}, {after})",
+        got.notification_version
+    );
+    ensure_eq!(
+        got,
+        NamespaceRecord {
+            id: req.id,
+            name: req.name.clone(),
+            detail: req.detail.clone(),
+            is_global: req.is_global,
+            notification_version: got.notification_version,
+        },
+        "namespace read back by id"
+    );
+    let by_name = ok(
+        "get_namespace_by_name",
+        s.get_namespace_by_name(&req.name).await,
+    )?;
+    ensure_eq!(by_name, got, "by name and by id differ");
+    Ok(got)
+}
+
+fn update_req(rec: &NamespaceRecord, detail: DataBlob, version: i64) -> UpdateNamespaceRequest {
+    UpdateNamespaceRequest {
+        id: rec.id,
+        name: rec.name.clone(),
+        detail,
+        is_global: rec.is_global,
+        notification_version: version,
+    }
+}
+
+/// Updates with the current notification version, retrying when a concurrent writer bumped it
+/// between the read and the write. Returns the version the successful update used.
+async fn update_retrying(
+    s: &dyn NamespaceStore,
+    req: UpdateNamespaceRequest,
+) -> Result<i64, CaseError> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        let v = ok("get_metadata", s.get_metadata().await)?;
+        match s
+            .update_namespace(UpdateNamespaceRequest {
+                notification_version: v,
+                ..req.clone()
+            })
+            .await
+        {
+            Ok(()) => return Ok(v),
+            Err(e) if e.kind() == ErrorKind::ConditionFailed => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(e) => {
+                return Err(CaseError::new(format!(
+                    "update_namespace with the current version: {e}"
+                )));
+            }
+        }
+    }
+    Err(CaseError::new(format!(
+        "update_namespace failed {UPDATE_ATTEMPTS} times with ConditionFailed although each \
+         attempt used the version just read"
+    )))
+}
+
+/// Runs the futures as separate tokio tasks released together; results in order.
+async fn race<T: Send + 'static>(
+    futs: Vec<BoxFuture<'static, StoreResult<T>>>,
+) -> Result<Vec<StoreResult<T>>, CaseError> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(futs.len()));
+    let handles: Vec<_> = futs
+        .into_iter()
+        .map(|f| {
+            let b = Arc::clone(&barrier);
+            tokio::spawn(async move {
+                b.wait().await;
+                f.await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(
+            h.await
+                .map_err(|e| CaseError::new(format!("racing task failed: {e}")))?,
+        );
+    }
+    Ok(out)
+}
+
+/// Indexes of the successful results; every failure must be of `loser` kind.
+fn winners<T>(
+    what: &str,
+    results: Vec<StoreResult<T>>,
+    loser: ErrorKind,
+) -> Result<Vec<usize>, CaseError> {
+    let mut won = Vec::new();
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(_) => won.push(i),
+            Err(e) if e.kind() == loser => {}
+            Err(e) => {
+                return Err(CaseError::new(format!(
+                    "{what} {i}: expected Ok or {loser}, got {e}"
+                )));
+            }
+        }
+    }
+    Ok(won)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases
+// ---------------------------------------------------------------------------------------------
+
+/// A created namespace reads back equal by id and by name.
+pub async fn create_get_by_id_and_name(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    create(s.as_ref(), &new_req()).await?;
+    let global = CreateNamespaceRequest {
+        is_global: true,
+        ..new_req()
+    };
+    create(s.as_ref(), &global).await?;
+    expect_err(
+        "get_namespace_by_id of a missing namespace",
+        s.get_namespace_by_id(namespace_id()).await,
+        ErrorKind::NotFound,
+    )?;
+    expect_err(
+        "get_namespace_by_name of a missing namespace",
+        s.get_namespace_by_name(&unique_name("ns")).await,
+        ErrorKind::NotFound,
+    )?;
+    Ok(())
+}
+
+/// Creating a namespace with a taken id is `AlreadyExists` and writes nothing.
+pub async fn create_taken_id_already_exists(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let first = create(s.as_ref(), &new_req()).await?;
+    let dup = CreateNamespaceRequest {
+        id: first.id,
+        ..new_req()
+    };
+    expect_err(
+        "create_namespace with a taken id",
+        s.create_namespace(dup.clone()).await,
+        ErrorKind::AlreadyExists,
+    )?;
+    expect_err(
+        "get_namespace_by_name of the refused namespace",
+        s.get_namespace_by_name(&dup.name).await,
+        ErrorKind::NotFound,
+    )?;
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(first.id).await)?,
+        first,
+        "the refused create changed the existing namespace"
+    );
+    Ok(())
+}
+
+/// Creating a namespace with a taken name is `AlreadyExists` and writes nothing.
+pub async fn create_taken_name_already_exists(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let first = create(s.as_ref(), &new_req()).await?;
+    let dup = CreateNamespaceRequest {
+        name: first.name.clone(),
+        ..new_req()
+    };
+    expect_err(
+        "create_namespace with a taken name",
+        s.create_namespace(dup.clone()).await,
+        ErrorKind::AlreadyExists,
+    )?;
+    expect_err(
+        "get_namespace_by_id of the refused namespace",
+        s.get_namespace_by_id(dup.id).await,
+        ErrorKind::NotFound,
+    )?;
+    ensure_eq!(
+        ok(
+            "get_namespace_by_name",
+            s.get_namespace_by_name(&first.name).await
+        )?,
+        first,
+        "the refused create changed the existing namespace"
+    );
+    Ok(())
+}
+
+/// Every create and every update moves the global notification version forward, and an update
+/// row records the version it was written at.
+pub async fn notification_version_increments(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let mut last = ok("get_metadata", s.get_metadata().await)?;
+    ensure!(last >= 0, "negative notification version {last}");
+    let mut mine = Vec::new();
+    for _ in 0..3 {
+        mine.push(create(s.as_ref(), &new_req()).await?);
+        let now = ok("get_metadata", s.get_metadata().await)?;
+        ensure!(now > last, "create: notification version {last} -> {now}");
+        last = now;
+    }
+    for rec in &mine {
+        let used = update_retrying(s.as_ref(), update_req(rec, blob(32), 0)).await?;
+        ensure!(
+            used >= last,
+            "update succeeded with version {used}, older than the {last} read before"
+        );
+        let now = ok("get_metadata", s.get_metadata().await)?;
+        ensure!(
+            now > used,
+            "update at version {used} left the notification version at {now}"
+        );
+        let got = ok("get_namespace_by_id", s.get_namespace_by_id(rec.id).await)?;
+        ensure_eq!(
+            got.notification_version,
+            used,
+            "version recorded by the update"
+        );
+        last = now;
+    }
+    Ok(())
+}
+
+/// An update with the current notification version replaces detail and global flag; the row
+/// records that version, read by id and by name.
+pub async fn update_with_current_version(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let rec = create(s.as_ref(), &new_req()).await?;
+    let detail = blob(80);
+    let req = UpdateNamespaceRequest {
+        is_global: true,
+        ..update_req(&rec, detail.clone(), 0)
+    };
+    let used = update_retrying(s.as_ref(), req).await?;
+    let want = NamespaceRecord {
+        detail,
+        is_global: true,
+        notification_version: used,
+        ..rec.clone()
+    };
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(rec.id).await)?,
+        want,
+        "namespace after update (by id)"
+    );
+    ensure_eq!(
+        ok(
+            "get_namespace_by_name",
+            s.get_namespace_by_name(&rec.name).await
+        )?,
+        want,
+        "namespace after update (by name)"
+    );
+    Ok(())
+}
+
+/// An update with a notification version older than the current one is `ConditionFailed` and
+/// changes nothing.
+pub async fn update_stale_version_condition_failed(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let rec = create(s.as_ref(), &new_req()).await?;
+    // The version only grows, so anything below the current one is stale for good.
+    let current = ok("get_metadata", s.get_metadata().await)?;
+    for stale in [current - 1, rec.notification_version - 1, -5] {
+        expect_err(
+            &format!("update_namespace with stale version {stale} (current {current})"),
+            s.update_namespace(update_req(&rec, blob(16), stale)).await,
+            ErrorKind::ConditionFailed,
+        )?;
+    }
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(rec.id).await)?,
+        rec,
+        "a failed update changed the namespace"
+    );
+    Ok(())
+}
+
+/// Updating a namespace that does not exist is `NotFound` (retried while the version races).
+pub async fn update_missing_not_found(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let ghost = NamespaceRecord {
+        id: namespace_id(),
+        name: unique_name("ns"),
+        detail: blob(8),
+        is_global: false,
+        notification_version: 0,
+    };
+    for _ in 0..UPDATE_ATTEMPTS {
+        let v = ok("get_metadata", s.get_metadata().await)?;
+        match s.update_namespace(update_req(&ghost, blob(8), v)).await {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                expect_err(
+                    "get_namespace_by_id after updating a missing namespace",
+                    s.get_namespace_by_id(ghost.id).await,
+                    ErrorKind::NotFound,
+                )?;
+                return Ok(());
+            }
+            // A concurrent writer may have moved the version between the read and the update.
+            Err(e) if e.kind() == ErrorKind::ConditionFailed => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            other => {
+                return Err(CaseError::new(format!(
+                    "update_namespace of a missing namespace: expected NotFound, got {other:?}"
+                )));
+            }
+        }
+    }
+    Err(CaseError::new(
+        "update_namespace of a missing namespace never returned NotFound",
+    ))
+}
+
+/// Rename: the new name reads the namespace, the old one is `NotFound`, a taken new name is
+/// `AlreadyExists`, and a missing old name is `NotFound`.
+pub async fn rename(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let a = create(s.as_ref(), &new_req()).await?;
+    let b = create(s.as_ref(), &new_req()).await?;
+    let new_name = unique_name("ns-renamed");
+    ok(
+        "rename_namespace",
+        s.rename_namespace(&a.name, &new_name).await,
+    )?;
+
+    let renamed = ok(
+        "get_namespace_by_name (new name)",
+        s.get_namespace_by_name(&new_name).await,
+    )?;
+    ensure_eq!(renamed.id, a.id, "the new name reads another namespace");
+    ensure_eq!(renamed.name, new_name, "name field after rename");
+    ensure_eq!(renamed.detail, a.detail, "detail after rename");
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(a.id).await)?.name,
+        new_name,
+        "name read by id after rename"
+    );
+    expect_err(
+        "get_namespace_by_name (old name)",
+        s.get_namespace_by_name(&a.name).await,
+        ErrorKind::NotFound,
+    )?;
+
+    expect_err(
+        "rename to a taken name",
+        s.rename_namespace(&new_name, &b.name).await,
+        ErrorKind::AlreadyExists,
+    )?;
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(a.id).await)?.name,
+        new_name,
+        "a refused rename changed the name"
+    );
+    ensure_eq!(
+        ok(
+            "get_namespace_by_name",
+            s.get_namespace_by_name(&b.name).await
+        )?,
+        b,
+        "a refused rename changed the namespace holding the name"
+    );
+    expect_err(
+        "rename of a missing namespace",
+        s.rename_namespace(&unique_name("ns-missing"), &unique_name("ns"))
+            .await,
+        ErrorKind::NotFound,
+    )?;
+    // The old name is free again.
+    let reuse = CreateNamespaceRequest {
+        name: a.name.clone(),
+        ..new_req()
+    };
+    create(s.as_ref(), &reuse).await?;
+    Ok(())
+}
+
+/// Deleting by id removes the namespace from both lookups; repeating it, or deleting an id that
+/// never existed, succeeds.
+pub async fn delete_by_id_idempotent(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let rec = create(s.as_ref(), &new_req()).await?;
+    let keep = create(s.as_ref(), &new_req()).await?;
+    ok("delete_namespace", s.delete_namespace(rec.id).await)?;
+    expect_err(
+        "get_namespace_by_id after delete",
+        s.get_namespace_by_id(rec.id).await,
+        ErrorKind::NotFound,
+    )?;
+    expect_err(
+        "get_namespace_by_name after delete",
+        s.get_namespace_by_name(&rec.name).await,
+        ErrorKind::NotFound,
+    )?;
+    ok("delete_namespace again", s.delete_namespace(rec.id).await)?;
+    ok(
+        "delete_namespace of an id that never existed",
+        s.delete_namespace(namespace_id()).await,
+    )?;
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(keep.id).await)?,
+        keep,
+        "deleting one namespace changed another"
+    );
+    // Id and name are free again.
+    let again = CreateNamespaceRequest {
+        id: rec.id,
+        name: rec.name.clone(),
+        ..new_req()
+    };
+    create(s.as_ref(), &again).await?;
+    Ok(())
+}
+
+/// Deleting by name removes the namespace from both lookups; repeating it, or deleting a name
+/// that never existed, succeeds.
+pub async fn delete_by_name_idempotent(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let rec = create(s.as_ref(), &new_req()).await?;
+    ok(
+        "delete_namespace_by_name",
+        s.delete_namespace_by_name(&rec.name).await,
+    )?;
+    expect_err(
+        "get_namespace_by_name after delete",
+        s.get_namespace_by_name(&rec.name).await,
+        ErrorKind::NotFound,
+    )?;
+    expect_err(
+        "get_namespace_by_id after delete",
+        s.get_namespace_by_id(rec.id).await,
+        ErrorKind::NotFound,
+    )?;
+    ok(
+        "delete_namespace_by_name again",
+        s.delete_namespace_by_name(&rec.name).await,
+    )?;
+    ok(
+        "delete_namespace_by_name of a name that never existed",
+        s.delete_namespace_by_name(&unique_name("ns-never")).await,
+    )?;
+    Ok(())
+}
+
+/// Lists every namespace page by page: ids strictly ascending across pages, each of ours
+/// exactly once with its stored values, a deleted one absent, and the last page without token.
+pub async fn list_paging(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let mut mine = BTreeMap::new();
+    for _ in 0..5 {
+        let rec = create(s.as_ref(), &new_req()).await?;
+        mine.insert(rec.id, rec);
+    }
+    let gone = create(s.as_ref(), &new_req()).await?;
+    ok("delete_namespace", s.delete_namespace(gone.id).await)?;
+
+    let mut seen: BTreeMap<NamespaceId, usize> = BTreeMap::new();
+    let mut previous: Option<NamespaceId> = None;
+    let mut token = None;
+    for page_no in 0.. {
+        ensure!(page_no < MAX_PAGES, "more than {MAX_PAGES} pages");
+        let page = ok("list_namespaces", s.list_namespaces(3, token.clone()).await)?;
+        ensure!(
+            page.items.len() <= 3,
+            "page of {} items at page size 3",
+            page.items.len()
+        );
+        for r in &page.items {
+            if let Some(p) = previous {
+                ensure!(p < r.id, "list not ordered by id: {p} then {}", r.id);
+            }
+            previous = Some(r.id);
+            ensure!(r.id != gone.id, "a deleted namespace is listed");
+            if let Some(want) = mine.get(&r.id) {
+                ensure_eq!(r, want, "a listed namespace differs from the stored one");
+                *seen.entry(r.id).or_default() += 1;
+            }
+        }
+        match page.next_page_token {
+            None => break,
+            Some(t) => {
+                ensure!(Some(&t) != token.as_ref(), "the page token did not advance");
+                token = Some(t);
+            }
+        }
+    }
+    for id in mine.keys() {
+        ensure_eq!(
+            seen.get(id).copied().unwrap_or(0),
+            1,
+            "namespace {id} listed this many times"
+        );
+    }
+    Ok(())
+}
+
+/// Sixteen concurrent creates of one name with different ids: exactly one succeeds, the others
+/// get `AlreadyExists` and leave nothing behind.
+pub async fn concurrent_create_same_name(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let name = unique_name("ns-race");
+    let reqs: Vec<_> = (0..16)
+        .map(|_| CreateNamespaceRequest {
+            name: name.clone(),
+            ..new_req()
+        })
+        .collect();
+    let futs = reqs
+        .iter()
+        .map(|r| {
+            let s = Arc::clone(s);
+            let r = r.clone();
+            Box::pin(async move { s.create_namespace(r).await }) as BoxFuture<'static, _>
+        })
+        .collect();
+    let won = winners("racing create", race(futs).await?, ErrorKind::AlreadyExists)?;
+    ensure_eq!(won.len(), 1, "number of successful creates ({won:?})");
+    let winner = &reqs[won[0]];
+    let got = ok(
+        "get_namespace_by_name",
+        s.get_namespace_by_name(&name).await,
+    )?;
+    ensure_eq!(got.id, winner.id, "the name belongs to a loser");
+    ensure_eq!(got.detail, winner.detail, "detail of the stored namespace");
+    for (i, r) in reqs.iter().enumerate() {
+        if i != won[0] {
+            expect_err(
+                &format!("get_namespace_by_id of loser {i}"),
+                s.get_namespace_by_id(r.id).await,
+                ErrorKind::NotFound,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Eight concurrent updates of one namespace from the same notification version: exactly one
+/// succeeds, the others get `ConditionFailed`, and the row is the winner's. A round in which a
+/// writer outside this case moved the version first (no winner at all) is repeated.
+pub async fn concurrent_update_single_winner(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let rec = create(s.as_ref(), &new_req()).await?;
+    for _ in 0..UPDATE_ATTEMPTS {
+        let v = ok("get_metadata", s.get_metadata().await)?;
+        let reqs: Vec<_> = (0..8).map(|_| update_req(&rec, blob(24), v)).collect();
+        let futs = reqs
+            .iter()
+            .map(|r| {
+                let s = Arc::clone(s);
+                let r = r.clone();
+                Box::pin(async move { s.update_namespace(r).await }) as BoxFuture<'static, _>
+            })
+            .collect();
+        let won = winners(
+            "racing update",
+            race(futs).await?,
+            ErrorKind::ConditionFailed,
+        )?;
+        ensure!(
+            won.len() <= 1,
+            "{} updates from version {v} all succeeded",
+            won.len()
+        );
+        if let Some(&w) = won.first() {
+            let got = ok("get_namespace_by_id", s.get_namespace_by_id(rec.id).await)?;
+            ensure_eq!(
+                got.detail,
+                reqs[w].detail,
+                "stored detail is not the winner's"
+            );
+            ensure_eq!(
+                got.notification_version,
+                v,
+                "version recorded by the winner"
+            );
+            let now = ok("get_metadata", s.get_metadata().await)?;
+            ensure!(now > v, "the winning update did not bump the version");
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Err(CaseError::new(format!(
+        "no racing update won in {UPDATE_ATTEMPTS} rounds"
+    )))
+}
+
+/// Empty and 256-byte names, the nil id, oversized detail blobs and bad paging are refused, and
+/// a refused create writes nothing.
+pub async fn bad_input(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let creates = [
+        (
+            "an empty name",
+            CreateNamespaceRequest {
+                name: String::new(),
+                ..new_req()
+            },
+        ),
+        (
+            "a 256-byte name",
+            CreateNamespaceRequest {
+                name: "n".repeat(256),
+                ..new_req()
+            },
+        ),
+        (
+            "detail over 4 MiB",
+            CreateNamespaceRequest {
+                detail: blob(MAX_BLOB_BYTES + 1),
+                ..new_req()
+            },
+        ),
+        (
+            "a detail encoding over 16 bytes",
+            CreateNamespaceRequest {
+                detail: DataBlob::new(vec![1], "e".repeat(17)),
+                ..new_req()
+            },
+        ),
+    ];
+    for (what, req) in creates {
+        expect_bad_request(
+            &format!("create_namespace with {what}"),
+            s.create_namespace(req.clone()).await,
+        )?;
+        expect_err(
+            &format!("get_namespace_by_id after a create with {what}"),
+            s.get_namespace_by_id(req.id).await,
+            ErrorKind::NotFound,
+        )?;
+    }
+    let nil = CreateNamespaceRequest {
+        id: NamespaceId(Uuid::nil()),
+        ..new_req()
+    };
+    expect_bad_request(
+        "create_namespace with the nil id",
+        s.create_namespace(nil.clone()).await,
+    )?;
+    expect_err(
+        "get_namespace_by_name after a create with the nil id",
+        s.get_namespace_by_name(&nil.name).await,
+        ErrorKind::NotFound,
+    )?;
+    expect_bad_request(
+        "get_namespace_by_id(nil)",
+        s.get_namespace_by_id(NamespaceId(Uuid::nil())).await,
+    )?;
+    expect_bad_request(
+        "get_namespace_by_name(\"\")",
+        s.get_namespace_by_name("").await,
+    )?;
+
+    // Oversized detail on update: refused before the version is even looked at.
+    let rec = create(s.as_ref(), &new_req()).await?;
+    let v = ok("get_metadata", s.get_metadata().await)?;
+    expect_bad_request(
+        "update_namespace with detail over 4 MiB",
+        s.update_namespace(update_req(&rec, blob(MAX_BLOB_BYTES + 1), v))
+            .await,
+    )?;
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(rec.id).await)?,
+        rec,
+        "a refused update changed the namespace"
+    );
+    expect_bad_request(
+        "rename to an empty name",
+        s.rename_namespace(&rec.name, "").await,
+    )?;
+    expect_bad_request(
+        "rename to a 256-byte name",
+        s.rename_namespace(&rec.name, &"r".repeat(256)).await,
+    )?;
+    ensure_eq!(
+        ok(
+            "get_namespace_by_name",
+            s.get_namespace_by_name(&rec.name).await
+        )?,
+        rec,
+        "a refused rename changed the namespace"
+    );
+
+    for size in [0, -1, 10_001] {
+        expect_bad_request(
+            &format!("list_namespaces with page size {size}"),
+            s.list_namespaces(size, None).await,
+        )?;
+    }
+    expect_bad_request(
+        "list_namespaces with a garbage token",
+        s.list_namespaces(10, Some(b"\xffgarbage\x00".to_vec()))
+            .await,
+    )?;
+    Ok(())
 }

@@ -26,8 +26,18 @@ use TaskQueueFlavor::{Classic, Fair};
 /// The cases of this module.
 pub fn cases() -> Vec<Case> {
     vec![
-        case!("task_queue", create_get_normal, ["task_queue"], create_get_normal),
-        case!("task_queue", create_get_sticky, ["task_queue"], create_get_sticky),
+        case!(
+            "task_queue",
+            create_get_normal,
+            ["task_queue"],
+            create_get_normal
+        ),
+        case!(
+            "task_queue",
+            create_get_sticky,
+            ["task_queue"],
+            create_get_sticky
+        ),
         case!(
             "task_queue",
             fair_create_get,
@@ -52,7 +62,12 @@ pub fn cases() -> Vec<Case> {
             ["task_queue"],
             get_missing_not_found
         ),
-        case!("task_queue", update_range_cas, ["task_queue"], update_range_cas),
+        case!(
+            "task_queue",
+            update_range_cas,
+            ["task_queue"],
+            update_range_cas
+        ),
         case!(
             "task_queue",
             fair_update_range_cas,
@@ -107,7 +122,12 @@ pub fn cases() -> Vec<Case> {
             ["task_queue"],
             get_tasks_order_and_bounds
         ),
-        case!("task_queue", get_tasks_paging, ["task_queue"], get_tasks_paging),
+        case!(
+            "task_queue",
+            get_tasks_paging,
+            ["task_queue"],
+            get_tasks_paging
+        ),
         case!(
             "task_queue",
             fair_get_tasks_paging,
@@ -198,9 +218,24 @@ pub fn cases() -> Vec<Case> {
             ["task_queue", "task_queue_user_data", "concurrent_writers"],
             concurrent_user_data_single_winner
         ),
-        case!("task_queue", bad_input_names, ["task_queue"], bad_input_names),
-        case!("task_queue", bad_input_paging, ["task_queue"], bad_input_paging),
-        case!("task_queue", bad_input_tasks, ["task_queue"], bad_input_tasks),
+        case!(
+            "task_queue",
+            bad_input_names,
+            ["task_queue"],
+            bad_input_names
+        ),
+        case!(
+            "task_queue",
+            bad_input_paging,
+            ["task_queue"],
+            bad_input_paging
+        ),
+        case!(
+            "task_queue",
+            bad_input_tasks,
+            ["task_queue"],
+            bad_input_tasks
+        ),
         case!(
             "task_queue",
             user_data_bad_input,
@@ -292,7 +327,11 @@ fn tasks(flavor: TaskQueueFlavor, ids: &[i64]) -> Vec<TaskRecord> {
         .collect()
 }
 
-fn create_tasks_req(key: &TaskQueueKey, range_id: i64, tasks: Vec<TaskRecord>) -> CreateTasksRequest {
+fn create_tasks_req(
+    key: &TaskQueueKey,
+    range_id: i64,
+    tasks: Vec<TaskRecord>,
+) -> CreateTasksRequest {
     CreateTasksRequest {
         key: key.clone(),
         range_id,
@@ -343,7 +382,10 @@ fn flatten<T>(pages: Vec<Page<T>>) -> Vec<T> {
 }
 
 /// Every task matching `req`'s bounds, following tokens.
-async fn read_all(s: &dyn TaskQueueStore, req: GetTasksRequest) -> Result<Vec<TaskRecord>, CaseError> {
+async fn read_all(
+    s: &dyn TaskQueueStore,
+    req: GetTasksRequest,
+) -> Result<Vec<TaskRecord>, CaseError> {
     let pages = collect_pages("get_tasks", |token| {
         s.get_tasks(GetTasksRequest {
             next_page_token: token,
@@ -393,7 +435,10 @@ async fn race<T: Send + 'static>(
         .collect();
     let mut out = Vec::with_capacity(handles.len());
     for h in handles {
-        out.push(h.await.map_err(|e| CaseError::new(format!("racing task failed: {e}")))?);
+        out.push(
+            h.await
+                .map_err(|e| CaseError::new(format!("racing task failed: {e}")))?,
+        );
     }
     Ok(out)
 }
@@ -434,12 +479,20 @@ fn names(e: &StoreError, what: &str) -> bool {
 // Queue rows
 // ---------------------------------------------------------------------------------------------
 
-async fn create_get(ctx: &Ctx, flavor: TaskQueueFlavor, kind: TaskQueueKind) -> Result<(), CaseError> {
+async fn create_get(
+    ctx: &Ctx,
+    flavor: TaskQueueFlavor,
+    kind: TaskQueueKind,
+) -> Result<(), CaseError> {
     let s = ctx.task_queue()?;
     let w = write(&new_key(flavor), 3, kind);
     ok("create_task_queue", s.create_task_queue(w.clone()).await)?;
     let got = ok("get_task_queue", s.get_task_queue(&w.key).await)?;
-    ensure_eq!(got, record(&w), "the queue read back differs from the one created");
+    ensure_eq!(
+        got,
+        record(&w),
+        "the queue read back differs from the one created"
+    );
     // Same name, other task type: a different queue.
     let other = TaskQueueKey {
         task_type: TaskType::Activity,
@@ -507,12 +560,18 @@ async fn update_cas(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseError>
     let s = ctx.task_queue()?;
     let w = new_queue(s.as_ref(), flavor, 5).await?;
     let w6 = write(&w.key, 6, TaskQueueKind::Normal);
-    ok("update_task_queue 5 -> 6", s.update_task_queue(w6.clone(), 5).await)?;
+    ok(
+        "update_task_queue 5 -> 6",
+        s.update_task_queue(w6.clone(), 5).await,
+    )?;
     let got = ok("get_task_queue", s.get_task_queue(&w.key).await)?;
     ensure_eq!(got, record(&w6), "the update was not stored");
     // Range ids need not be consecutive; the lease just has to match.
     let w9 = write(&w.key, 9, TaskQueueKind::Normal);
-    ok("update_task_queue 6 -> 9", s.update_task_queue(w9.clone(), 6).await)?;
+    ok(
+        "update_task_queue 6 -> 9",
+        s.update_task_queue(w9.clone(), 6).await,
+    )?;
     let got = ok("get_task_queue", s.get_task_queue(&w.key).await)?;
     ensure_eq!(got, record(&w9), "the second update was not stored");
     Ok(())
@@ -534,7 +593,8 @@ async fn update_stale(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseErro
     for prev in [4, 6, 0] {
         expect_err(
             &format!("update_task_queue with previous range id {prev} (stored 5)"),
-            s.update_task_queue(write(&w.key, 7, TaskQueueKind::Normal), prev).await,
+            s.update_task_queue(write(&w.key, 7, TaskQueueKind::Normal), prev)
+                .await,
             ErrorKind::ConditionFailed,
         )?;
     }
@@ -544,7 +604,8 @@ async fn update_stale(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseErro
     let missing = new_key(flavor);
     expect_err(
         "update_task_queue of a missing queue",
-        s.update_task_queue(write(&missing, 2, TaskQueueKind::Normal), 1).await,
+        s.update_task_queue(write(&missing, 2, TaskQueueKind::Normal), 1)
+            .await,
         ErrorKind::ConditionFailed,
     )?;
     expect_err(
@@ -582,7 +643,10 @@ async fn delete_fenced(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseErr
         ErrorKind::NotFound,
     )?;
     // The name is free again.
-    ok("create_task_queue after delete", s.create_task_queue(w.clone()).await)?;
+    ok(
+        "create_task_queue after delete",
+        s.create_task_queue(w.clone()).await,
+    )?;
     Ok(())
 }
 
@@ -613,7 +677,10 @@ pub async fn list_task_queues_paging(ctx: &Ctx) -> Result<(), CaseError> {
     ok("delete_task_queue", s.delete_task_queue(&gone.key, 1).await)?;
     let fair = if ctx.stores.capability().fair_task_queue {
         let w = write(&key_in(ns, Fair), 1, TaskQueueKind::Normal);
-        ok("create_task_queue (fair)", s.create_task_queue(w.clone()).await)?;
+        ok(
+            "create_task_queue (fair)",
+            s.create_task_queue(w.clone()).await,
+        )?;
         Some(w)
     } else {
         None
@@ -625,9 +692,17 @@ pub async fn list_task_queues_paging(ctx: &Ctx) -> Result<(), CaseError> {
     .await?;
     let mut seen: BTreeMap<TaskQueueKey, usize> = BTreeMap::new();
     for p in &pages {
-        ensure!(p.items.len() <= 4, "a page holds {} items, page size 4", p.items.len());
+        ensure!(
+            p.items.len() <= 4,
+            "a page holds {} items, page size 4",
+            p.items.len()
+        );
         for r in &p.items {
-            ensure_eq!(r.key.flavor, Classic, "the classic listing returned a fair queue");
+            ensure_eq!(
+                r.key.flavor,
+                Classic,
+                "the classic listing returned a fair queue"
+            );
             if let Some(want) = mine.get(&r.key) {
                 ensure_eq!(r, want, "a listed queue differs from the stored one");
                 *seen.entry(r.key.clone()).or_default() += 1;
@@ -673,7 +748,8 @@ async fn tasks_fenced(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseErro
     let first = tasks(flavor, &[1, 2]);
     ok(
         "create_tasks with the current range id",
-        s.create_tasks(create_tasks_req(&w.key, 5, first.clone())).await,
+        s.create_tasks(create_tasks_req(&w.key, 5, first.clone()))
+            .await,
     )?;
     for (range, id) in [(4, 3), (6, 4)] {
         expect_err(
@@ -686,7 +762,8 @@ async fn tasks_fenced(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseErro
     // The queue moves on to range 6: the old owner is fenced out.
     ok(
         "update_task_queue 5 -> 6",
-        s.update_task_queue(write(&w.key, 6, TaskQueueKind::Normal), 5).await,
+        s.update_task_queue(write(&w.key, 6, TaskQueueKind::Normal), 5)
+            .await,
     )?;
     expect_err(
         "create_tasks with the previous lease",
@@ -697,11 +774,16 @@ async fn tasks_fenced(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseErro
     let last = tasks(flavor, &[6]);
     ok(
         "create_tasks with the new range id",
-        s.create_tasks(create_tasks_req(&w.key, 6, last.clone())).await,
+        s.create_tasks(create_tasks_req(&w.key, 6, last.clone()))
+            .await,
     )?;
     let got = read_subqueue(s.as_ref(), &w.key, 0).await?;
     let want: Vec<_> = first.into_iter().chain(last).collect();
-    ensure_eq!(got, want, "only the tasks written under the current lease may exist");
+    ensure_eq!(
+        got,
+        want,
+        "only the tasks written under the current lease may exist"
+    );
 
     // Tasks for a queue that does not exist have no lease to check.
     let missing = new_key(flavor);
@@ -737,7 +819,8 @@ pub async fn get_tasks_order_and_bounds(ctx: &Ctx) -> Result<(), CaseError> {
     let written = tasks(Classic, &[50, 10, 90, 30, 70]);
     ok(
         "create_tasks",
-        s.create_tasks(create_tasks_req(&w.key, 1, written.clone())).await,
+        s.create_tasks(create_tasks_req(&w.key, 1, written.clone()))
+            .await,
     )?;
     let all = sorted(written);
     let got = read_subqueue(s.as_ref(), &w.key, 0).await?;
@@ -769,7 +852,8 @@ async fn tasks_paging(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseErro
     let written = tasks(flavor, &(1..=10).collect::<Vec<_>>());
     ok(
         "create_tasks",
-        s.create_tasks(create_tasks_req(&w.key, 1, written.clone())).await,
+        s.create_tasks(create_tasks_req(&w.key, 1, written.clone()))
+            .await,
     )?;
     let pages = collect_pages("get_tasks", |token| {
         s.get_tasks(GetTasksRequest {
@@ -779,7 +863,11 @@ async fn tasks_paging(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseErro
     })
     .await?;
     let sizes: Vec<_> = pages.iter().map(|p| p.items.len()).collect();
-    ensure_eq!(sizes, vec![3, 3, 3, 1], "page sizes for 10 tasks at page size 3");
+    ensure_eq!(
+        sizes,
+        vec![3, 3, 3, 1],
+        "page sizes for 10 tasks at page size 3"
+    );
     ensure_eq!(flatten(pages), written, "paged tasks");
     Ok(())
 }
@@ -804,7 +892,8 @@ pub async fn fair_order_by_pass_then_id(ctx: &Ctx) -> Result<(), CaseError> {
         .collect();
     ok(
         "create_tasks",
-        s.create_tasks(create_tasks_req(&w.key, 1, written.clone())).await,
+        s.create_tasks(create_tasks_req(&w.key, 1, written.clone()))
+            .await,
     )?;
     let all = sorted(written);
     let got = read_subqueue(s.as_ref(), &w.key, 0).await?;
@@ -849,8 +938,16 @@ async fn subqueues(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseError> 
         ))
         .await,
     )?;
-    ensure_eq!(read_subqueue(s.as_ref(), &w.key, 0).await?, sub0, "subqueue 0");
-    ensure_eq!(read_subqueue(s.as_ref(), &w.key, 1).await?, sub1, "subqueue 1");
+    ensure_eq!(
+        read_subqueue(s.as_ref(), &w.key, 0).await?,
+        sub0,
+        "subqueue 0"
+    );
+    ensure_eq!(
+        read_subqueue(s.as_ref(), &w.key, 1).await?,
+        sub1,
+        "subqueue 1"
+    );
     ensure_eq!(
         read_subqueue(s.as_ref(), &w.key, 2).await?,
         Vec::<TaskRecord>::new(),
@@ -910,7 +1007,10 @@ fn check_completed(
         "{what}: remaining tasks are not the ones above the deleted prefix"
     );
     let below = before.iter().filter(|k| **k < bound).count();
-    ensure!(deleted <= below, "{what}: deleted tasks at or above the bound");
+    ensure!(
+        deleted <= below,
+        "{what}: deleted tasks at or above the bound"
+    );
     if reported == -1 {
         ensure!(
             deleted >= limit.min(below),
@@ -937,14 +1037,23 @@ async fn complete_bound_and_limit(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<
     };
     ok(
         "create_tasks",
-        s.create_tasks(create_tasks_req(&w.key, 1, written.clone())).await,
+        s.create_tasks(create_tasks_req(&w.key, 1, written.clone()))
+            .await,
     )?;
     let mut before = order_keys(&sorted(written));
 
     // First bound: 5 tasks below it, limit not reached; second: 4 below, limit 2; last: all.
     let steps = match flavor {
-        Classic => [((0, 6), 100usize), ((0, 10), 2), ((i64::MAX, i64::MAX), 1000)],
-        Fair => [((2, 1), 100usize), ((2, 5), 2), ((i64::MAX, i64::MAX), 1000)],
+        Classic => [
+            ((0, 6), 100usize),
+            ((0, 10), 2),
+            ((i64::MAX, i64::MAX), 1000),
+        ],
+        Fair => [
+            ((2, 1), 100usize),
+            ((2, 5), 2),
+            ((i64::MAX, i64::MAX), 1000),
+        ],
     };
     for (bound, limit) in steps {
         let n = ok(
@@ -969,7 +1078,10 @@ async fn complete_bound_and_limit(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<
         )?;
         before = after;
     }
-    ensure!(before.is_empty(), "tasks left after completing everything: {before:?}");
+    ensure!(
+        before.is_empty(),
+        "tasks left after completing everything: {before:?}"
+    );
     Ok(())
 }
 
@@ -1055,11 +1167,22 @@ pub async fn classic_and_fair_independent(ctx: &Ctx) -> Result<(), CaseError> {
         s.create_tasks(create_tasks_req(&fair.key, 8, fair_tasks.clone()))
             .await,
     )?;
-    ensure_eq!(read_subqueue(s.as_ref(), &classic.key, 0).await?, classic_tasks, "classic tasks");
-    ensure_eq!(read_subqueue(s.as_ref(), &fair.key, 0).await?, fair_tasks, "fair tasks");
+    ensure_eq!(
+        read_subqueue(s.as_ref(), &classic.key, 0).await?,
+        classic_tasks,
+        "classic tasks"
+    );
+    ensure_eq!(
+        read_subqueue(s.as_ref(), &fair.key, 0).await?,
+        fair_tasks,
+        "fair tasks"
+    );
 
     let classic4 = write(&classic.key, 4, TaskQueueKind::Normal);
-    ok("update classic", s.update_task_queue(classic4.clone(), 3).await)?;
+    ok(
+        "update classic",
+        s.update_task_queue(classic4.clone(), 3).await,
+    )?;
     ensure_eq!(
         ok("get fair", s.get_task_queue(&fair.key).await)?,
         record(&fair),
@@ -1095,14 +1218,26 @@ pub async fn user_data_versioning(ctx: &Ctx) -> Result<(), CaseError> {
         ErrorKind::NotFound,
     )?;
     let v0 = ud(0);
-    ok("first user data write", s.update_task_queue_user_data(ns, one(&tq, v0.clone())).await)?;
+    ok(
+        "first user data write",
+        s.update_task_queue_user_data(ns, one(&tq, v0.clone()))
+            .await,
+    )?;
     let got = ok("get user data", s.get_task_queue_user_data(ns, &tq).await)?;
     ensure_eq!(got, ud_record(&tq, &v0), "after the first write");
 
     let v1 = ud(1);
-    ok("update from version 1", s.update_task_queue_user_data(ns, one(&tq, v1.clone())).await)?;
+    ok(
+        "update from version 1",
+        s.update_task_queue_user_data(ns, one(&tq, v1.clone()))
+            .await,
+    )?;
     let want = ud_record(&tq, &v1);
-    ensure_eq!(ok("get", s.get_task_queue_user_data(ns, &tq).await)?, want, "after 1 -> 2");
+    ensure_eq!(
+        ok("get", s.get_task_queue_user_data(ns, &tq).await)?,
+        want,
+        "after 1 -> 2"
+    );
 
     for stale in [1, 0, 3] {
         expect_err(
@@ -1130,7 +1265,11 @@ pub async fn user_data_versioning(ctx: &Ctx) -> Result<(), CaseError> {
 pub async fn user_data_multi_update_atomic(ctx: &Ctx) -> Result<(), CaseError> {
     let s = ctx.task_queue()?;
     let ns = namespace_id();
-    let (a, b, c) = (unique_name("tq-a"), unique_name("tq-b"), unique_name("tq-c"));
+    let (a, b, c) = (
+        unique_name("tq-a"),
+        unique_name("tq-b"),
+        unique_name("tq-c"),
+    );
     let (a0, b0) = (ud(0), ud(0));
     ok(
         "create two entries in one call",
@@ -1153,7 +1292,10 @@ pub async fn user_data_multi_update_atomic(ctx: &Ctx) -> Result<(), CaseError> {
         .await,
         ErrorKind::ConditionFailed,
     )?;
-    ensure!(names(&e, &b), "the error does not name the conflicting queue {b}: {e}");
+    ensure!(
+        names(&e, &b),
+        "the error does not name the conflicting queue {b}: {e}"
+    );
     ensure_eq!(
         ok("get a", s.get_task_queue_user_data(ns, &a).await)?,
         ud_record(&a, &a0),
@@ -1170,7 +1312,10 @@ pub async fn user_data_multi_update_atomic(ctx: &Ctx) -> Result<(), CaseError> {
         ErrorKind::NotFound,
     )?;
     ensure_eq!(
-        ok("by build id", s.get_task_queues_by_build_id(ns, "bid-atomic").await)?,
+        ok(
+            "by build id",
+            s.get_task_queues_by_build_id(ns, "bid-atomic").await
+        )?,
         Vec::<String>::new(),
         "build ids of a failed update were indexed"
     );
@@ -1185,10 +1330,21 @@ pub async fn user_data_multi_update_atomic(ctx: &Ctx) -> Result<(), CaseError> {
         )
         .await,
     )?;
-    ensure_eq!(ok("get a", s.get_task_queue_user_data(ns, &a).await)?, ud_record(&a, &a1), "a");
-    ensure_eq!(ok("get b", s.get_task_queue_user_data(ns, &b).await)?, ud_record(&b, &b1), "b");
     ensure_eq!(
-        ok("by build id", s.get_task_queues_by_build_id(ns, "bid-atomic").await)?,
+        ok("get a", s.get_task_queue_user_data(ns, &a).await)?,
+        ud_record(&a, &a1),
+        "a"
+    );
+    ensure_eq!(
+        ok("get b", s.get_task_queue_user_data(ns, &b).await)?,
+        ud_record(&b, &b1),
+        "b"
+    );
+    ensure_eq!(
+        ok(
+            "by build id",
+            s.get_task_queues_by_build_id(ns, "bid-atomic").await
+        )?,
         vec![a.clone()],
         "build id added by the applied update"
     );
@@ -1208,8 +1364,14 @@ pub async fn user_data_build_id_index(ctx: &Ctx) -> Result<(), CaseError> {
     ua.build_ids_added = ids(&["b1", "b2"]);
     let mut ub = ud(0);
     ub.build_ids_added = ids(&["b1"]);
-    ok("write a", s.update_task_queue_user_data(ns, one(&a, ua)).await)?;
-    ok("write b", s.update_task_queue_user_data(ns, one(&b, ub)).await)?;
+    ok(
+        "write a",
+        s.update_task_queue_user_data(ns, one(&a, ua)).await,
+    )?;
+    ok(
+        "write b",
+        s.update_task_queue_user_data(ns, one(&b, ub)).await,
+    )?;
 
     let lookup = |build: &'static str| async move {
         let names = ok(
@@ -1222,23 +1384,46 @@ pub async fn user_data_build_id_index(ctx: &Ctx) -> Result<(), CaseError> {
         )?;
         Ok::<_, CaseError>((names, count))
     };
-    ensure_eq!(lookup("b1").await?, (sorted_ab.clone(), 2), "b1 after adding");
+    ensure_eq!(
+        lookup("b1").await?,
+        (sorted_ab.clone(), 2),
+        "b1 after adding"
+    );
     ensure_eq!(lookup("b2").await?, (vec![a.clone()], 1), "b2 after adding");
-    ensure_eq!(lookup("b-none").await?, (Vec::new(), 0), "an unknown build id");
+    ensure_eq!(
+        lookup("b-none").await?,
+        (Vec::new(), 0),
+        "an unknown build id"
+    );
 
     // Another namespace with the same queue and build id does not leak in.
     let other_ns = namespace_id();
     let mut other = ud(0);
     other.build_ids_added = ids(&["b1"]);
-    ok("write other namespace", s.update_task_queue_user_data(other_ns, one(&a, other)).await)?;
+    ok(
+        "write other namespace",
+        s.update_task_queue_user_data(other_ns, one(&a, other))
+            .await,
+    )?;
 
     let mut ua = ud(1);
     ua.build_ids_removed = ids(&["b1"]);
     ua.build_ids_added = ids(&["b3"]);
-    ok("update a", s.update_task_queue_user_data(ns, one(&a, ua)).await)?;
-    ensure_eq!(lookup("b1").await?, (vec![b.clone()], 1), "b1 after removing it from a");
+    ok(
+        "update a",
+        s.update_task_queue_user_data(ns, one(&a, ua)).await,
+    )?;
+    ensure_eq!(
+        lookup("b1").await?,
+        (vec![b.clone()], 1),
+        "b1 after removing it from a"
+    );
     ensure_eq!(lookup("b2").await?, (vec![a.clone()], 1), "b2 is untouched");
-    ensure_eq!(lookup("b3").await?, (vec![a.clone()], 1), "b3 added by the update");
+    ensure_eq!(
+        lookup("b3").await?,
+        (vec![a.clone()], 1),
+        "b3 added by the update"
+    );
     Ok(())
 }
 
@@ -1250,10 +1435,18 @@ pub async fn list_user_data_paging(ctx: &Ctx) -> Result<(), CaseError> {
     for i in 0..5 {
         let name = unique_name(&format!("tq{i}"));
         let first = ud(0);
-        ok("write user data", s.update_task_queue_user_data(ns, one(&name, first.clone())).await)?;
+        ok(
+            "write user data",
+            s.update_task_queue_user_data(ns, one(&name, first.clone()))
+                .await,
+        )?;
         let rec = if i % 2 == 0 {
             let second = ud(1);
-            ok("update user data", s.update_task_queue_user_data(ns, one(&name, second.clone())).await)?;
+            ok(
+                "update user data",
+                s.update_task_queue_user_data(ns, one(&name, second.clone()))
+                    .await,
+            )?;
             ud_record(&name, &second)
         } else {
             ud_record(&name, &first)
@@ -1263,7 +1456,8 @@ pub async fn list_user_data_paging(ctx: &Ctx) -> Result<(), CaseError> {
     // Another namespace's entry must not appear.
     ok(
         "write user data in another namespace",
-        s.update_task_queue_user_data(namespace_id(), one(&unique_name("tq"), ud(0))).await,
+        s.update_task_queue_user_data(namespace_id(), one(&unique_name("tq"), ud(0)))
+            .await,
     )?;
     want.sort_by(|x, y| x.task_queue.cmp(&y.task_queue));
 
@@ -1272,8 +1466,16 @@ pub async fn list_user_data_paging(ctx: &Ctx) -> Result<(), CaseError> {
     })
     .await?;
     let sizes: Vec<_> = pages.iter().map(|p| p.items.len()).collect();
-    ensure_eq!(sizes, vec![2, 2, 1], "page sizes for 5 entries at page size 2");
-    ensure_eq!(flatten(pages), want, "listed user data (ordered by queue name)");
+    ensure_eq!(
+        sizes,
+        vec![2, 2, 1],
+        "page sizes for 5 entries at page size 2"
+    );
+    ensure_eq!(
+        flatten(pages),
+        want,
+        "listed user data (ordered by queue name)"
+    );
     Ok(())
 }
 
@@ -1312,7 +1514,11 @@ pub async fn concurrent_range_cas_single_winner(ctx: &Ctx) -> Result<(), CaseErr
     }
     ensure_eq!(winners.len(), 1, "number of winners ({winners:?})");
     let got = ok("get_task_queue", s.get_task_queue(&w.key).await)?;
-    ensure_eq!(got, record(&writes[winners[0]]), "stored row is not the winner's");
+    ensure_eq!(
+        got,
+        record(&writes[winners[0]]),
+        "stored row is not the winner's"
+    );
     Ok(())
 }
 
@@ -1321,7 +1527,10 @@ pub async fn concurrent_user_data_single_winner(ctx: &Ctx) -> Result<(), CaseErr
     let s = ctx.task_queue()?;
     let ns = namespace_id();
     let tq = unique_name("tq");
-    ok("first write", s.update_task_queue_user_data(ns, one(&tq, ud(0))).await)?;
+    ok(
+        "first write",
+        s.update_task_queue_user_data(ns, one(&tq, ud(0))).await,
+    )?;
     let updates: Vec<_> = (0..8)
         .map(|i| {
             let mut u = ud(1);
@@ -1362,9 +1571,14 @@ pub async fn concurrent_user_data_single_winner(ctx: &Ctx) -> Result<(), CaseErr
     for i in 0..8 {
         let n = ok(
             "count_task_queues_by_build_id",
-            s.count_task_queues_by_build_id(ns, &format!("race-{i}")).await,
+            s.count_task_queues_by_build_id(ns, &format!("race-{i}"))
+                .await,
         )?;
-        ensure_eq!(n, i64::from(i == win), "index count of racer {i}'s build id");
+        ensure_eq!(
+            n,
+            i64::from(i == win),
+            "index count of racer {i}'s build id"
+        );
     }
     Ok(())
 }
@@ -1379,22 +1593,42 @@ pub async fn bad_input_names(ctx: &Ctx) -> Result<(), CaseError> {
     let s = ctx.task_queue()?;
     let good = new_key(Classic);
     let bad = [
-        ("empty name", TaskQueueKey { name: String::new(), ..good.clone() }),
-        ("256-byte name", TaskQueueKey { name: "n".repeat(256), ..good.clone() }),
+        (
+            "empty name",
+            TaskQueueKey {
+                name: String::new(),
+                ..good.clone()
+            },
+        ),
+        (
+            "256-byte name",
+            TaskQueueKey {
+                name: "n".repeat(256),
+                ..good.clone()
+            },
+        ),
         (
             "nil namespace id",
-            TaskQueueKey { namespace_id: NamespaceId(Uuid::nil()), ..good.clone() },
+            TaskQueueKey {
+                namespace_id: NamespaceId(Uuid::nil()),
+                ..good.clone()
+            },
         ),
     ];
     for (what, key) in &bad {
         expect_bad_request(
             &format!("create_task_queue with {what}"),
-            s.create_task_queue(write(key, 1, TaskQueueKind::Normal)).await,
+            s.create_task_queue(write(key, 1, TaskQueueKind::Normal))
+                .await,
         )?;
-        expect_bad_request(&format!("get_task_queue with {what}"), s.get_task_queue(key).await)?;
+        expect_bad_request(
+            &format!("get_task_queue with {what}"),
+            s.get_task_queue(key).await,
+        )?;
         expect_bad_request(
             &format!("update_task_queue with {what}"),
-            s.update_task_queue(write(key, 2, TaskQueueKind::Normal), 1).await,
+            s.update_task_queue(write(key, 2, TaskQueueKind::Normal), 1)
+                .await,
         )?;
         expect_bad_request(
             &format!("delete_task_queue with {what}"),
@@ -1402,17 +1636,27 @@ pub async fn bad_input_names(ctx: &Ctx) -> Result<(), CaseError> {
         )?;
         expect_bad_request(
             &format!("create_tasks with {what}"),
-            s.create_tasks(create_tasks_req(key, 1, tasks(Classic, &[1]))).await,
+            s.create_tasks(create_tasks_req(key, 1, tasks(Classic, &[1])))
+                .await,
         )?;
-        expect_bad_request(&format!("get_tasks with {what}"), s.get_tasks(read_req(key, 0, 10)).await)?;
+        expect_bad_request(
+            &format!("get_tasks with {what}"),
+            s.get_tasks(read_req(key, 0, 10)).await,
+        )?;
     }
     // The longest legal name works, and the refused writes above left nothing behind.
     let longest = write(
-        &TaskQueueKey { name: format!("{}{}", good.name, "x".repeat(255 - good.name.len())), ..good.clone() },
+        &TaskQueueKey {
+            name: format!("{}{}", good.name, "x".repeat(255 - good.name.len())),
+            ..good.clone()
+        },
         1,
         TaskQueueKind::Normal,
     );
-    ok("create_task_queue with a 255-byte name", s.create_task_queue(longest.clone()).await)?;
+    ok(
+        "create_task_queue with a 255-byte name",
+        s.create_task_queue(longest.clone()).await,
+    )?;
     ensure_eq!(
         ok("get", s.get_task_queue(&longest.key).await)?,
         record(&longest),
@@ -1426,7 +1670,11 @@ pub async fn bad_input_paging(ctx: &Ctx) -> Result<(), CaseError> {
     let s = ctx.task_queue()?;
     let caps = ctx.stores.capability();
     let w = new_queue(s.as_ref(), Classic, 1).await?;
-    ok("create_tasks", s.create_tasks(create_tasks_req(&w.key, 1, tasks(Classic, &[1, 2]))).await)?;
+    ok(
+        "create_tasks",
+        s.create_tasks(create_tasks_req(&w.key, 1, tasks(Classic, &[1, 2])))
+            .await,
+    )?;
     let garbage = Some(b"\xffnot-a-token\x00".to_vec());
     for size in [0, -1, i32::MIN, 10_001] {
         expect_bad_request(
@@ -1442,19 +1690,26 @@ pub async fn bad_input_paging(ctx: &Ctx) -> Result<(), CaseError> {
         if caps.task_queue_user_data {
             expect_bad_request(
                 &format!("list_task_queue_user_data with page size {size}"),
-                s.list_task_queue_user_data(namespace_id(), size, None).await,
+                s.list_task_queue_user_data(namespace_id(), size, None)
+                    .await,
             )?;
         }
     }
     expect_bad_request(
         "get_tasks with a garbage token",
-        s.get_tasks(GetTasksRequest { next_page_token: garbage.clone(), ..read_req(&w.key, 0, 1) })
-            .await,
+        s.get_tasks(GetTasksRequest {
+            next_page_token: garbage.clone(),
+            ..read_req(&w.key, 0, 1)
+        })
+        .await,
     )?;
     expect_bad_request(
         "get_tasks with an empty token",
-        s.get_tasks(GetTasksRequest { next_page_token: Some(Vec::new()), ..read_req(&w.key, 0, 1) })
-            .await,
+        s.get_tasks(GetTasksRequest {
+            next_page_token: Some(Vec::new()),
+            ..read_req(&w.key, 0, 1)
+        })
+        .await,
     )?;
     if caps.list_task_queues {
         expect_bad_request(
@@ -1465,7 +1720,8 @@ pub async fn bad_input_paging(ctx: &Ctx) -> Result<(), CaseError> {
     if caps.task_queue_user_data {
         expect_bad_request(
             "list_task_queue_user_data with a garbage token",
-            s.list_task_queue_user_data(namespace_id(), 10, garbage).await,
+            s.list_task_queue_user_data(namespace_id(), 10, garbage)
+                .await,
         )?;
     }
     Ok(())
@@ -1520,7 +1776,10 @@ pub async fn bad_input_tasks(ctx: &Ctx) -> Result<(), CaseError> {
     // Oversized queue info: refused on create and on update, nothing changes.
     let mut huge = write(&new_key(Classic), 1, TaskQueueKind::Normal);
     huge.info = blob(MAX_BLOB_BYTES + 1);
-    expect_bad_request("create_task_queue with info over 4 MiB", s.create_task_queue(huge.clone()).await)?;
+    expect_bad_request(
+        "create_task_queue with info over 4 MiB",
+        s.create_task_queue(huge.clone()).await,
+    )?;
     expect_err(
         "get after a refused create",
         s.get_task_queue(&huge.key).await,
@@ -1549,9 +1808,21 @@ pub async fn user_data_bad_input(ctx: &Ctx) -> Result<(), CaseError> {
     let mut huge = ud(0);
     huge.data = blob(MAX_BLOB_BYTES + 1);
     let cases: [(&str, NamespaceId, BTreeMap<String, UserDataUpdate>); 4] = [
-        ("an empty queue name", ns, BTreeMap::from([(String::new(), ud(0)), (tq.clone(), ud(0))])),
-        ("a 256-byte queue name", ns, BTreeMap::from([("q".repeat(256), ud(0)), (tq.clone(), ud(0))])),
-        ("a nil namespace id", NamespaceId(Uuid::nil()), one(&tq, ud(0))),
+        (
+            "an empty queue name",
+            ns,
+            BTreeMap::from([(String::new(), ud(0)), (tq.clone(), ud(0))]),
+        ),
+        (
+            "a 256-byte queue name",
+            ns,
+            BTreeMap::from([("q".repeat(256), ud(0)), (tq.clone(), ud(0))]),
+        ),
+        (
+            "a nil namespace id",
+            NamespaceId(Uuid::nil()),
+            one(&tq, ud(0)),
+        ),
         ("data over 4 MiB", ns, one(&tq, huge)),
     ];
     for (what, n, updates) in cases {
@@ -1574,10 +1845,14 @@ pub async fn user_data_bad_input(ctx: &Ctx) -> Result<(), CaseError> {
         s.get_task_queue_user_data(ns, &tq).await,
         ErrorKind::NotFound,
     )?;
-    expect_bad_request("get_task_queue_user_data with an empty name", s.get_task_queue_user_data(ns, "").await)?;
+    expect_bad_request(
+        "get_task_queue_user_data with an empty name",
+        s.get_task_queue_user_data(ns, "").await,
+    )?;
     expect_bad_request(
         "get_task_queue_user_data with a nil namespace id",
-        s.get_task_queue_user_data(NamespaceId(Uuid::nil()), &tq).await,
+        s.get_task_queue_user_data(NamespaceId(Uuid::nil()), &tq)
+            .await,
     )?;
     Ok(())
 }

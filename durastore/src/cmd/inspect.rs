@@ -1,0 +1,384 @@
+//! `durastore inspect shard|workflow|history`: read-only views of stored records.
+
+use clap::{Args, Subcommand};
+use durastore::StoreRole;
+use durastore::config::Config;
+use durastore::factory::{OpenMode, open_config, open_with};
+use durastore_api::{
+    BranchId, ErrorKind, GetOrCreateShardRequest, NamespaceId, ReadHistoryBranchRequest, RunId,
+    ShardId, StoreError, Stores, TreeId, WorkflowId, WorkflowKey,
+};
+use serde_json::json;
+
+use super::{DEFAULT_URL, print_json};
+use crate::{CliResult, TargetArgs};
+
+/// Options shared by the inspect subcommands.
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Print a JSON document instead of text
+    #[arg(long)]
+    json: bool,
+    /// History shard
+    #[arg(long)]
+    shard: i32,
+}
+
+/// The inspect subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InspectCommand {
+    /// A shard's range id and payload size
+    Shard {
+        #[command(flatten)]
+        common: InspectArgs,
+    },
+    /// A run's mutable-state summary (the current run when --run-id is omitted)
+    Workflow {
+        #[command(flatten)]
+        common: InspectArgs,
+        /// Namespace id (UUID)
+        #[arg(long)]
+        namespace_id: String,
+        /// Workflow id
+        #[arg(long)]
+        workflow_id: String,
+        /// Run id (UUID); default: the workflow's current run
+        #[arg(long)]
+        run_id: Option<String>,
+    },
+    /// A history branch's own nodes with their node and transaction ids and sizes
+    History {
+        #[command(flatten)]
+        common: InspectArgs,
+        /// Tree id (UUID)
+        #[arg(long)]
+        tree_id: String,
+        /// Branch id (UUID)
+        #[arg(long)]
+        branch_id: String,
+    },
+}
+
+async fn open(a: &InspectArgs) -> Result<Stores, StoreError> {
+    // Inspection never creates a database: a wrong path is an error, not a new empty file.
+    match (&a.target.url, &a.target.config) {
+        (Some(u), _) => open_with(u, OpenMode::MustExist).await,
+        (None, Some(p)) => {
+            let cfg = Config::load(p)?;
+            // Resolve early so a bad datastore is reported before anything opens.
+            cfg.store_url(StoreRole::Default)?;
+            open_config(&cfg, OpenMode::MustExist).await
+        }
+        (None, None) => open_with(DEFAULT_URL, OpenMode::MustExist).await,
+    }
+}
+
+fn shard_id(n: i32) -> Result<ShardId, StoreError> {
+    let s = ShardId(n);
+    s.validate()?;
+    Ok(s)
+}
+
+fn missing(store: &str) -> StoreError {
+    StoreError::unsupported(format!("this backend has no {store} store"))
+}
+
+/// Runs an inspect subcommand.
+pub async fn run(cmd: InspectCommand) -> CliResult {
+    match cmd {
+        InspectCommand::Shard { common } => shard(common).await,
+        InspectCommand::Workflow {
+            common,
+            namespace_id,
+            workflow_id,
+            run_id,
+        } => workflow(common, &namespace_id, &workflow_id, run_id.as_deref()).await,
+        InspectCommand::History {
+            common,
+            tree_id,
+            branch_id,
+        } => history(common, &tree_id, &branch_id).await,
+    }
+}
+
+async fn shard(a: InspectArgs) -> CliResult {
+    let shard_id = shard_id(a.shard)?;
+    let stores = open(&a).await?;
+    let store = stores.shard.as_ref().ok_or_else(|| missing("shard"))?;
+    let info = store
+        .get_or_create_shard(GetOrCreateShardRequest {
+            shard_id,
+            create_if_missing: None,
+        })
+        .await?;
+    if a.json {
+        print_json(&json!({
+            "shard_id": info.shard_id.0,
+            "range_id": info.range_id,
+            "data_bytes": info.data.len(),
+            "data_encoding": info.data.encoding,
+        }));
+    } else {
+        outln!("shard:      {}", info.shard_id);
+        outln!("range id:   {}", info.range_id);
+        outln!(
+            "shard info: {} bytes ({})",
+            info.data.len(),
+            info.data.encoding
+        );
+    }
+    Ok(())
+}
+
+async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliResult {
+    let shard_id = shard_id(a.shard)?;
+    let namespace_id: NamespaceId = ns.parse()?;
+    namespace_id.validate()?;
+    let workflow_id = WorkflowId::new(wf);
+    workflow_id.validate()?;
+    let run_id: Option<RunId> = run.map(str::parse).transpose()?;
+    let stores = open(&a).await?;
+    let exec = stores
+        .execution
+        .as_ref()
+        .ok_or_else(|| missing("execution"))?;
+    let current = match exec
+        .get_current_execution(shard_id, namespace_id, &workflow_id)
+        .await
+    {
+        Ok(c) => Some(c),
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    let run_id = match (run_id, &current) {
+        (Some(r), _) => r,
+        (None, Some(c)) => c.run_id,
+        (None, None) => {
+            return Err(StoreError::not_found(format!(
+                "workflow {wf:?} in namespace {namespace_id} has no current run on shard {shard_id}; \
+                 pass --run-id"
+            ))
+            .into());
+        }
+    };
+    let key = WorkflowKey::new(namespace_id, workflow_id, run_id);
+    let ms = exec.get_workflow_execution(shard_id, &key).await?;
+    let is_current = current.as_ref().is_some_and(|c| c.run_id == run_id);
+    let maps = json!({
+        "activity_infos": ms.activity_infos.len(),
+        "timer_infos": ms.timer_infos.len(),
+        "child_execution_infos": ms.child_execution_infos.len(),
+        "request_cancel_infos": ms.request_cancel_infos.len(),
+        "signal_infos": ms.signal_infos.len(),
+        "chasm_nodes": ms.chasm_nodes.len(),
+        "signal_requested_ids": ms.signal_requested_ids.len(),
+        "buffered_event_batches": ms.buffered_events.len(),
+    });
+    let current_json = current.as_ref().map(|c| {
+        json!({
+            "run_id": c.run_id.to_string(),
+            "state": format!("{:?}", c.state.state),
+            "status": c.state.status.name(),
+            "create_request_id": c.state.create_request_id,
+            "last_write_version": c.last_write_version,
+            "start_time": c.state.start_time.map(|t| t.to_rfc3339()),
+        })
+    });
+    if a.json {
+        print_json(&json!({
+            "shard_id": shard_id.0,
+            "namespace_id": namespace_id.to_string(),
+            "workflow_id": wf,
+            "run_id": run_id.to_string(),
+            "is_current": is_current,
+            "current_run": current_json,
+            "next_event_id": ms.next_event_id,
+            "db_record_version": ms.db_record_version,
+            "last_write_version": ms.last_write_version,
+            "execution_info_bytes": ms.execution_info.len(),
+            "execution_state_bytes": ms.execution_state.len(),
+            "checksum_bytes": ms.checksum.as_ref().map(|c| c.len()),
+            "maps": maps,
+        }));
+        return Ok(());
+    }
+    let mut lines: Vec<(String, String)> = vec![
+        (
+            "workflow".into(),
+            format!("{wf} (namespace {namespace_id}, shard {shard_id})"),
+        ),
+        (
+            "run".into(),
+            format!("{run_id}{}", if is_current { " (current)" } else { "" }),
+        ),
+    ];
+    match &current {
+        Some(c) if !is_current => lines.push(("current run".into(), c.run_id.to_string())),
+        Some(_) => {}
+        None => lines.push(("current run".into(), "none".into())),
+    }
+    if let Some(c) = &current {
+        lines.push((
+            "current row".into(),
+            format!(
+                "state {:?}, status {}, last write version {}",
+                c.state.state,
+                c.state.status.name(),
+                c.last_write_version
+            ),
+        ));
+    }
+    lines.push(("next event id".into(), ms.next_event_id.to_string()));
+    lines.push(("db record version".into(), ms.db_record_version.to_string()));
+    lines.push((
+        "last write version".into(),
+        ms.last_write_version.to_string(),
+    ));
+    lines.push((
+        "execution info".into(),
+        format!(
+            "{} bytes ({})",
+            ms.execution_info.len(),
+            ms.execution_info.encoding
+        ),
+    ));
+    lines.push((
+        "execution state".into(),
+        format!(
+            "{} bytes ({})",
+            ms.execution_state.len(),
+            ms.execution_state.encoding
+        ),
+    ));
+    lines.push((
+        "checksum".into(),
+        ms.checksum
+            .as_ref()
+            .map_or_else(|| "none".to_string(), |c| format!("{} bytes", c.len())),
+    ));
+    if let Some(m) = maps.as_object() {
+        for (k, v) in m {
+            lines.push((k.replace('_', " "), v.to_string()));
+        }
+    }
+    let w = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    for (k, v) in lines {
+        outln!("{:<w$} {v}", format!("{k}:"));
+    }
+    Ok(())
+}
+
+async fn history(a: InspectArgs, tree: &str, branch: &str) -> CliResult {
+    let shard_id = shard_id(a.shard)?;
+    let tree_id: TreeId = tree.parse()?;
+    let branch_id: BranchId = branch.parse()?;
+    tree_id.validate()?;
+    branch_id.validate()?;
+    let stores = open(&a).await?;
+    let hist = stores.history.as_ref().ok_or_else(|| missing("history"))?;
+    let branches = hist.get_history_tree(shard_id, tree_id).await?;
+    let this = branches.iter().find(|b| b.branch.branch_id == branch_id);
+    let min_node_id = this.map_or(1, |b| b.branch.begin_node_id());
+    let mut nodes = Vec::new();
+    let mut token = None;
+    loop {
+        let page = hist
+            .read_history_branch(ReadHistoryBranchRequest {
+                shard_id,
+                tree_id,
+                branch_id,
+                min_node_id,
+                max_node_id: i64::MAX,
+                page_size: 1000,
+                next_page_token: token,
+                metadata_only: false,
+                reverse: false,
+            })
+            .await?;
+        nodes.extend(page.items);
+        token = page.next_page_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    let total: usize = nodes
+        .iter()
+        .map(|n| n.events.as_ref().map_or(0, |e| e.len()))
+        .sum();
+    let ancestors: Vec<serde_json::Value> = this
+        .map(|b| {
+            b.branch
+                .ancestors
+                .iter()
+                .map(|r| {
+                    json!({
+                        "branch_id": r.branch_id.to_string(),
+                        "begin_node_id": r.begin_node_id,
+                        "end_node_id": r.end_node_id,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if a.json {
+        print_json(&json!({
+            "shard_id": shard_id.0,
+            "tree_id": tree_id.to_string(),
+            "branch_id": branch_id.to_string(),
+            "branch_found": this.is_some(),
+            "branches_in_tree": branches.len(),
+            "ancestors": ancestors,
+            "total_bytes": total,
+            "nodes": nodes.iter().map(|n| json!({
+                "node_id": n.node_id,
+                "txn_id": n.txn_id,
+                "prev_txn_id": n.prev_txn_id,
+                "bytes": n.events.as_ref().map_or(0, |e| e.len()),
+                "encoding": n.events.as_ref().map(|e| e.encoding.clone()),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    outln!("tree {tree_id}, branch {branch_id} (shard {shard_id})");
+    match this {
+        None => outln!(
+            "branch: no tree row ({} other branches in the tree)",
+            branches.len()
+        ),
+        Some(b) => {
+            outln!("branches in tree: {}", branches.len());
+            if b.branch.ancestors.is_empty() {
+                outln!("ancestors: none (root branch)");
+            }
+            for r in &b.branch.ancestors {
+                outln!(
+                    "ancestor: branch {} nodes [{}, {})",
+                    r.branch_id,
+                    r.begin_node_id,
+                    r.end_node_id
+                );
+            }
+        }
+    }
+    outln!(
+        "{:>10}  {:>10}  {:>12}  {:>10}  ENCODING",
+        "NODE",
+        "TXN",
+        "PREV TXN",
+        "BYTES"
+    );
+    for n in &nodes {
+        outln!(
+            "{:>10}  {:>10}  {:>12}  {:>10}  {}",
+            n.node_id,
+            n.txn_id,
+            n.prev_txn_id,
+            n.events.as_ref().map_or(0, |e| e.len()),
+            n.events.as_ref().map_or("", |e| e.encoding.as_str())
+        );
+    }
+    outln!("{} nodes, {total} bytes", nodes.len());
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! # durastore: the facade over every durastore backend
+//!
+//! - [`config`]: a plain URL (`sqlite:///path.db`, `sqlite::memory:`) or a YAML file in the shape
+//!   of Temporal's `persistence:` section;
+//! - [`factory`]: the opener that turns either into [`durastore_api::Stores`] (and into a schema
+//!   target for the schema tool); one match arm per backend;
+//! - [`provision`]: how the conformance test binary finds a server for each backend
+//!   (`DURASTORE_<BACKEND>_URL`, else a container when Docker answers, else a visible skip).
+//!
+//! The `durastore` binary (schema tool, conformance runner, inspector) is built on these.
+
+pub mod config;
+pub mod factory;
+pub mod provision;
+
+pub use config::{Config, StoreRole};
+pub use factory::{OpenMode, open, open_config, open_with};
