@@ -16,6 +16,7 @@ use durastore_api::{
 use serde::{Deserialize, Serialize};
 
 use crate::driver::SqlTx;
+use crate::paging::{hex, keyset_page, unhex};
 use crate::value::{Row, Value};
 use crate::{SqlStore, params};
 
@@ -103,21 +104,6 @@ struct HostToken {
     h: String,
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Result<Vec<u8>> {
-    let bad = || StoreError::invalid_argument("invalid page token");
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return Err(bad());
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| bad()))
-        .collect()
-}
-
 impl SqlStore {
     async fn cluster_save_metadata_tx(
         &self,
@@ -182,21 +168,8 @@ impl ClusterMetadataStore for SqlStore {
         sql.push_str(" ORDER BY cluster_name LIMIT ?");
         p.push(Value::Int(page_size as i64 + 1));
         let rows = self.driver.query(&sql, &p).await?;
-        let more = rows.len() > page_size;
-        let items = rows
-            .iter()
-            .take(page_size)
-            .map(metadata)
-            .collect::<Result<Vec<_>>>()?;
-        let next_page_token = match (more, items.last()) {
-            (true, Some(l)) => Some(validate::token::encode(&NameToken {
-                n: l.cluster_name.clone(),
-            })),
-            _ => None,
-        };
-        Ok(Page {
-            items,
-            next_page_token,
+        keyset_page(&rows, page_size, metadata, |l| NameToken {
+            n: l.cluster_name.clone(),
         })
     }
 
@@ -366,19 +339,8 @@ impl ClusterMetadataStore for SqlStore {
         sql.push_str(" ORDER BY host_id LIMIT ?");
         p.push(Value::Int(page_size as i64 + 1));
         let rows = self.driver.query(&sql, &p).await?;
-        let more = rows.len() > page_size;
-        let items = rows
-            .iter()
-            .take(page_size)
-            .map(member)
-            .collect::<Result<Vec<_>>>()?;
-        let next_page_token = match (more, items.last()) {
-            (true, Some(l)) => Some(validate::token::encode(&HostToken { h: hex(&l.host_id) })),
-            _ => None,
-        };
-        Ok(Page {
-            items,
-            next_page_token,
+        keyset_page(&rows, page_size, member, |l| HostToken {
+            h: hex(&l.host_id),
         })
     }
 

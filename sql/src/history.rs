@@ -17,6 +17,7 @@ use durastore_api::{
 use serde::{Deserialize, Serialize};
 
 use crate::driver::SqlTx;
+use crate::paging::keyset_page;
 use crate::value::{Row, Value};
 use crate::{SqlStore, params};
 
@@ -519,25 +520,20 @@ impl HistoryStore for SqlStore {
         sql.push_str(" ORDER BY shard_id, tree_id, branch_id LIMIT ?");
         p.push(Value::Int(page_size as i64 + 1));
         let rows = self.driver.query(&sql, &p).await?;
-        let more = rows.len() > page_size;
-        let mut items = Vec::with_capacity(rows.len().min(page_size));
-        for row in rows.iter().take(page_size) {
-            let shard_id = ShardId(row.i32(0)?);
-            let tree_id = TreeId::from_slice(&row.bytes(1)?)?;
-            items.push(tree_branch(shard_id, tree_id, row, 2)?);
-        }
-        let next_page_token = match (more, items.last()) {
-            (true, Some(last)) => Some(validate::token::encode(&TreeToken {
+        keyset_page(
+            &rows,
+            page_size,
+            |row| {
+                let shard_id = ShardId(row.i32(0)?);
+                let tree_id = TreeId::from_slice(&row.bytes(1)?)?;
+                tree_branch(shard_id, tree_id, row, 2)
+            },
+            |last| TreeToken {
                 s: last.shard_id.0,
                 t: last.branch.tree_id,
                 b: last.branch.branch_id,
-            })),
-            _ => None,
-        };
-        Ok(Page {
-            items,
-            next_page_token,
-        })
+            },
+        )
     }
 }
 

@@ -17,6 +17,7 @@ mod execution;
 mod history;
 mod history_tasks;
 mod namespace;
+mod paging;
 mod queue;
 mod shard;
 mod task_queue;

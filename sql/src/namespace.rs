@@ -11,6 +11,7 @@ use durastore_api::{
 use serde::{Deserialize, Serialize};
 
 use crate::driver::SqlTx;
+use crate::paging::keyset_page;
 use crate::value::{Row, Value};
 use crate::{SqlStore, params};
 
@@ -253,20 +254,7 @@ impl NamespaceStore for SqlStore {
         sql.push_str(" ORDER BY id LIMIT ?");
         p.push(Value::Int(page_size as i64 + 1));
         let rows = self.driver.query(&sql, &p).await?;
-        let more = rows.len() > page_size;
-        let items = rows
-            .iter()
-            .take(page_size)
-            .map(record)
-            .collect::<Result<Vec<_>>>()?;
-        let next_page_token = match (more, items.last()) {
-            (true, Some(l)) => Some(validate::token::encode(&IdToken { id: l.id })),
-            _ => None,
-        };
-        Ok(Page {
-            items,
-            next_page_token,
-        })
+        keyset_page(&rows, page_size, record, |l| IdToken { id: l.id })
     }
 
     async fn get_metadata(&self) -> Result<i64> {

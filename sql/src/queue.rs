@@ -16,6 +16,7 @@ use durastore_api::{
 use serde::{Deserialize, Serialize};
 
 use crate::driver::SqlTx;
+use crate::paging::keyset_page;
 use crate::value::{Row, Value};
 use crate::{SqlStore, params};
 
@@ -346,27 +347,19 @@ impl QueueStore for SqlStore {
                 ],
             )
             .await?;
-        let more = rows.len() > page_size;
-        let items = rows
-            .iter()
-            .take(page_size)
-            .map(|r| {
+        keyset_page(
+            &rows,
+            page_size,
+            |r| {
                 Ok(QueueMessage {
                     id: r.i64(0)?,
                     blob: r.blob(1, 2)?,
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let next_page_token = match (more, items.last()) {
-            (true, Some(l)) => Some(validate::token::encode(&MessageToken {
+            },
+            |l| MessageToken {
                 next: l.id.saturating_add(1),
-            })),
-            _ => None,
-        };
-        Ok(Page {
-            items,
-            next_page_token,
-        })
+            },
+        )
     }
 
     async fn range_delete_messages(&self, key: &QueueKey, inclusive_max_id: i64) -> Result<i64> {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dialect::row_placeholders;
 use crate::driver::SqlTx;
+use crate::paging::{hex, keyset_page, unhex};
 use crate::value::Value;
 use crate::{SqlStore, params};
 
@@ -187,21 +188,6 @@ struct TaskToken {
 #[derive(Serialize, Deserialize)]
 struct NameToken {
     n: String,
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Result<Vec<u8>> {
-    let bad = || StoreError::invalid_argument("invalid page token");
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return Err(bad());
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| bad()))
-        .collect()
 }
 
 fn decode_token<T: serde::de::DeserializeOwned>(token: &Option<Vec<u8>>) -> Result<Option<T>> {
@@ -515,28 +501,23 @@ impl TaskQueueStore for SqlStore {
         };
         p.push(Value::Int(page_size as i64 + 1));
         let rows = self.driver.query(&sql, &p).await?;
-        let more = rows.len() > page_size;
-        let mut items = Vec::with_capacity(rows.len().min(page_size));
-        for row in rows.iter().take(page_size) {
-            items.push(TaskRecord {
-                subqueue: req.subqueue,
-                pass: row.i64(0)?,
-                task_id: row.i64(1)?,
-                expiry_time: None,
-                blob: row.blob(2, 3)?,
-            });
-        }
-        let next_page_token = match (more, items.last()) {
-            (true, Some(t)) => Some(validate::token::encode(&TaskToken {
+        keyset_page(
+            &rows,
+            page_size,
+            |row| {
+                Ok(TaskRecord {
+                    subqueue: req.subqueue,
+                    pass: row.i64(0)?,
+                    task_id: row.i64(1)?,
+                    expiry_time: None,
+                    blob: row.blob(2, 3)?,
+                })
+            },
+            |t| TaskToken {
                 p: t.pass,
                 id: t.task_id,
-            })),
-            _ => None,
-        };
-        Ok(Page {
-            items,
-            next_page_token,
-        })
+            },
+        )
     }
 
     async fn complete_tasks_less_than(&self, req: CompleteTasksLessThanRequest) -> Result<i64> {
@@ -649,25 +630,20 @@ impl TaskQueueStore for SqlStore {
         sql.push_str(" ORDER BY task_queue_name LIMIT ?");
         p.push(Value::Int(page_size as i64 + 1));
         let rows = self.driver.query(&sql, &p).await?;
-        let more = rows.len() > page_size;
-        let mut items = Vec::with_capacity(rows.len().min(page_size));
-        for row in rows.iter().take(page_size) {
-            items.push(UserDataRecord {
-                task_queue: row.string(0)?,
-                version: row.i64(1)?,
-                data: row.blob(2, 3)?,
-            });
-        }
-        let next_page_token = match (more, items.last()) {
-            (true, Some(l)) => Some(validate::token::encode(&NameToken {
+        keyset_page(
+            &rows,
+            page_size,
+            |row| {
+                Ok(UserDataRecord {
+                    task_queue: row.string(0)?,
+                    version: row.i64(1)?,
+                    data: row.blob(2, 3)?,
+                })
+            },
+            |l| NameToken {
                 n: l.task_queue.clone(),
-            })),
-            _ => None,
-        };
-        Ok(Page {
-            items,
-            next_page_token,
-        })
+            },
+        )
     }
 
     async fn get_task_queues_by_build_id(
@@ -739,12 +715,5 @@ mod tests {
         let sub = task_queue_id(&key, 300);
         assert_eq!(&sub[sub.len() - 3..], &[0x82, 0xac, 0x02]);
         assert_eq!(task_queue_id(&key, 1).last(), Some(&1));
-    }
-
-    #[test]
-    fn hex_round_trip() {
-        assert_eq!(unhex(&hex(&[0, 1, 0xff])).ok(), Some(vec![0, 1, 0xff]));
-        assert!(unhex("zz").is_err());
-        assert!(unhex("abc").is_err());
     }
 }
