@@ -16,6 +16,7 @@ pub mod check;
 pub mod exec_fixtures;
 pub mod fixtures;
 pub mod runner;
+pub mod util;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -5,18 +5,18 @@
 //! of members filter on them or look only for their own rows.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::time::Duration;
 
 use durastore_api::types::truncate_to_millis;
 use durastore_api::validate::MAX_BLOB_BYTES;
 use durastore_api::{
     ClusterMember, ClusterMemberFilter, ClusterMetadataRecord, ClusterMetadataStore, DataBlob,
-    DateTime, ErrorKind, Page, Result as StoreResult, UpsertClusterMembershipRequest, Utc, Uuid,
+    DateTime, ErrorKind, UpsertClusterMembershipRequest, Utc, Uuid,
 };
 
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::fixtures::{blob, unique_name};
+use crate::util::collect_pages;
 use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
 
 /// The cases of this module.
@@ -96,9 +96,6 @@ pub fn cases() -> Vec<Case> {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Upper bound on pages a listing may take before the case calls it an endless loop.
-const MAX_PAGES: usize = 100_000;
-
 /// Tolerance for timestamps the backend sets (`last_heartbeat`, `record_expiry`): the database
 /// clock may differ a little from ours.
 const CLOCK_SLACK: chrono::Duration = chrono::Duration::seconds(5);
@@ -132,30 +129,6 @@ fn heartbeat(address: &str, role: i32, expiry: Duration) -> UpsertClusterMembers
 }
 
 const LONG: Duration = Duration::from_secs(300);
-
-/// Follows page tokens until a page has none; fails on a token that does not advance.
-async fn collect_pages<T, F, Fut>(what: &str, mut fetch: F) -> Result<Vec<Page<T>>, CaseError>
-where
-    F: FnMut(Option<Vec<u8>>) -> Fut,
-    Fut: Future<Output = StoreResult<Page<T>>>,
-{
-    let mut out = Vec::new();
-    let mut token: Option<Vec<u8>> = None;
-    loop {
-        let page = ok(what, fetch(token.clone()).await)?;
-        let next = page.next_page_token.clone();
-        ensure!(
-            next.is_none() || next != token,
-            "{what}: the next page token equals the one just used"
-        );
-        out.push(page);
-        match next {
-            None => return Ok(out),
-            Some(t) => token = Some(t),
-        }
-        ensure!(out.len() < MAX_PAGES, "{what}: more than {MAX_PAGES} pages");
-    }
-}
 
 /// Every live member matching `filter`.
 async fn members(

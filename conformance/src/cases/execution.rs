@@ -12,14 +12,15 @@ use std::sync::Arc;
 
 use durastore_api::{
     BranchId, ChasmNode, ConflictResolveMode, CreateMode, DataBlob, ErrorKind, ExecutionStore,
-    HistoryNode, NamespaceId, ReadHistoryBranchRequest, RunId, ShardId, StoreError, TaskCategory,
-    TreeId, UpdateMode, Uuid, WorkflowId, WorkflowKey, WorkflowMutableState, WorkflowMutation,
+    HistoryNode, NamespaceId, ReadHistoryBranchRequest, RunId, ShardId, TaskCategory, TreeId,
+    UpdateMode, Uuid, WorkflowId, WorkflowKey, WorkflowMutableState, WorkflowMutation,
     WorkflowSnapshot, WorkflowState as St, WorkflowStatus as Su,
 };
 
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::exec_fixtures::*;
 use crate::fixtures::{blob, namespace_id, unique_name};
+use crate::util::race;
 use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
 
 /// The cases of this module.
@@ -2359,28 +2360,6 @@ pub async fn history_events_appended(ctx: &Ctx) -> Result<(), CaseError> {
 // ---------------------------------------------------------------------------------------------
 
 const RACERS: usize = 8;
-
-/// Runs the futures concurrently: as separate tokio tasks when a runtime is present (so that
-/// blocking backends race too), else interleaved on this task.
-async fn race<F>(futs: Vec<F>) -> Result<Vec<Result<(), StoreError>>, CaseError>
-where
-    F: std::future::Future<Output = Result<(), StoreError>> + Send + 'static,
-{
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => {
-            let handles: Vec<_> = futs.into_iter().map(|f| handle.spawn(f)).collect();
-            let mut out = Vec::with_capacity(handles.len());
-            for h in handles {
-                out.push(
-                    h.await
-                        .map_err(|e| CaseError::new(format!("racer task failed: {e}")))?,
-                );
-            }
-            Ok(out)
-        }
-        Err(_) => Ok(futures::future::join_all(futs).await),
-    }
-}
 
 /// N concurrent updates of one run with the same expected record version: exactly one wins,
 /// the others are `WorkflowConditionFailed`, and the stored state is the winner's.

@@ -18,6 +18,7 @@ use futures::future::BoxFuture;
 
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::fixtures::{blob, namespace_id, unique_name};
+use crate::util::{MAX_PAGES, race};
 use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
 
 /// The cases of this module.
@@ -101,9 +102,6 @@ pub fn cases() -> Vec<Case> {
 
 /// How often an update is retried when a concurrent writer moved the global version first.
 const UPDATE_ATTEMPTS: usize = 50;
-
-/// Upper bound on pages a listing may take before the case calls it an endless loop.
-const MAX_PAGES: usize = 100_000;
 
 /// A create request with a fresh id and name.
 fn new_req() -> CreateNamespaceRequest {
@@ -193,31 +191,6 @@ async fn update_retrying(
         "update_namespace failed {UPDATE_ATTEMPTS} times with ConditionFailed although each \
          attempt used the version just read"
     )))
-}
-
-/// Runs the futures as separate tokio tasks released together; results in order.
-async fn race<T: Send + 'static>(
-    futs: Vec<BoxFuture<'static, StoreResult<T>>>,
-) -> Result<Vec<StoreResult<T>>, CaseError> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(futs.len()));
-    let handles: Vec<_> = futs
-        .into_iter()
-        .map(|f| {
-            let b = Arc::clone(&barrier);
-            tokio::spawn(async move {
-                b.wait().await;
-                f.await
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for h in handles {
-        out.push(
-            h.await
-                .map_err(|e| CaseError::new(format!("racing task failed: {e}")))?,
-        );
-    }
-    Ok(out)
 }
 
 /// Indexes of the successful results; every failure must be of `loser` kind.

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use durastore_api::validate::MAX_BLOB_BYTES;
 use durastore_api::{
-    DataBlob, ErrorKind, QueueInfo, QueueKey, QueueMessage, QueueStore, QueueType,
-    Result as StoreResult, Uuid,
+    DataBlob, ErrorKind, QueueInfo, QueueKey, QueueMessage, QueueStore, QueueType, Uuid,
 };
 use futures::future::BoxFuture;
 
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::fixtures::{blob, unique_name};
+use crate::util::{MAX_PAGES, race};
 use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
 
 /// The cases of this module.
@@ -71,9 +71,6 @@ pub fn cases() -> Vec<Case> {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// Upper bound on pages a read may take before the case calls it an endless loop.
-const MAX_PAGES: usize = 100_000;
 
 /// A queue type no other case uses (well above the built-in types 1 and 2).
 fn random_type() -> QueueType {
@@ -188,31 +185,6 @@ fn queue_info(key: &QueueKey, message_count: i64, last_message_id: i64) -> Queue
         message_count,
         last_message_id,
     }
-}
-
-/// Runs the futures as separate tokio tasks released together; results in order.
-async fn race<T: Send + 'static>(
-    futs: Vec<BoxFuture<'static, StoreResult<T>>>,
-) -> Result<Vec<StoreResult<T>>, CaseError> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(futs.len()));
-    let handles: Vec<_> = futs
-        .into_iter()
-        .map(|f| {
-            let b = Arc::clone(&barrier);
-            tokio::spawn(async move {
-                b.wait().await;
-                f.await
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for h in handles {
-        out.push(
-            h.await
-                .map_err(|e| CaseError::new(format!("racing task failed: {e}")))?,
-        );
-    }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,20 +5,20 @@
 //! same time; listing cases look only for their own rows.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::sync::Arc;
 
 use durastore_api::validate::MAX_BLOB_BYTES;
 use durastore_api::{
     CompleteTasksLessThanRequest, CreateTasksRequest, DataBlob, ErrorKind, GetTasksRequest,
-    NamespaceId, Page, Result as StoreResult, StoreError, TaskQueueFlavor, TaskQueueKey,
-    TaskQueueKind, TaskQueueRecord, TaskQueueStore, TaskQueueWrite, TaskRecord, TaskType,
-    UserDataRecord, UserDataUpdate, Utc, Uuid,
+    NamespaceId, Page, StoreError, TaskQueueFlavor, TaskQueueKey, TaskQueueKind, TaskQueueRecord,
+    TaskQueueStore, TaskQueueWrite, TaskRecord, TaskType, UserDataRecord, UserDataUpdate, Utc,
+    Uuid,
 };
 use futures::future::BoxFuture;
 
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::fixtures::{blob, namespace_id, unique_name};
+use crate::util::{collect_pages, race};
 use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
 
 use TaskQueueFlavor::{Classic, Fair};
@@ -249,9 +249,6 @@ pub fn cases() -> Vec<Case> {
 // Builders and helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Upper bound on pages a listing may take before the case calls it an endless loop.
-const MAX_PAGES: usize = 100_000;
-
 /// A fresh key (unique name) in `ns`.
 fn key_in(ns: NamespaceId, flavor: TaskQueueFlavor) -> TaskQueueKey {
     TaskQueueKey {
@@ -352,30 +349,6 @@ fn read_req(key: &TaskQueueKey, subqueue: i32, page_size: i32) -> GetTasksReques
     }
 }
 
-/// Follows page tokens until a page has none; fails on a token that does not advance.
-async fn collect_pages<T, F, Fut>(what: &str, mut fetch: F) -> Result<Vec<Page<T>>, CaseError>
-where
-    F: FnMut(Option<Vec<u8>>) -> Fut,
-    Fut: Future<Output = StoreResult<Page<T>>>,
-{
-    let mut out = Vec::new();
-    let mut token: Option<Vec<u8>> = None;
-    loop {
-        let page = ok(what, fetch(token.clone()).await)?;
-        let next = page.next_page_token.clone();
-        ensure!(
-            next.is_none() || next != token,
-            "{what}: the next page token equals the one just used"
-        );
-        out.push(page);
-        match next {
-            None => return Ok(out),
-            Some(t) => token = Some(t),
-        }
-        ensure!(out.len() < MAX_PAGES, "{what}: more than {MAX_PAGES} pages");
-    }
-}
-
 /// The items of all pages, in order.
 fn flatten<T>(pages: Vec<Page<T>>) -> Vec<T> {
     pages.into_iter().flat_map(|p| p.items).collect()
@@ -414,33 +387,6 @@ fn order_keys(tasks: &[TaskRecord]) -> Vec<(i64, i64)> {
 fn sorted(mut tasks: Vec<TaskRecord>) -> Vec<TaskRecord> {
     tasks.sort_by_key(|t| (t.pass, t.task_id));
     tasks
-}
-
-/// Runs the futures as separate tokio tasks released together, and returns their results in
-/// order. Spawning (rather than joining in one task) makes the writers truly concurrent on a
-/// multi-threaded runtime.
-async fn race<T: Send + 'static>(
-    futs: Vec<BoxFuture<'static, StoreResult<T>>>,
-) -> Result<Vec<StoreResult<T>>, CaseError> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(futs.len()));
-    let handles: Vec<_> = futs
-        .into_iter()
-        .map(|f| {
-            let b = Arc::clone(&barrier);
-            tokio::spawn(async move {
-                b.wait().await;
-                f.await
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for h in handles {
-        out.push(
-            h.await
-                .map_err(|e| CaseError::new(format!("racing task failed: {e}")))?,
-        );
-    }
-    Ok(out)
 }
 
 /// A user-data update of `version` with fresh data and no build-id changes.
