@@ -11,14 +11,44 @@ fail() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 
 command -v cargo >/dev/null 2>&1 || fail "cargo is not installed (install Rust from rustup.rs, toolchain >= 1.94)"
 
-# ---- hook: server backends ------------------------------------------------------------------
-# A later issue adds scripts/services.sh, which starts PostgreSQL, MariaDB, Cassandra and
-# OpenSearch/Elasticsearch on 127.0.0.1 and prints DURASTORE_<BACKEND>_URL assignments. Start
-# them here, before the tests, once it exists, e.g.:
-#   if [[ -f scripts/services.sh ]]; then
-#       section "services"
-#       eval "$(bash scripts/services.sh start)"
-#   fi
+# ---- server backends -------------------------------------------------------------------------
+# scripts/services.sh installs (when missing) and starts PostgreSQL and MariaDB on 127.0.0.1 and
+# prints DURASTORE_<BACKEND>_URL assignments. A URL already set in the environment wins (point the
+# suite at your own servers); DURASTORE_NO_SERVICES=1 skips starting anything (server backends
+# are then skipped, which DURASTORE_REQUIRE=all turns into failures). Servers this run started
+# are stopped at exit unless DURASTORE_KEEP_SERVICES=1.
+services_started=0
+tls_started=0
+stop_services() {
+    if [[ $tls_started -eq 1 ]]; then
+        bash postgres/scripts/tls-test-server.sh stop >/dev/null 2>&1 || true
+    fi
+    if [[ $services_started -eq 1 && "${DURASTORE_KEEP_SERVICES:-0}" != 1 ]]; then
+        bash scripts/services.sh stop || true
+    fi
+}
+trap stop_services EXIT
+if [[ "${DURASTORE_NO_SERVICES:-0}" != 1 ]]; then
+    section "services"
+    if ! bash scripts/services.sh status | grep -q "postgres: running" \
+        || ! bash scripts/services.sh status | grep -q "mariadb: running"; then
+        services_started=1
+    fi
+    service_env="$(bash scripts/services.sh start)"
+    while IFS= read -r line; do
+        var="${line#export }"
+        name="${var%%=*}"
+        # Keep a URL the caller set explicitly.
+        if [[ -z "${!name:-}" ]]; then
+            export "$var"
+        fi
+    done <<<"$service_env"
+    # A throwaway TLS-only PostgreSQL (own CA and certificates) so postgres/tests/tls.rs checks
+    # sslmode=require/verify-ca/verify-full and client certificates for real.
+    tls_started=1
+    eval "$(bash postgres/scripts/tls-test-server.sh start)"
+    env | grep '^DURASTORE_.*_URL=' | sed 's/:[^:@/]*@/:***@/' || true
+fi
 # ---------------------------------------------------------------------------------------------
 
 section "cargo fmt --check"
@@ -33,7 +63,7 @@ cargo test --workspace
 section "CLI: durastore conformance (fresh SQLite file)"
 conformance_out="$(mktemp)"
 smoke_dir="$(mktemp -d)"
-trap 'rm -rf "$conformance_out" "$smoke_dir"' EXIT
+trap 'rm -rf "$conformance_out" "$smoke_dir"; stop_services' EXIT
 cargo run -q -p durastore -- conformance | tee "$conformance_out"
 summary="$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$conformance_out" | tail -n 1)"
 [[ -n "$summary" ]] || fail "the conformance CLI printed no summary line"

@@ -1,20 +1,23 @@
 //! The opener: URL or config -> [`Stores`], and URL -> schema target.
 //!
-//! Every backend is one match arm in [`open_with`] and one in [`open_schema`]; the URL scheme
-//! picks the arm. Only SQLite exists so far; PostgreSQL, MySQL, Cassandra and Elasticsearch add
-//! their arms (and their names to [`KNOWN_SCHEMES`]) as they land.
+//! Every backend is one match arm in [`open_with`], [`open_schema`] and the test-database
+//! helpers; the URL scheme picks the arm (`sqlite:`, `postgres://` / `postgresql://`,
+//! `mysql://` / `mariadb://`).
 
 use std::path::PathBuf;
 
+use durastore_api::schema::ApplyOptions;
 use durastore_api::schema::{SchemaDriver, SchemaSet};
 use durastore_api::{ErrorKind, Result, StoreError, Stores};
+use durastore_mysql::schema::MysqlSchemaDriver;
+use durastore_postgres::schema::PostgresSchemaDriver;
 use durastore_sqlite::SqliteConfig;
 use durastore_sqlite::schema::SqliteSchemaDriver;
 
 use crate::config::{Config, StoreRole};
 
 /// URL schemes [`open`] understands.
-pub const KNOWN_SCHEMES: &[&str] = &["sqlite"];
+pub const KNOWN_SCHEMES: &[&str] = &["sqlite", "postgres", "postgresql", "mysql", "mariadb"];
 
 /// What to do when a file database does not exist yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +65,8 @@ pub async fn open_with(url: &str, mode: OpenMode) -> Result<Stores> {
             }
             durastore_sqlite::open(url).await
         }
+        "postgres" | "postgresql" => durastore_postgres::open(url).await,
+        "mysql" | "mariadb" => durastore_mysql::open(url).await,
         other => Err(unknown_scheme(other)),
     }
 }
@@ -100,6 +105,7 @@ pub struct SchemaTarget {
     /// The database.
     pub driver: Box<dyn SchemaDriver>,
     scheme: String,
+    url: String,
 }
 
 impl std::fmt::Debug for SchemaTarget {
@@ -116,6 +122,12 @@ impl SchemaTarget {
     pub async fn scratch(&self) -> Result<Box<dyn SchemaDriver>> {
         match self.scheme.as_str() {
             "sqlite" => Ok(Box::new(SqliteSchemaDriver::scratch(&self.set.name).await?)),
+            "postgres" | "postgresql" => Ok(Box::new(
+                PostgresSchemaDriver::scratch(&self.url, &self.set.name).await?,
+            )),
+            "mysql" | "mariadb" => Ok(Box::new(
+                MysqlSchemaDriver::scratch(&self.url, &self.set.name).await?,
+            )),
             other => Err(unknown_scheme(other)),
         }
     }
@@ -162,9 +174,181 @@ pub async fn open_schema(url: &str, set: &str, mode: SchemaOpen) -> Result<Schem
                 driver: Box::new(SqliteSchemaDriver::new(&driver, set)),
                 set: schema_set,
                 scheme,
+                url: url.to_string(),
+            })
+        }
+        "postgres" | "postgresql" => {
+            let schema_set = durastore_postgres::schema::schema_set(set)?;
+            if mode == SchemaOpen::Create {
+                durastore_postgres::ensure_database(url).await?;
+            }
+            Ok(SchemaTarget {
+                driver: Box::new(PostgresSchemaDriver::connect(url, set).await?),
+                set: schema_set,
+                scheme,
+                url: url.to_string(),
+            })
+        }
+        "mysql" | "mariadb" => {
+            let schema_set = durastore_mysql::schema::schema_set(set)?;
+            let driver = if mode == SchemaOpen::Create {
+                MysqlSchemaDriver::connect_creating(url, set).await?
+            } else {
+                MysqlSchemaDriver::connect(url, set).await?
+            };
+            Ok(SchemaTarget {
+                driver: Box::new(driver),
+                set: schema_set,
+                scheme,
+                url: url.to_string(),
             })
         }
         other => Err(unknown_scheme(other)),
+    }
+}
+
+/// The database name a server URL's path names (`postgres://h/db` -> `db`).
+fn database_of(url: &str) -> Result<String> {
+    let u = url::Url::parse(url)
+        .map_err(|e| StoreError::invalid_argument(format!("not a URL ({e})")))?;
+    let name = u.path().trim_start_matches('/').to_string();
+    if name.is_empty() {
+        return Err(StoreError::invalid_argument(
+            "the URL names no database (expected …/DATABASE)",
+        ));
+    }
+    Ok(name)
+}
+
+/// Creates the database `url` names (Temporal's `create-database`). Returns false when it
+/// already existed. SQLite creates the file.
+pub async fn create_database(url: &str) -> Result<bool> {
+    match scheme_of(url)? {
+        "sqlite" => {
+            let cfg = SqliteConfig::from_url(url)?;
+            let existed = cfg.path.as_ref().is_some_and(|p| p.exists());
+            durastore_sqlite::connect(&cfg).await?;
+            Ok(!existed)
+        }
+        "postgres" | "postgresql" => durastore_postgres::ensure_database(url).await,
+        "mysql" | "mariadb" => {
+            let name = database_of(url)?;
+            let existed = durastore_mysql::database_exists(url, &name).await?;
+            durastore_mysql::create_database(url, &name).await?;
+            Ok(!existed)
+        }
+        other => Err(unknown_scheme(other)),
+    }
+}
+
+/// Drops the database `url` names (Temporal's `drop-database`). SQLite removes the file.
+pub async fn drop_database(url: &str) -> Result<()> {
+    match scheme_of(url)? {
+        "sqlite" => match SqliteConfig::from_url(url)?.path {
+            Some(p) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let f = PathBuf::from(format!("{}{suffix}", p.display()));
+                    if f.exists() {
+                        std::fs::remove_file(&f).map_err(|e| {
+                            StoreError::internal(format!("cannot remove {}: {e}", f.display()))
+                        })?;
+                    }
+                }
+                Ok(())
+            }
+            None => Ok(()),
+        },
+        "postgres" | "postgresql" => {
+            let name = database_of(url)?;
+            // Dropped through a maintenance database: a session cannot drop its own database.
+            let maint = if name == "postgres" {
+                "template1"
+            } else {
+                "postgres"
+            };
+            let admin = durastore_postgres::url_with_database(url, maint)?;
+            durastore_postgres::drop_database(&admin, &name).await
+        }
+        "mysql" | "mariadb" => durastore_mysql::drop_database(url, &database_of(url)?).await,
+        other => Err(unknown_scheme(other)),
+    }
+}
+
+/// A database made for one conformance run on a server backend (DESIGN §5 isolation): created
+/// with a unique name next to the database the admin URL names, given the current schema, and
+/// dropped by [`TestDatabase::drop`].
+#[derive(Debug, Clone)]
+pub struct TestDatabase {
+    /// URL of the new database (what the stores are opened with).
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+/// Whether `url` names a server backend whose runs get their own database.
+pub fn is_server_url(url: &str) -> bool {
+    matches!(
+        scheme_of(url),
+        Ok("postgres" | "postgresql" | "mysql" | "mariadb")
+    )
+}
+
+/// Creates a uniquely named database on the server of `admin_url` and sets up the main schema.
+pub async fn create_test_database(admin_url: &str) -> Result<TestDatabase> {
+    let name = format!(
+        "durastore_conf_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    );
+    let url = match scheme_of(admin_url)? {
+        "postgres" | "postgresql" => {
+            durastore_postgres::create_database(admin_url, &name).await?;
+            durastore_postgres::url_with_database(admin_url, &name)?
+        }
+        "mysql" | "mariadb" => {
+            durastore_mysql::create_database(admin_url, &name).await?;
+            durastore_mysql::url_with_database(admin_url, &name)?
+        }
+        other => return Err(unknown_scheme(other)),
+    };
+    let db = TestDatabase {
+        url,
+        admin_url: admin_url.to_string(),
+        name,
+    };
+    let setup = async {
+        let t = open_schema(
+            &db.url,
+            durastore_api::schema::SET_MAIN,
+            SchemaOpen::MustExist,
+        )
+        .await?;
+        durastore_api::schema::setup(&t.set, t.driver.as_ref(), &ApplyOptions::default()).await
+    };
+    if let Err(e) = setup.await {
+        // Do not leave a half-made database behind.
+        let _ = db.clone().drop().await;
+        return Err(e);
+    }
+    Ok(db)
+}
+
+impl TestDatabase {
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Drops the database.
+    pub async fn drop(self) -> Result<()> {
+        match scheme_of(&self.admin_url)? {
+            "postgres" | "postgresql" => {
+                durastore_postgres::drop_database(&self.admin_url, &self.name).await
+            }
+            "mysql" | "mariadb" => {
+                durastore_mysql::drop_database(&self.admin_url, &self.name).await
+            }
+            other => Err(unknown_scheme(other)),
+        }
     }
 }
 
@@ -179,9 +363,9 @@ mod tests {
         assert_eq!(scheme_of("postgres://h/db").unwrap(), "postgres");
         assert!(scheme_of("/just/a/path").is_err());
         assert!(scheme_of("").is_err());
-        let e = open("postgres://127.0.0.1/db").await.unwrap_err();
+        let e = open("cassandra://127.0.0.1/ks").await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-        assert!(e.message().contains("known: sqlite"), "{e}");
+        assert!(e.message().contains("known: sqlite, postgres"), "{e}");
         let stores = open("sqlite::memory:").await.unwrap();
         assert_eq!(stores.name(), "sqlite");
         let e = open_with("sqlite:///nonexistent/dir/x.db", OpenMode::MustExist)

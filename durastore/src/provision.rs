@@ -25,16 +25,20 @@ pub struct ServerBackend {
     pub image: Option<&'static str>,
 }
 
-/// Server backends the conformance binary provisions. Empty until those backends land; each adds
-/// one line, for example:
-///
-/// ```text
-/// ServerBackend { name: "postgres", env_var: "DURASTORE_POSTGRES_URL", image: Some("postgres:16") },
-/// ServerBackend { name: "mysql", env_var: "DURASTORE_MYSQL_URL", image: Some("mariadb:10.11") },
-/// ServerBackend { name: "cassandra", env_var: "DURASTORE_CASSANDRA_URL", image: None },
-/// ServerBackend { name: "elastic", env_var: "DURASTORE_ELASTIC_URL", image: None },
-/// ```
-pub const SERVER_BACKENDS: &[ServerBackend] = &[];
+/// Server backends the conformance binary provisions. Each run gets its own database on the
+/// server (created from the URL's server and credentials, dropped afterwards).
+pub const SERVER_BACKENDS: &[ServerBackend] = &[
+    ServerBackend {
+        name: "postgres",
+        env_var: "DURASTORE_POSTGRES_URL",
+        image: Some("postgres:15"),
+    },
+    ServerBackend {
+        name: "mysql",
+        env_var: "DURASTORE_MYSQL_URL",
+        image: Some("mariadb:10.11"),
+    },
+];
 
 /// Whether a Docker engine answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +54,13 @@ pub enum DockerProbe {
 pub enum Provision {
     /// Run the suite against this URL.
     Url(String),
+    /// Start this container image through testcontainers (a Docker engine answered at `docker`).
+    Container {
+        /// Image name and tag.
+        image: &'static str,
+        /// Where the engine answered.
+        docker: String,
+    },
     /// Do not run; the reason is printed (and is a failure when the backend is required).
     Skip(String),
 }
@@ -66,11 +77,7 @@ pub fn provision(
     }
     match docker() {
         DockerProbe::Available(at) => match backend.image {
-            // Starting the container belongs here once testcontainers is a dependency.
-            Some(image) => Provision::Skip(format!(
-                "no {} and starting {image} via testcontainers at {at} is not implemented yet",
-                backend.env_var
-            )),
+            Some(image) => Provision::Container { image, docker: at },
             None => Provision::Skip(format!(
                 "no {} and no container definition for {} (Docker engine found at {at})",
                 backend.env_var, backend.name
@@ -168,6 +175,11 @@ mod tests {
     const PG: ServerBackend = ServerBackend {
         name: "postgres",
         env_var: "DURASTORE_POSTGRES_URL",
+        image: Some("postgres:15"),
+    };
+    const NO_IMAGE: ServerBackend = ServerBackend {
+        name: "elastic",
+        env_var: "DURASTORE_ELASTIC_URL",
         image: None,
     };
 
@@ -188,7 +200,14 @@ mod tests {
                 "no DURASTORE_POSTGRES_URL and no Docker engine at /var/run/docker.sock".into()
             )
         );
-        match provision(&PG, &none, &docker) {
+        assert_eq!(
+            provision(&PG, &none, &docker),
+            Provision::Container {
+                image: "postgres:15",
+                docker: "/var/run/docker.sock".into()
+            }
+        );
+        match provision(&NO_IMAGE, &none, &docker) {
             Provision::Skip(r) => assert!(r.contains("no container definition"), "{r}"),
             other => panic!("{other:?}"),
         }

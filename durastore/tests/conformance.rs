@@ -14,6 +14,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use durastore::factory::{TestDatabase, create_test_database, is_server_url};
 use durastore::provision::{Provision, Require, SERVER_BACKENDS, probe_docker, provision};
 use durastore_api::Capability;
 use durastore_conformance::{Case, Ctx, Opener, Outcome, all_cases, run_case};
@@ -39,17 +40,39 @@ struct Lazy {
     /// under `DURASTORE_REQUIRE`.
     expected_gaps: &'static [&'static str],
     ctx: OnceLock<Result<Ctx, String>>,
+    /// The database made for this run on a server backend, dropped at the end.
+    test_db: OnceLock<TestDatabase>,
 }
 
 impl Lazy {
+    fn new(backend: &'static str, url: String, expected_gaps: &'static [&'static str]) -> Self {
+        Lazy {
+            backend,
+            url,
+            expected_gaps,
+            ctx: OnceLock::new(),
+            test_db: OnceLock::new(),
+        }
+    }
+
     fn ctx(&self) -> Result<&Ctx, String> {
         self.ctx
             .get_or_init(|| {
                 let rt = runtime()?;
+                // A server backend runs in a database of its own (DESIGN §5 isolation).
+                let url = if is_server_url(&self.url) {
+                    let db = rt.block_on(create_test_database(&self.url)).map_err(|e| {
+                        format!("cannot create a test database for {}: {e}", self.backend)
+                    })?;
+                    let url = db.url.clone();
+                    let _ = self.test_db.set(db);
+                    url
+                } else {
+                    self.url.clone()
+                };
                 let stores = rt
-                    .block_on(durastore::open(&self.url))
-                    .map_err(|e| format!("cannot open {} at {}: {e}", self.backend, self.url))?;
-                let url = self.url.clone();
+                    .block_on(durastore::open(&url))
+                    .map_err(|e| format!("cannot open {}: {e}", self.backend))?;
                 let opener: Opener = Arc::new(move || {
                     let u = url.clone();
                     Box::pin(async move { durastore::open(&u).await })
@@ -118,6 +141,8 @@ fn main() {
     let mut trials = Vec::new();
     let mut notes = Vec::new();
     let mut temp_dirs = Vec::new();
+    let mut lazies: Vec<Arc<Lazy>> = Vec::new();
+    let mut containers: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
 
     // SQLite: embedded, no server. A temporary file so durability (reopen) cases run.
     let sqlite_url = match std::env::var("DURASTORE_SQLITE_URL") {
@@ -139,12 +164,8 @@ fn main() {
     match sqlite_url {
         Ok(url) => {
             notes.push(format!("sqlite: {url}"));
-            let lazy = Arc::new(Lazy {
-                backend: "sqlite",
-                url,
-                expected_gaps: &["visibility"],
-                ctx: OnceLock::new(),
-            });
+            let lazy = Arc::new(Lazy::new("sqlite", url, &["visibility"]));
+            lazies.push(lazy.clone());
             for case in &cases {
                 trials.push(case_trial(lazy.clone(), *case, require.requires("sqlite")));
             }
@@ -166,19 +187,32 @@ fn main() {
     let env = |k: &str| std::env::var(k).ok();
     for backend in SERVER_BACKENDS {
         let required = require.requires(backend.name);
-        match provision(backend, &env, &|| probe_docker(&env)) {
+        let provisioned = match provision(backend, &env, &|| probe_docker(&env)) {
+            Provision::Container { image, docker } => {
+                match runtime().and_then(|rt| rt.block_on(containers::start(image))) {
+                    Ok((url, handle)) => {
+                        containers.push(handle);
+                        notes.push(format!("{}: container {image} via {docker}", backend.name));
+                        Provision::Url(url)
+                    }
+                    Err(e) => Provision::Skip(format!(
+                        "no {} and starting {image} at {docker} failed: {e}",
+                        backend.env_var
+                    )),
+                }
+            }
+            other => other,
+        };
+        match provisioned {
             Provision::Url(url) => {
-                notes.push(format!("{}: {url}", backend.name));
-                let lazy = Arc::new(Lazy {
-                    backend: backend.name,
-                    url,
-                    expected_gaps: &[],
-                    ctx: OnceLock::new(),
-                });
+                notes.push(format!("{}: {}", backend.name, redact(&url)));
+                let lazy = Arc::new(Lazy::new(backend.name, url, &["visibility"]));
+                lazies.push(lazy.clone());
                 for case in &cases {
                     trials.push(case_trial(lazy.clone(), *case, required));
                 }
             }
+            Provision::Container { .. } => unreachable!("containers are started above"),
             Provision::Skip(reason) => {
                 notes.push(format!("{}: skipped: {reason}", backend.name));
                 for case in &cases {
@@ -194,7 +228,81 @@ fn main() {
         }
     }
     let conclusion = libtest_mimic::run(&args, trials);
-    // Remove the temporary databases before exiting (process::exit skips destructors).
+    // Remove the per-run databases and temporary files before exiting (process::exit skips
+    // destructors).
+    for lazy in &lazies {
+        if let (Some(db), Ok(rt)) = (lazy.test_db.get(), runtime()) {
+            if let Some(Ok(ctx)) = lazy.ctx.get() {
+                let _ = rt.block_on(ctx.stores.backend.close());
+            }
+            if let Err(e) = rt.block_on(db.clone().drop()) {
+                eprintln!(
+                    "conformance: could not drop test database {}: {e}",
+                    db.name()
+                );
+            }
+        }
+    }
+    drop(containers);
     drop(temp_dirs);
     conclusion.exit();
+}
+
+/// A URL with its password replaced, for printing.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// testcontainers definitions, used when a Docker engine answers and no URL is set.
+mod containers {
+    use testcontainers_modules::mariadb::Mariadb;
+    use testcontainers_modules::postgres::Postgres;
+    use testcontainers_modules::testcontainers::runners::AsyncRunner;
+    use testcontainers_modules::testcontainers::{ContainerAsync, ImageExt};
+
+    type Handle = Box<dyn std::any::Any + Send>;
+
+    /// Starts `image` (`name:tag`) and returns an admin URL for it plus the container handle,
+    /// which stops the container when dropped.
+    pub(crate) async fn start(image: &str) -> Result<(String, Handle), String> {
+        let (name, tag) = image.split_once(':').unwrap_or((image, "latest"));
+        match name {
+            "postgres" => {
+                let c: ContainerAsync<Postgres> = Postgres::default()
+                    .with_tag(tag)
+                    .start()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let host = c.get_host().await.map_err(|e| e.to_string())?;
+                let port = c
+                    .get_host_port_ipv4(5432)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok((
+                    format!("postgres://postgres:postgres@{host}:{port}/postgres"),
+                    Box::new(c),
+                ))
+            }
+            "mariadb" => {
+                let c: ContainerAsync<Mariadb> = Mariadb::default()
+                    .with_tag(tag)
+                    .start()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let host = c.get_host().await.map_err(|e| e.to_string())?;
+                let port = c
+                    .get_host_port_ipv4(3306)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok((format!("mysql://root@{host}:{port}/mysql"), Box::new(c)))
+            }
+            other => Err(format!("no container definition for image {other}")),
+        }
+    }
 }

@@ -819,6 +819,11 @@ pub trait SchemaDriver: Send + Sync {
     ) -> Result<()>;
     /// Describes the live schema.
     async fn describe(&self) -> Result<SchemaDescription>;
+    /// Releases what the driver created for itself, such as the scratch database a server
+    /// backend makes for `verify`. Default: nothing to release.
+    async fn dispose(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

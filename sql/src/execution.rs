@@ -319,9 +319,14 @@ impl SqlStore {
                 .await?;
                 if !inserted {
                     // A concurrent creator committed its current row after our read.
-                    let found =
-                        rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id)
-                            .await?;
+                    let found = rows::share_current(
+                        tx,
+                        d,
+                        req.shard_id,
+                        key.namespace_id,
+                        &key.workflow_id,
+                    )
+                    .await?;
                     return Err(current_conflict(
                         format!("workflow {} already has a current run", key.workflow_id),
                         found.as_ref(),

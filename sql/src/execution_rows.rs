@@ -256,6 +256,25 @@ pub(super) async fn lock_current(
     rows.first().map(CurrentRow::parse).transpose()
 }
 
+/// Reads the current-run row inside a transaction with a shared row lock.
+///
+/// Used after an insert-if-absent found the row taken: the duplicate check already holds a
+/// shared lock on it (InnoDB), and asking for an exclusive one there would deadlock with every
+/// other loser of the same race holding its own shared lock.
+pub(super) async fn share_current(
+    tx: &mut dyn SqlTx,
+    dialect: &dyn Dialect,
+    shard_id: ShardId,
+    namespace_id: NamespaceId,
+    workflow_id: &WorkflowId,
+) -> Result<Option<CurrentRow>> {
+    let sql = format!("{CURRENT_SELECT}{WORKFLOW_WHERE}{}", dialect.lock_shared());
+    let rows = tx
+        .query(&sql, &workflow_params(shard_id, namespace_id, workflow_id))
+        .await?;
+    rows.first().map(CurrentRow::parse).transpose()
+}
+
 /// Reads the current-run row outside a transaction.
 pub(super) async fn read_current(
     driver: &dyn SqlDriver,
@@ -383,10 +402,18 @@ pub(super) async fn lock_execution(
     shard_id: ShardId,
     key: &WorkflowKey,
 ) -> Result<Option<ExecutionVersion>> {
-    let sql = format!(
-        "SELECT next_event_id, db_record_version FROM executions WHERE {RUN_WHERE}{}",
-        dialect.lock_update()
-    );
+    read_execution_version(tx, dialect.lock_update(), shard_id, key).await
+}
+
+/// Reads the execution row's CAS columns with the row lock `lock` (a dialect lock clause).
+async fn read_execution_version(
+    tx: &mut dyn SqlTx,
+    lock: &str,
+    shard_id: ShardId,
+    key: &WorkflowKey,
+) -> Result<Option<ExecutionVersion>> {
+    let sql =
+        format!("SELECT next_event_id, db_record_version FROM executions WHERE {RUN_WHERE}{lock}");
     let rows = tx.query(&sql, &run_params(shard_id, key)).await?;
     rows.first()
         .map(|r| {
@@ -526,8 +553,9 @@ pub(super) async fn insert_execution(
     if tx.execute(&sql, &values).await? > 0 {
         return Ok(());
     }
-    // The insert was ignored because the run exists: report what is stored.
-    let stored = lock_execution(tx, dialect, shard_id, f.key).await?;
+    // The insert was ignored because the run exists: report what is stored. A shared lock,
+    // as in `share_current`: the duplicate check already holds one.
+    let stored = read_execution_version(tx, dialect.lock_shared(), shard_id, f.key).await?;
     Err(StoreError::workflow_condition_failed(
         format!(
             "workflow run {}/{} already exists",

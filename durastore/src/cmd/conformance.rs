@@ -29,6 +29,10 @@ pub struct ConformanceArgs {
     /// Print one JSON document instead of the table
     #[arg(long)]
     json: bool,
+    /// On a server URL, run in the database the URL names (which must have the current schema)
+    /// instead of a fresh database created for this run and dropped afterwards
+    #[arg(long)]
+    in_place: bool,
 }
 
 enum Source {
@@ -49,8 +53,17 @@ impl Source {
 pub async fn run(a: ConformanceArgs) -> CliResult {
     // Kept alive until the end of the run; dropping it removes the database.
     let mut temp: Option<tempfile::TempDir> = None;
+    // Likewise a server database made for this run (DESIGN §5 isolation), dropped at the end.
+    let mut test_db: Option<factory::TestDatabase> = None;
     let (source, shown) = match (&a.url, &a.config) {
-        (Some(u), _) => (Source::Url(u.clone()), u.clone()),
+        (Some(u), _) if factory::is_server_url(u) && !a.in_place => {
+            let db = factory::create_test_database(u).await?;
+            let url = db.url.clone();
+            let shown = format!("fresh database {} on {}", db.name(), redact(u));
+            test_db = Some(db);
+            (Source::Url(url), shown)
+        }
+        (Some(u), _) => (Source::Url(u.clone()), redact(u)),
         (None, Some(path)) => (
             Source::Config(Arc::new(Config::load(path)?)),
             path.display().to_string(),
@@ -68,7 +81,15 @@ pub async fn run(a: ConformanceArgs) -> CliResult {
         }
     };
     let source = Arc::new(source);
-    let stores = source.open().await?;
+    let stores = match source.open().await {
+        Ok(s) => s,
+        Err(e) => {
+            if let Some(db) = test_db.take() {
+                let _ = db.drop().await;
+            }
+            return Err(e.into());
+        }
+    };
     let reopen = source.clone();
     let opener: Opener = Arc::new(move || {
         let s = reopen.clone();
@@ -125,10 +146,26 @@ pub async fn run(a: ConformanceArgs) -> CliResult {
         print_table(&report);
     }
     drop(temp);
+    if let Some(db) = test_db
+        && let Err(e) = db.drop().await
+    {
+        tracing::warn!(error = %e, "dropping the test database failed");
+    }
     if report.summary().failed > 0 {
         Err(CliError::CheckFailed)
     } else {
         Ok(())
+    }
+}
+
+/// A URL with its password replaced, for printing.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
     }
 }
 

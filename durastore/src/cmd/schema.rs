@@ -1,8 +1,9 @@
-//! `durastore schema setup|update|version|verify`.
+//! `durastore schema setup|update|version|verify|create-database|drop-database`.
 
 use clap::{Args, Subcommand};
 use durastore::StoreRole;
-use durastore::factory::{SchemaOpen, SchemaTarget, open_schema};
+use durastore::factory::{self, SchemaOpen, SchemaTarget, open_schema};
+use durastore_api::StoreError;
 use durastore_api::schema::{self, ApplyOptions, ApplyReport, SET_MAIN, SET_VISIBILITY, Version};
 
 use super::{print_json, resolve_url, to_json};
@@ -45,6 +46,38 @@ pub enum SchemaCommand {
     Version(SchemaArgs),
     /// Compare the live schema with the embedded files; exit 1 and list the drift if any
     Verify(SchemaArgs),
+    /// Create the database the URL names (a no-op when it exists)
+    CreateDatabase(DatabaseArgs),
+    /// Drop the database the URL names (needs --force)
+    DropDatabase(DropDatabaseArgs),
+}
+
+/// Options of create-database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+/// Options of drop-database.
+#[derive(Debug, Clone, Args)]
+pub struct DropDatabaseArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Really drop it
+    #[arg(long)]
+    force: bool,
+}
+
+/// A URL with its password replaced, for printing.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 fn role(set: &str) -> StoreRole {
@@ -58,7 +91,8 @@ fn role(set: &str) -> StoreRole {
 async fn target(a: &SchemaArgs, mode: SchemaOpen) -> Result<(String, SchemaTarget), CliError> {
     let url = resolve_url(&a.target, role(&a.set))?;
     let t = open_schema(&url, &a.set, mode).await?;
-    Ok((url, t))
+    // The URL is only shown from here on: never print a password.
+    Ok((redact_url(&url), t))
 }
 
 /// Runs a schema subcommand.
@@ -68,6 +102,27 @@ pub async fn run(cmd: SchemaCommand) -> CliResult {
         SchemaCommand::Update(a) => apply(a, false).await,
         SchemaCommand::Version(a) => version(a).await,
         SchemaCommand::Verify(a) => verify(a).await,
+        SchemaCommand::CreateDatabase(a) => {
+            let url = resolve_url(&a.target, StoreRole::Default)?;
+            if factory::create_database(&url).await? {
+                outln!("created the database of {}", redact_url(&url));
+            } else {
+                outln!("the database of {} already exists", redact_url(&url));
+            }
+            Ok(())
+        }
+        SchemaCommand::DropDatabase(a) => {
+            let url = resolve_url(&a.target, StoreRole::Default)?;
+            if !a.force {
+                return Err(StoreError::invalid_argument(
+                    "drop-database deletes every table and row: add --force",
+                )
+                .into());
+            }
+            factory::drop_database(&url).await?;
+            outln!("dropped the database of {}", redact_url(&url));
+            Ok(())
+        }
     }
 }
 
@@ -224,7 +279,11 @@ async fn version(a: SchemaArgs) -> CliResult {
 async fn verify(a: SchemaArgs) -> CliResult {
     let (url, t) = target(&a, SchemaOpen::MustExist).await?;
     let scratch = t.scratch().await?;
-    let rep = schema::verify(&t.set, t.driver.as_ref(), scratch.as_ref()).await?;
+    let rep = schema::verify(&t.set, t.driver.as_ref(), scratch.as_ref()).await;
+    // The scratch database goes away whether or not verify succeeded.
+    let disposed = scratch.dispose().await;
+    let rep = rep?;
+    disposed?;
     if a.json {
         let mut v = to_json(&rep);
         v["clean"] = serde_json::Value::Bool(rep.is_clean());

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS current_executions (
   start_version BIGINT NOT NULL DEFAULT 0,
   start_time DATETIME(6),
   last_write_version BIGINT NOT NULL,
-  data MEDIUMBLOB NOT NULL,
+  data MEDIUMBLOB,
   data_encoding VARCHAR(16) NOT NULL DEFAULT '',
   PRIMARY KEY (shard_id, namespace_id, workflow_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
@@ -237,9 +237,12 @@ CREATE TABLE IF NOT EXISTS history_scheduled_tasks (
   PRIMARY KEY (shard_id, category_id, visibility_timestamp, task_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- task_queue_id = namespace id (16 bytes) + name (up to 255 bytes) + type byte, plus for the tasks
+-- of a subqueue > 0 the subqueue as a varint (up to 5 bytes): 277 bytes at most (Temporal's 272
+-- leaves no room for the subqueue suffix of a 255-byte name).
 CREATE TABLE IF NOT EXISTS task_queues (
   range_hash INT UNSIGNED NOT NULL,
-  task_queue_id VARBINARY(272) NOT NULL,
+  task_queue_id VARBINARY(277) NOT NULL,
   range_id BIGINT NOT NULL,
   data MEDIUMBLOB NOT NULL,
   data_encoding VARCHAR(16) NOT NULL,
@@ -248,7 +251,7 @@ CREATE TABLE IF NOT EXISTS task_queues (
 
 CREATE TABLE IF NOT EXISTS tasks (
   range_hash INT UNSIGNED NOT NULL,
-  task_queue_id VARBINARY(272) NOT NULL,
+  task_queue_id VARBINARY(277) NOT NULL,
   task_id BIGINT NOT NULL,
   data MEDIUMBLOB NOT NULL,
   data_encoding VARCHAR(16) NOT NULL,
@@ -257,7 +260,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 
 CREATE TABLE IF NOT EXISTS task_queues_v2 (
   range_hash INT UNSIGNED NOT NULL,
-  task_queue_id VARBINARY(272) NOT NULL,
+  task_queue_id VARBINARY(277) NOT NULL,
   range_id BIGINT NOT NULL,
   data MEDIUMBLOB NOT NULL,
   data_encoding VARCHAR(16) NOT NULL,
@@ -266,7 +269,7 @@ CREATE TABLE IF NOT EXISTS task_queues_v2 (
 
 CREATE TABLE IF NOT EXISTS tasks_v2 (
   range_hash INT UNSIGNED NOT NULL,
-  task_queue_id VARBINARY(272) NOT NULL,
+  task_queue_id VARBINARY(277) NOT NULL,
   pass BIGINT NOT NULL,
   task_id BIGINT NOT NULL,
   data MEDIUMBLOB NOT NULL,

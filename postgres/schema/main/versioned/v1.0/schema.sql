@@ -1,6 +1,7 @@
--- durastore main schema for PostgreSQL (12+), version 1.0.
--- Table, column and key names follow Temporal's PostgreSQL v12 schema. Every statement is guarded
--- so a crashed setup can simply be re-run.
+-- durastore main schema for PostgreSQL, version 1.0.
+-- Table, column, key and type choices follow Temporal's PostgreSQL v12 schema (UUIDs as 16-byte
+-- BYTEA, blobs BYTEA, TIMESTAMP in UTC without zone). Every statement is guarded so a crashed
+-- setup can simply be re-run.
 
 CREATE TABLE IF NOT EXISTS namespaces (
   partition_id INTEGER NOT NULL,
@@ -29,6 +30,8 @@ CREATE TABLE IF NOT EXISTS shards (
   PRIMARY KEY (shard_id)
 );
 
+-- checksum/checksum_encoding are durastore's addition: the mutable-state checksum the server
+-- passes with every snapshot and mutation.
 CREATE TABLE IF NOT EXISTS executions (
   shard_id INTEGER NOT NULL,
   namespace_id BYTEA NOT NULL,
@@ -57,7 +60,7 @@ CREATE TABLE IF NOT EXISTS current_executions (
   start_version BIGINT NOT NULL DEFAULT 0,
   start_time TIMESTAMP,
   last_write_version BIGINT NOT NULL,
-  data BYTEA NOT NULL,
+  data BYTEA,
   data_encoding VARCHAR(16) NOT NULL DEFAULT '',
   PRIMARY KEY (shard_id, namespace_id, workflow_id)
 );

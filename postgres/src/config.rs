@@ -1,0 +1,424 @@
+//! Connection settings parsed from a `postgres://` URL.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use durastore_api::{Result, StoreError};
+use url::Url;
+
+/// Default PostgreSQL port.
+pub const DEFAULT_PORT: u16 = 5432;
+
+/// How (and whether) the connection is encrypted and the server authenticated, as libpq's
+/// `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    /// Plain TCP only.
+    Disable,
+    /// TLS when the server offers it, else plain (libpq's default).
+    #[default]
+    Prefer,
+    /// TLS required; the certificate is checked against `sslrootcert` only if one is given.
+    Require,
+    /// TLS required and the server certificate must chain to a trusted CA.
+    VerifyCa,
+    /// As `VerifyCa`, and the certificate must name the host connected to.
+    VerifyFull,
+}
+
+impl SslMode {
+    fn parse(v: &str) -> Option<Self> {
+        Some(match v.to_ascii_lowercase().as_str() {
+            "disable" => SslMode::Disable,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            _ => return None,
+        })
+    }
+
+    /// The libpq spelling (`verify-full`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+/// Parsed connection settings of a PostgreSQL store.
+///
+/// URL: `postgres://[user[:password]@]host[:port]/database?option=value&…` (`postgresql://`
+/// too). When the URL names no user, `DURASTORE_POSTGRES_USER`, then `PGUSER` is used; when it
+/// has no password, `DURASTORE_POSTGRES_PASSWORD`, then `PGPASSWORD`. The database defaults to
+/// the user name, as with libpq.
+///
+/// Query options: `sslmode=disable|prefer|require|verify-ca|verify-full`, `sslrootcert`,
+/// `sslcert`, `sslkey` (file paths), `max_connections`, `min_connections`, `connect_timeout`,
+/// `acquire_timeout`, `idle_timeout`, `max_lifetime`, `statement_timeout` (durations: a number
+/// of seconds, or a number with `ms`, `s`, `m` or `h`; `0` disables the last three),
+/// `application_name`, and `host` (a directory: connect through its Unix socket).
+///
+/// The password is never printed: `Debug` shows `***` in its place.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresConfig {
+    /// Server host name or address (ignored when `socket_dir` is set).
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// Directory of the server's Unix socket, if connecting through one.
+    pub socket_dir: Option<PathBuf>,
+    /// Database name.
+    pub database: String,
+    /// Role name.
+    pub user: String,
+    /// Password, if any (never logged).
+    pub password: Option<String>,
+    /// TLS mode.
+    pub ssl_mode: SslMode,
+    /// CA certificate file for verifying the server.
+    pub ssl_root_cert: Option<PathBuf>,
+    /// Client certificate file.
+    pub ssl_cert: Option<PathBuf>,
+    /// Client private key file.
+    pub ssl_key: Option<PathBuf>,
+    /// Most pooled connections.
+    pub max_connections: u32,
+    /// Connections the pool keeps open when idle.
+    pub min_connections: u32,
+    /// Limit on establishing the first connection.
+    pub connect_timeout: Duration,
+    /// Limit on waiting for a pooled connection (including opening a new one).
+    pub acquire_timeout: Duration,
+    /// Idle connections are closed after this long (None: never).
+    pub idle_timeout: Option<Duration>,
+    /// Connections are replaced after this long (None: never).
+    pub max_lifetime: Option<Duration>,
+    /// Server-side `statement_timeout` (None: the server's default).
+    pub statement_timeout: Option<Duration>,
+    /// `application_name` reported to the server.
+    pub application_name: String,
+}
+
+impl fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("socket_dir", &self.socket_dir)
+            .field("database", &self.database)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("ssl_mode", &self.ssl_mode)
+            .field("ssl_root_cert", &self.ssl_root_cert)
+            .field("ssl_cert", &self.ssl_cert)
+            .field("ssl_key", &self.ssl_key)
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_lifetime", &self.max_lifetime)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("application_name", &self.application_name)
+            .finish()
+    }
+}
+
+/// Environment variables consulted for credentials, in order.
+const USER_VARS: &[&str] = &["DURASTORE_POSTGRES_USER", "PGUSER"];
+const PASSWORD_VARS: &[&str] = &["DURASTORE_POSTGRES_PASSWORD", "PGPASSWORD"];
+
+impl PostgresConfig {
+    /// Parses a `postgres://` URL, taking missing credentials from the process environment.
+    pub fn from_url(url: &str) -> Result<Self> {
+        Self::from_url_with_env(url, &|k| std::env::var(k).ok())
+    }
+
+    /// Parses a URL with `env` standing in for the process environment (for tests).
+    pub fn from_url_with_env(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let u = parse_url(url)?;
+        let decode = |s: &str, what: &str| -> Result<String> {
+            percent_decode(s).ok_or_else(|| {
+                StoreError::invalid_argument(format!("postgres URL: the {what} is not valid UTF-8"))
+            })
+        };
+        let from_env = |vars: &[&str]| vars.iter().find_map(|k| env(k).filter(|v| !v.is_empty()));
+        let mut user = match u.username() {
+            "" => from_env(USER_VARS),
+            name => Some(decode(name, "user name")?),
+        };
+        let mut password = match u.password() {
+            Some(p) => Some(decode(p, "password")?),
+            None => from_env(PASSWORD_VARS),
+        };
+        let host = match u.host() {
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            Some(h) => decode(&h.to_string(), "host")?,
+            None => String::new(),
+        };
+        let path = u.path().trim_start_matches('/');
+        let mut database = if path.is_empty() {
+            None
+        } else {
+            Some(decode(path, "database name")?)
+        };
+        let mut cfg = PostgresConfig {
+            host: if host.is_empty() {
+                "localhost".to_string()
+            } else {
+                host
+            },
+            port: u.port().unwrap_or(DEFAULT_PORT),
+            socket_dir: None,
+            database: String::new(),
+            user: String::new(),
+            password: None,
+            ssl_mode: SslMode::default(),
+            ssl_root_cert: None,
+            ssl_cert: None,
+            ssl_key: None,
+            max_connections: 10,
+            min_connections: 0,
+            connect_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(30),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            statement_timeout: None,
+            application_name: "durastore".to_string(),
+        };
+        for (k, v) in u.query_pairs() {
+            let bad = || {
+                StoreError::invalid_argument(format!(
+                    "postgres URL: bad value {v:?} for option {k}"
+                ))
+            };
+            let path = || -> Result<PathBuf> {
+                if v.is_empty() {
+                    Err(bad())
+                } else {
+                    Ok(PathBuf::from(v.as_ref()))
+                }
+            };
+            match k.as_ref() {
+                "sslmode" => cfg.ssl_mode = SslMode::parse(&v).ok_or_else(bad)?,
+                "sslrootcert" => cfg.ssl_root_cert = Some(path()?),
+                "sslcert" => cfg.ssl_cert = Some(path()?),
+                "sslkey" => cfg.ssl_key = Some(path()?),
+                "max_connections" => {
+                    cfg.max_connections = v.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?
+                }
+                "min_connections" => cfg.min_connections = v.parse().map_err(|_| bad())?,
+                "connect_timeout" => {
+                    cfg.connect_timeout = parse_duration(&v)
+                        .filter(|d| !d.is_zero())
+                        .ok_or_else(bad)?
+                }
+                "acquire_timeout" => {
+                    cfg.acquire_timeout = parse_duration(&v)
+                        .filter(|d| !d.is_zero())
+                        .ok_or_else(bad)?
+                }
+                "idle_timeout" => cfg.idle_timeout = optional_duration(&v).ok_or_else(bad)?,
+                "max_lifetime" => cfg.max_lifetime = optional_duration(&v).ok_or_else(bad)?,
+                "statement_timeout" => {
+                    cfg.statement_timeout = optional_duration(&v).ok_or_else(bad)?
+                }
+                "application_name" => cfg.application_name = v.into_owned(),
+                "host" if v.starts_with('/') => cfg.socket_dir = Some(path()?),
+                "host" if !v.is_empty() => cfg.host = v.into_owned(),
+                "user" if !v.is_empty() => user = Some(v.into_owned()),
+                "password" => password = Some(v.into_owned()),
+                "dbname" if !v.is_empty() => database = Some(v.into_owned()),
+                "port" => cfg.port = v.parse().map_err(|_| bad())?,
+                other => {
+                    return Err(StoreError::invalid_argument(format!(
+                        "postgres URL: unknown option {other:?} (known: sslmode, sslrootcert, \
+                         sslcert, sslkey, max_connections, min_connections, connect_timeout, \
+                         acquire_timeout, idle_timeout, max_lifetime, statement_timeout, \
+                         application_name, host, port, user, password, dbname)"
+                    )));
+                }
+            }
+        }
+        if cfg.min_connections > cfg.max_connections {
+            return Err(StoreError::invalid_argument(format!(
+                "postgres URL: min_connections {} exceeds max_connections {}",
+                cfg.min_connections, cfg.max_connections
+            )));
+        }
+        if (cfg.ssl_cert.is_some()) != (cfg.ssl_key.is_some()) {
+            return Err(StoreError::invalid_argument(
+                "postgres URL: sslcert and sslkey must be given together",
+            ));
+        }
+        cfg.user = user.ok_or_else(|| {
+            StoreError::invalid_argument(
+                "postgres URL names no user, and neither DURASTORE_POSTGRES_USER nor PGUSER is set",
+            )
+        })?;
+        cfg.password = password;
+        cfg.database = database.unwrap_or_else(|| cfg.user.clone());
+        Ok(cfg)
+    }
+}
+
+/// Parses and checks the scheme of a PostgreSQL URL.
+pub(crate) fn parse_url(url: &str) -> Result<Url> {
+    // Never echo the URL itself: it may carry a password.
+    let u = Url::parse(url)
+        .map_err(|e| StoreError::invalid_argument(format!("not a valid postgres URL ({e})")))?;
+    if !matches!(u.scheme(), "postgres" | "postgresql") {
+        return Err(StoreError::invalid_argument(format!(
+            "not a postgres URL (scheme {:?}; expected postgres://)",
+            u.scheme()
+        )));
+    }
+    Ok(u)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `30`, `30s`, `500ms`, `5m`, `1h`.
+fn parse_duration(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    match unit {
+        "" | "s" => Some(Duration::from_secs(n)),
+        "ms" => Some(Duration::from_millis(n)),
+        "m" => n.checked_mul(60).map(Duration::from_secs),
+        "h" => n.checked_mul(3600).map(Duration::from_secs),
+        _ => None,
+    }
+}
+
+/// A duration where zero means "none".
+fn optional_duration(v: &str) -> Option<Option<Duration>> {
+    parse_duration(v).map(|d| (!d.is_zero()).then_some(d))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn full_url() {
+        let c = PostgresConfig::from_url_with_env(
+            "postgres://temporal:p%40ss%20word@db.example:6543/temporal?sslmode=verify-full\
+             &sslrootcert=/ca.pem&sslcert=/c.pem&sslkey=/k.pem&max_connections=20\
+             &min_connections=2&connect_timeout=5&acquire_timeout=500ms&idle_timeout=0\
+             &max_lifetime=1h&statement_timeout=30s&application_name=x",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(c.host, "db.example");
+        assert_eq!(c.port, 6543);
+        assert_eq!(c.user, "temporal");
+        assert_eq!(c.password.as_deref(), Some("p@ss word"));
+        assert_eq!(c.database, "temporal");
+        assert_eq!(c.ssl_mode, SslMode::VerifyFull);
+        assert_eq!(c.ssl_root_cert, Some(PathBuf::from("/ca.pem")));
+        assert_eq!(c.max_connections, 20);
+        assert_eq!(c.min_connections, 2);
+        assert_eq!(c.connect_timeout, Duration::from_secs(5));
+        assert_eq!(c.acquire_timeout, Duration::from_millis(500));
+        assert_eq!(c.idle_timeout, None);
+        assert_eq!(c.max_lifetime, Some(Duration::from_secs(3600)));
+        assert_eq!(c.statement_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(c.application_name, "x");
+    }
+
+    #[test]
+    fn debug_hides_password() {
+        let c =
+            PostgresConfig::from_url_with_env("postgres://u:hunter2secret@h/db", &no_env).unwrap();
+        let s = format!("{c:?}");
+        assert!(!s.contains("hunter2secret"), "{s}");
+        assert!(s.contains("***"), "{s}");
+    }
+
+    #[test]
+    fn env_fallbacks() {
+        let env = |k: &str| match k {
+            "DURASTORE_POSTGRES_USER" => Some("dsuser".to_string()),
+            "PGUSER" => Some("pguser".to_string()),
+            "PGPASSWORD" => Some("pgpw".to_string()),
+            _ => None,
+        };
+        let c = PostgresConfig::from_url_with_env("postgres://h:1/", &env).unwrap();
+        assert_eq!(c.user, "dsuser");
+        assert_eq!(c.password.as_deref(), Some("pgpw"));
+        assert_eq!(c.database, "dsuser");
+        assert_eq!(c.port, 1);
+        // The URL wins over the environment.
+        let c = PostgresConfig::from_url_with_env("postgresql://a:b@h/d", &env).unwrap();
+        assert_eq!((c.user.as_str(), c.password.as_deref()), ("a", Some("b")));
+        let pg_only = |k: &str| (k == "PGUSER").then(|| "pguser".to_string());
+        let c = PostgresConfig::from_url_with_env("postgres://h/d", &pg_only).unwrap();
+        assert_eq!(c.user, "pguser");
+        assert_eq!(c.password, None);
+        assert!(PostgresConfig::from_url_with_env("postgres://h/d", &no_env).is_err());
+    }
+
+    #[test]
+    fn bad_urls() {
+        for url in [
+            "mysql://u@h/d",
+            "postgres://u@h/d?sslmode=sometimes",
+            "postgres://u@h/d?bogus=1",
+            "postgres://u@h/d?max_connections=0",
+            "postgres://u@h/d?max_connections=2&min_connections=3",
+            "postgres://u@h/d?connect_timeout=5x",
+            "postgres://u@h/d?sslcert=/c.pem",
+            "not a url",
+        ] {
+            let e = PostgresConfig::from_url_with_env(url, &no_env).unwrap_err();
+            assert_eq!(e.kind(), durastore_api::ErrorKind::InvalidArgument, "{url}");
+        }
+        // Messages never echo a password.
+        let e = PostgresConfig::from_url_with_env("postgres://u:sekret@h/d?bogus=1", &no_env)
+            .unwrap_err();
+        assert!(!e.to_string().contains("sekret"));
+    }
+
+    #[test]
+    fn socket_and_ipv6() {
+        let c = PostgresConfig::from_url_with_env(
+            "postgres:///d?host=/var/run/postgresql&user=u",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(c.socket_dir, Some(PathBuf::from("/var/run/postgresql")));
+        let c = PostgresConfig::from_url_with_env("postgres://u@[::1]:5433/d", &no_env).unwrap();
+        assert_eq!((c.host.as_str(), c.port), ("::1", 5433));
+    }
+}

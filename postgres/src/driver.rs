@@ -1,0 +1,351 @@
+//! The sqlx-based [`SqlDriver`] for PostgreSQL and its [`Dialect`].
+
+use async_trait::async_trait;
+use durastore_api::Result;
+use durastore_sql::{Dialect, Row, SqlDriver, SqlTx, Value, number_placeholders};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::types::Oid;
+use sqlx::postgres::{
+    PgArgumentBuffer, PgArguments, PgPool, PgRow, PgTypeInfo, PgValueFormat, Postgres,
+};
+use sqlx::{AssertSqlSafe, Row as _, TypeInfo, ValueRef};
+
+use crate::error::classify;
+
+/// PostgreSQL's SQL dialect: the shared default (`ON CONFLICT` upserts, `FOR SHARE` /
+/// `FOR UPDATE` row locks, `LIMIT` subqueries) is already PostgreSQL's, so nothing is overridden.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PostgresDialect;
+
+impl Dialect for PostgresDialect {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+static DIALECT: PostgresDialect = PostgresDialect;
+
+/// A pool of PostgreSQL connections running the shared SQL store logic.
+#[derive(Debug, Clone)]
+pub struct PostgresDriver {
+    pool: PgPool,
+}
+
+impl PostgresDriver {
+    /// Wraps a pool.
+    pub fn new(pool: PgPool) -> Self {
+        PostgresDriver { pool }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// A NULL whose type the server infers from its context (parameter type OID 0).
+///
+/// A typed NULL would not do: the store logic binds a bare NULL for any nullable column, and
+/// PostgreSQL refuses e.g. a `bigint` NULL for a `bytea` column.
+struct UntypedNull;
+
+impl sqlx::Type<Postgres> for UntypedNull {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(Oid(0))
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for UntypedNull {
+    fn encode_by_ref(
+        &self,
+        _buf: &mut PgArgumentBuffer,
+    ) -> std::result::Result<IsNull, BoxDynError> {
+        Ok(IsNull::Yes)
+    }
+}
+
+type Q<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
+    let mut q = sqlx::query(AssertSqlSafe(number_placeholders(sql)));
+    let mut has_null = false;
+    for p in params {
+        q = match p {
+            Value::Null => {
+                has_null = true;
+                q.bind(UntypedNull)
+            }
+            // int8 parameters are accepted by INTEGER/SMALLINT columns (assignment casts) and
+            // compare with them through the cross-type integer operators, indexes included.
+            Value::Int(v) => q.bind(*v),
+            Value::Bool(b) => q.bind(*b),
+            Value::Text(s) => q.bind(s.as_str()),
+            Value::Bytes(b) => q.bind(b.as_slice()),
+            Value::Time(t) => q.bind(t.naive_utc()),
+        };
+    }
+    // sqlx caches a prepared statement by its text with the parameter types of its first use.
+    // A statement first prepared with an inferred NULL type must not be cached, or a later
+    // int8 value could be sent for a parameter the server typed as int4.
+    if has_null { q.persistent(false) } else { q }
+}
+
+fn decode_err(e: sqlx::Error) -> durastore_api::StoreError {
+    classify(e, false)
+}
+
+fn decode(row: &PgRow) -> Result<Row> {
+    let n = row.columns().len();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let raw = row.try_get_raw(i).map_err(decode_err)?;
+        if raw.is_null() {
+            out.push(Value::Null);
+            continue;
+        }
+        let type_name = raw.type_info().name().to_string();
+        let v = match type_name.as_str() {
+            "INT8" => Value::Int(row.try_get::<i64, _>(i).map_err(decode_err)?),
+            "INT4" => Value::Int(row.try_get::<i32, _>(i).map_err(decode_err)?.into()),
+            "INT2" => Value::Int(row.try_get::<i16, _>(i).map_err(decode_err)?.into()),
+            "OID" => Value::Int(row.try_get::<Oid, _>(i).map_err(decode_err)?.0.into()),
+            "BOOL" => Value::Bool(row.try_get::<bool, _>(i).map_err(decode_err)?),
+            "BYTEA" => Value::Bytes(row.try_get::<Vec<u8>, _>(i).map_err(decode_err)?),
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "UNKNOWN" => {
+                Value::Text(row.try_get::<String, _>(i).map_err(decode_err)?)
+            }
+            "TIMESTAMP" => Value::Time(
+                row.try_get::<chrono::NaiveDateTime, _>(i)
+                    .map_err(decode_err)?
+                    .and_utc(),
+            ),
+            "TIMESTAMPTZ" => Value::Time(
+                row.try_get::<chrono::DateTime<chrono::Utc>, _>(i)
+                    .map_err(decode_err)?,
+            ),
+            "FLOAT4" => Value::Text(row.try_get::<f32, _>(i).map_err(decode_err)?.to_string()),
+            "FLOAT8" => Value::Text(row.try_get::<f64, _>(i).map_err(decode_err)?.to_string()),
+            "NUMERIC" => {
+                let bytes = raw
+                    .as_bytes()
+                    .map_err(|e| durastore_api::StoreError::internal(format!("column {i}: {e}")))?;
+                let text = match raw.format() {
+                    PgValueFormat::Binary => numeric_to_text(bytes),
+                    PgValueFormat::Text => std::str::from_utf8(bytes).ok().map(str::to_string),
+                };
+                Value::Text(text.ok_or_else(|| {
+                    durastore_api::StoreError::internal(format!(
+                        "column {i}: malformed NUMERIC value"
+                    ))
+                })?)
+            }
+            other => {
+                return Err(durastore_api::StoreError::internal(format!(
+                    "column {i} has PostgreSQL type {other}, which the store does not read"
+                )));
+            }
+        };
+        out.push(v);
+    }
+    Ok(Row(out))
+}
+
+/// Renders PostgreSQL's binary NUMERIC (base-10000 digits with a weight and a display scale)
+/// as decimal text. `NaN` and infinities come out as their names.
+fn numeric_to_text(b: &[u8]) -> Option<String> {
+    let word = |i: usize| -> Option<u16> { Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])) };
+    let ndigits = usize::from(word(0)?);
+    let weight = i32::from(word(2)? as i16);
+    let sign = word(4)?;
+    let dscale = usize::from(word(6)?);
+    match sign {
+        0xC000 => return Some("NaN".into()),
+        0xD000 => return Some("Infinity".into()),
+        0xF000 => return Some("-Infinity".into()),
+        0x0000 | 0x4000 => {}
+        _ => return None,
+    }
+    let digits: Vec<u16> = (0..ndigits)
+        .map(|k| word(8 + 2 * k))
+        .collect::<Option<_>>()?;
+    let digit_at = |pos: i32| -> u16 {
+        // Base-10000 digit at `pos` (weight numbering); zero outside the stored range.
+        let idx = weight - pos;
+        if idx < 0 {
+            0
+        } else {
+            usize::try_from(idx)
+                .ok()
+                .and_then(|i| digits.get(i).copied())
+                .unwrap_or(0)
+        }
+    };
+    let mut int_part = String::new();
+    let mut pos = weight.max(0);
+    while pos >= 0 {
+        let d = digit_at(pos);
+        if int_part.is_empty() {
+            if d != 0 {
+                int_part = d.to_string();
+            }
+        } else {
+            int_part.push_str(&format!("{d:04}"));
+        }
+        pos -= 1;
+    }
+    if int_part.is_empty() {
+        int_part.push('0');
+    }
+    let mut frac = String::new();
+    let mut pos = -1;
+    while frac.len() < dscale {
+        frac.push_str(&format!("{:04}", digit_at(pos)));
+        pos -= 1;
+    }
+    frac.truncate(dscale);
+    let mut s = String::new();
+    if sign == 0x4000 {
+        s.push('-');
+    }
+    s.push_str(&int_part);
+    if !frac.is_empty() {
+        s.push('.');
+        s.push_str(&frac);
+    }
+    Some(s)
+}
+
+#[async_trait]
+impl SqlDriver for PostgresDriver {
+    fn dialect(&self) -> &dyn Dialect {
+        &DIALECT
+    }
+
+    async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let rows = bind(sql, params)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| classify(e, false))?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        // A single statement outside a transaction commits as it completes: losing the
+        // connection before the reply leaves its outcome unknown.
+        let r = bind(sql, params)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| classify(e, true))?;
+        Ok(r.rows_affected())
+    }
+
+    async fn begin(&self) -> Result<Box<dyn SqlTx>> {
+        // Row locks (FOR SHARE on the shard row, FOR UPDATE on the rows a write checks) give
+        // the isolation the store logic needs; READ COMMITTED re-reads a locked row's newest
+        // version after waiting, so no serialization failures are raised for lost races.
+        let tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await
+            .map_err(|e| classify(e, false))?;
+        Ok(Box::new(PostgresTx { tx }))
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.pool.close().await;
+        Ok(())
+    }
+}
+
+struct PostgresTx {
+    tx: sqlx::Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl SqlTx for PostgresTx {
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let rows = bind(sql, params)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| classify(e, false))?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let r = bind(sql, params)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| classify(e, false))?;
+        Ok(r.rows_affected())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await.map_err(|e| classify(e, true))
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.tx.rollback().await.map_err(|e| classify(e, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric(ndigits: u16, weight: i16, sign: u16, dscale: u16, digits: &[u16]) -> Vec<u8> {
+        let mut b = Vec::new();
+        for w in [ndigits, weight as u16, sign, dscale] {
+            b.extend_from_slice(&w.to_be_bytes());
+        }
+        for d in digits {
+            b.extend_from_slice(&d.to_be_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn numeric_text() {
+        assert_eq!(
+            numeric_to_text(&numeric(0, 0, 0, 0, &[])).as_deref(),
+            Some("0")
+        );
+        // 12345678 = [1234, 5678], weight 1
+        assert_eq!(
+            numeric_to_text(&numeric(2, 1, 0, 0, &[1234, 5678])).as_deref(),
+            Some("12345678")
+        );
+        // 10000 = [1], weight 1 (trailing zero digits are not stored)
+        assert_eq!(
+            numeric_to_text(&numeric(1, 1, 0, 0, &[1])).as_deref(),
+            Some("10000")
+        );
+        // -1.5 = [1, 5000], weight 0, dscale 1
+        assert_eq!(
+            numeric_to_text(&numeric(2, 0, 0x4000, 1, &[1, 5000])).as_deref(),
+            Some("-1.5")
+        );
+        // 0.0001 = [1], weight -1, dscale 4
+        assert_eq!(
+            numeric_to_text(&numeric(1, -1, 0, 4, &[1])).as_deref(),
+            Some("0.0001")
+        );
+        assert_eq!(
+            numeric_to_text(&numeric(0, 0, 0xC000, 0, &[])).as_deref(),
+            Some("NaN")
+        );
+        assert_eq!(numeric_to_text(&[0, 1]), None);
+        assert_eq!(numeric_to_text(&numeric(2, 0, 0, 0, &[1])), None);
+    }
+
+    #[test]
+    fn dialect_defaults_are_postgres() {
+        let d = PostgresDialect;
+        assert_eq!(d.lock_shared(), " FOR SHARE");
+        assert_eq!(d.lock_update(), " FOR UPDATE");
+        assert_eq!(
+            number_placeholders(&d.upsert("t", &["a", "b"], &["a"])),
+            "INSERT INTO t (a, b) VALUES ($1, $2) ON CONFLICT (a) DO UPDATE SET b = excluded.b"
+        );
+    }
+}

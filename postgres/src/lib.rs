@@ -1,0 +1,381 @@
+//! # durastore-postgres: every durastore store on PostgreSQL
+//!
+//! The shared SQL store logic of `durastore-sql` over a sqlx connection pool. Transactions run
+//! at READ COMMITTED with Temporal's locking: every execution and history-task write first reads
+//! its shard row `FOR SHARE` (the range-id fence), and shard renewal takes it `FOR UPDATE`, so a
+//! renewal waits for in-flight writes and fences every later one. Rows a write compares
+//! (current run, execution CAS fields, task-queue range ids) are read `FOR UPDATE`.
+//!
+//! URLs: `postgres://user:password@host:5432/database?sslmode=…` (see [`PostgresConfig`] for
+//! every option and the credential environment variables).
+//!
+//! The schema is not created on open: run `durastore schema setup --url postgres://…` once
+//! (it creates the database too); [`open`] refuses a database whose schema is missing, older
+//! or newer than this binary's. Database names should be created with [`create_database`],
+//! which uses `C` collation so text sorts by code point on every platform.
+
+mod config;
+mod driver;
+mod error;
+pub mod schema;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use durastore_api::schema::SET_MAIN;
+use durastore_api::{Backend, Capability, ErrorKind, Result, StoreError, Stores};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+
+pub use config::{DEFAULT_PORT, PostgresConfig, SslMode};
+pub use driver::{PostgresDialect, PostgresDriver};
+
+/// Maintenance databases [`ensure_database`] tries, in order, to create the URL's database from.
+pub const MAINTENANCE_DATABASES: &[&str] = &["postgres", "template1"];
+
+/// sqlx connect options for a parsed config (no connection is made).
+fn connect_options(cfg: &PostgresConfig) -> PgConnectOptions {
+    let mut o = PgConnectOptions::new_without_pgpass()
+        .port(cfg.port)
+        .username(&cfg.user)
+        .database(&cfg.database)
+        .application_name(&cfg.application_name)
+        .ssl_mode(match cfg.ssl_mode {
+            SslMode::Disable => PgSslMode::Disable,
+            SslMode::Prefer => PgSslMode::Prefer,
+            SslMode::Require => PgSslMode::Require,
+            SslMode::VerifyCa => PgSslMode::VerifyCa,
+            SslMode::VerifyFull => PgSslMode::VerifyFull,
+        });
+    o = match &cfg.socket_dir {
+        Some(dir) => o.socket(dir),
+        None => o.host(&cfg.host),
+    };
+    if let Some(p) = &cfg.password {
+        o = o.password(p);
+    }
+    if let Some(p) = &cfg.ssl_root_cert {
+        o = o.ssl_root_cert(p);
+    }
+    if let Some(p) = &cfg.ssl_cert {
+        o = o.ssl_client_cert(p);
+    }
+    if let Some(p) = &cfg.ssl_key {
+        o = o.ssl_client_key(p);
+    }
+    if let Some(t) = cfg.statement_timeout {
+        o = o.options([("statement_timeout", format!("{}ms", t.as_millis()))]);
+    }
+    o
+}
+
+/// Where a config points, for messages (never includes the password).
+fn describe_target(cfg: &PostgresConfig) -> String {
+    match &cfg.socket_dir {
+        Some(dir) => format!("{}@{}/{}", cfg.user, dir.display(), cfg.database),
+        None => format!("{}@{}:{}/{}", cfg.user, cfg.host, cfg.port, cfg.database),
+    }
+}
+
+/// Opens a connection pool without touching the schema (the schema tool uses this too).
+///
+/// Pooled connections are pinged before each use (`test_before_acquire`), so a connection the
+/// server dropped is replaced instead of failing the next call.
+pub async fn connect(cfg: &PostgresConfig) -> Result<PostgresDriver> {
+    connect_pool(cfg, cfg.max_connections)
+        .await
+        .map(PostgresDriver::new)
+}
+
+async fn connect_pool(cfg: &PostgresConfig, max_connections: u32) -> Result<sqlx::PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(cfg.min_connections.min(max_connections))
+        .acquire_timeout(cfg.acquire_timeout)
+        .idle_timeout(cfg.idle_timeout)
+        .max_lifetime(cfg.max_lifetime)
+        .test_before_acquire(true);
+    let target = describe_target(cfg);
+    match tokio::time::timeout(cfg.connect_timeout, pool.connect_with(connect_options(cfg))).await {
+        Ok(Ok(pool)) => Ok(pool),
+        Ok(Err(e)) => {
+            let missing_db = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "3D000");
+            let hint = if missing_db {
+                " (create it with `durastore schema setup --url …`)"
+            } else {
+                ""
+            };
+            let context = format!("cannot connect to postgres at {target}{hint}");
+            Err(error::classify_in(e, false, Some(&context)))
+        }
+        Err(_) => Err(StoreError::new(
+            ErrorKind::Unavailable,
+            format!(
+                "cannot connect to postgres at {target}: no answer within {:?}",
+                cfg.connect_timeout
+            ),
+        )),
+    }
+}
+
+/// The PostgreSQL backend handle.
+#[derive(Debug)]
+pub struct PostgresBackend {
+    driver: Arc<PostgresDriver>,
+}
+
+#[async_trait]
+impl Backend for PostgresBackend {
+    fn name(&self) -> &str {
+        "postgres"
+    }
+
+    fn capability(&self) -> Capability {
+        let mut c = Capability::all();
+        c.visibility = false;
+        c.durable = true;
+        c.concurrent_writers = true;
+        c
+    }
+
+    async fn close(&self) -> Result<()> {
+        durastore_sql::SqlDriver::close(&*self.driver).await
+    }
+}
+
+/// Opens the stores of a PostgreSQL database whose main schema is set up and current.
+///
+/// A missing or older schema is refused with the `durastore schema setup|update` command to
+/// run; a newer one (written by a newer binary) is refused too.
+pub async fn open(url: &str) -> Result<Stores> {
+    let cfg = PostgresConfig::from_url(url)?;
+    let driver = Arc::new(connect(&cfg).await?);
+    if let Err(e) = check_schema(&driver, url).await {
+        durastore_sql::SqlDriver::close(&*driver).await?;
+        return Err(e);
+    }
+    let backend = Arc::new(PostgresBackend {
+        driver: driver.clone(),
+    });
+    Ok(durastore_sql::stores(backend, driver))
+}
+
+async fn check_schema(driver: &PostgresDriver, url: &str) -> Result<()> {
+    let set = schema::schema_set(SET_MAIN)?;
+    let sd = schema::PostgresSchemaDriver::over_pool(driver.pool().clone(), SET_MAIN);
+    let st = durastore_api::schema::status(&set, &sd).await?;
+    let shown = redact_url(url);
+    if st.newer_than_binary {
+        let current = st
+            .current
+            .unwrap_or_else(durastore_api::schema::Version::zero);
+        return Err(durastore_api::schema::newer_than_binary(
+            &set.name, &current, &st.latest,
+        ));
+    }
+    if let Some(d) = st.dirty {
+        return Err(StoreError::condition_failed(format!(
+            "version {d} of the main schema was left half-applied by an interrupted schema tool; \
+             run `durastore schema update --url {shown}` to finish it"
+        )));
+    }
+    warn_unless_c_collation(driver).await;
+    match st.current {
+        None => Err(StoreError::new(
+            ErrorKind::NotFound,
+            format!(
+                "the durastore main schema is not set up in this database; run \
+                 `durastore schema setup --url {shown}`"
+            ),
+        )
+        .with_retryable(false)),
+        Some(c) if c < st.latest => Err(StoreError::condition_failed(format!(
+            "the main schema is at {c}, this binary needs {}; run \
+             `durastore schema update --url {shown}`",
+            st.latest
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Text keys (workflow ids, queue and cluster names) are listed in the database's collation
+/// order; only `C` gives the code-point order every other backend uses.
+async fn warn_unless_c_collation(driver: &PostgresDriver) {
+    use durastore_sql::SqlDriver as _;
+    let rows = driver
+        .query(
+            "SELECT datcollate FROM pg_database WHERE datname = current_database()",
+            &[],
+        )
+        .await;
+    if let Ok(rows) = rows
+        && let Some(Ok(collate)) = rows.first().map(|r| r.string(0))
+        && collate != "C"
+        && collate != "POSIX"
+    {
+        tracing::warn!(
+            collation = %collate,
+            "postgres: the database's collation is not C, so listings order text keys by that \
+             collation rather than by code point (create databases with `durastore schema setup`)"
+        );
+    }
+}
+
+/// The URL with its password replaced by `***` (for messages and logs).
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                // Setting a password only fails for URLs that cannot have one.
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "<postgres URL>".to_string(),
+    }
+}
+
+/// Checks that `name` is a plain identifier (`[A-Za-z0-9_]{1,63}`), so it can be quoted into
+/// `CREATE DATABASE` / `DROP DATABASE`, which take no bind parameters.
+pub fn validate_database_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid_argument(format!(
+            "{name:?} is not a usable database name (1 to 63 letters, digits or underscores)"
+        )))
+    }
+}
+
+/// `url` with its database replaced by `name` (credentials and options kept).
+pub fn url_with_database(url: &str, name: &str) -> Result<String> {
+    validate_database_name(name)?;
+    let mut u = config::parse_url(url)?;
+    u.set_path(&format!("/{name}"));
+    Ok(u.to_string())
+}
+
+/// A one-connection pool on the database `url` names, for administrative statements.
+async fn admin_pool(url: &str) -> Result<sqlx::PgPool> {
+    let cfg = PostgresConfig::from_url(url)?;
+    connect_pool(&cfg, 1).await
+}
+
+async fn create_on(pool: &sqlx::PgPool, name: &str) -> Result<bool> {
+    let sql = format!(
+        "CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+    );
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(pool).await {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let code = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .map(|c| c.into_owned());
+            // duplicate_database; a unique violation when two creators race on pg_database.
+            if matches!(code.as_deref(), Some("42P04" | "23505")) {
+                Ok(false)
+            } else {
+                Err(error::classify(e, false).with_context("database", name.to_string()))
+            }
+        }
+    }
+}
+
+/// Creates database `name` on the server of `url`, connecting to the database `url` names as
+/// the maintenance database. Created from `template0` with UTF-8 encoding and `C` collation, so
+/// text orders by code point. Returns false if it already existed.
+pub async fn create_database(url: &str, name: &str) -> Result<bool> {
+    validate_database_name(name)?;
+    let pool = admin_pool(url).await?;
+    let r = create_on(&pool, name).await;
+    pool.close().await;
+    r
+}
+
+/// Creates the database `url` names if it does not exist, connecting through a maintenance
+/// database ([`MAINTENANCE_DATABASES`]). Returns true if it was created.
+pub async fn ensure_database(url: &str) -> Result<bool> {
+    let cfg = PostgresConfig::from_url(url)?;
+    validate_database_name(&cfg.database)?;
+    // Already there (and reachable with these credentials): nothing to do.
+    match connect_pool(&cfg, 1).await {
+        Ok(pool) => {
+            pool.close().await;
+            return Ok(false);
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut last = None;
+    for maint in MAINTENANCE_DATABASES {
+        let maint_url = url_with_database(url, maint)?;
+        match admin_pool(&maint_url).await {
+            Ok(pool) => {
+                let r = create_on(&pool, &cfg.database).await;
+                pool.close().await;
+                return r;
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| StoreError::not_found("no maintenance database to connect to")))
+}
+
+/// Drops database `name` on the server of `url` (connecting to the database `url` names),
+/// ending its sessions first (`WITH (FORCE)`). A missing database is not an error.
+pub async fn drop_database(url: &str, name: &str) -> Result<()> {
+    validate_database_name(name)?;
+    let cfg = PostgresConfig::from_url(url)?;
+    if cfg.database == name {
+        return Err(StoreError::invalid_argument(format!(
+            "cannot drop database {name:?} through a connection to itself; give a URL naming \
+             another database of the server"
+        )));
+    }
+    let pool = connect_pool(&cfg, 1).await?;
+    let r = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&pool)
+    .await
+    .map(|_| ())
+    .map_err(|e| error::classify(e, false).with_context("database", name.to_string()));
+    pool.close().await;
+    r
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_and_urls() {
+        assert!(validate_database_name("durastore_test_01").is_ok());
+        for bad in ["", "a-b", "a\"b", "x;drop", &"a".repeat(64), "é"] {
+            assert!(validate_database_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            url_with_database("postgres://u:p@h:5/old?sslmode=disable", "new").unwrap(),
+            "postgres://u:p@h:5/new?sslmode=disable"
+        );
+        assert_eq!(
+            url_with_database("postgres://u@h", "new").unwrap(),
+            "postgres://u@h/new"
+        );
+        assert!(url_with_database("postgres://u@h/x", "bad name").is_err());
+        assert!(url_with_database("mysql://u@h/x", "ok").is_err());
+        assert_eq!(
+            redact_url("postgres://u:secret@h/d"),
+            "postgres://u:***@h/d"
+        );
+        assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
+    }
+}

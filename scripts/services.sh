@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Starts (or stops) the real database servers the landed backends need, on 127.0.0.1 only, with
+# data under a scratch folder. No Docker: PostgreSQL and MariaDB come from Debian packages and are
+# installed when missing.
+#
+#   scripts/services.sh start    # prints `export DURASTORE_<BACKEND>_URL=…` lines (eval them)
+#   scripts/services.sh stop     # stops only the servers this script started (pid files)
+#   scripts/services.sh status
+#
+# A second `start` reuses servers that are already running. Servers run as their own system users
+# (PostgreSQL and MariaDB refuse to run as root). Logs go to stderr; only the export lines go to
+# stdout, so `eval "$(scripts/services.sh start)"` works.
+set -euo pipefail
+
+SCRATCH="${DURASTORE_SCRATCH:-/tmp/durastore-services}"
+PG_PORT="${DURASTORE_PG_PORT:-55432}"
+MY_PORT="${DURASTORE_MY_PORT:-53306}"
+DB_USER=durastore
+DB_PASS=durastore
+
+log() { printf 'services.sh: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_install() {
+    if [[ $apt_updated -eq 0 ]]; then
+        log "apt-get update"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+        apt_updated=1
+    fi
+    log "apt-get install $*"
+    # policy-rc.d keeps the packages from starting their default services: we run our own.
+    local policy=/usr/sbin/policy-rc.d created_policy=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+        as_root chmod +x "$policy"
+        created_policy=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+    [[ $created_policy -eq 1 ]] && as_root rm -f "$policy"
+    return 0
+}
+
+wait_port() { # host port seconds
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+alive() { [[ -f $1 ]] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------- PostgreSQL
+pg_bin() {
+    local d
+    for d in /usr/lib/postgresql/*/bin; do
+        [[ -x $d/initdb ]] && { echo "$d"; return 0; }
+    done
+    return 1
+}
+
+start_postgres() {
+    local bin dir="$SCRATCH/postgres"
+    if ! bin=$(pg_bin); then
+        apt_install postgresql postgresql-contrib
+        bin=$(pg_bin) || die "PostgreSQL installed but no initdb found"
+    fi
+    if alive "$dir/data/postmaster.pid" && wait_port 127.0.0.1 "$PG_PORT" 1; then
+        log "PostgreSQL already running on 127.0.0.1:$PG_PORT"
+    else
+        mkdir -p "$dir"
+        chown postgres:postgres "$dir"
+        if [[ ! -f $dir/data/PG_VERSION ]]; then
+            log "initdb $dir/data"
+            printf '%s\n' "$DB_PASS" >"$dir/pwfile"
+            chown postgres "$dir/pwfile"
+            runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" \
+                --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >&2
+            rm -f "$dir/pwfile"
+        fi
+        log "starting PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
+        runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $dir -c max_connections=300 -c shared_buffers=128MB -c fsync=on" \
+            start >&2 || { tail -n 30 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
+        touch "$dir/started-by-services-sh"
+    fi
+    wait_port 127.0.0.1 "$PG_PORT" 30 || die "PostgreSQL does not answer on $PG_PORT"
+    runuser -u postgres -- "$bin/psql" -h "$dir" -p "$PG_PORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 >&2 <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER') THEN
+    CREATE ROLE $DB_USER LOGIN CREATEDB PASSWORD '$DB_PASS';
+  END IF;
+END \$\$;
+SQL
+    echo "export DURASTORE_POSTGRES_URL=postgres://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/postgres"
+}
+
+stop_postgres() {
+    local bin dir="$SCRATCH/postgres"
+    [[ -f $dir/started-by-services-sh ]] || return 0
+    bin=$(pg_bin) || return 0
+    if alive "$dir/data/postmaster.pid"; then
+        log "stopping PostgreSQL"
+        runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
+    fi
+    rm -f "$dir/started-by-services-sh"
+}
+
+# ---------------------------------------------------------------------------------- MariaDB
+my_server() { command -v mariadbd || command -v mysqld || ls /usr/sbin/mariadbd 2>/dev/null; }
+
+start_mariadb() {
+    local server dir="$SCRATCH/mariadb"
+    if ! server=$(my_server) || [[ -z $server ]]; then
+        apt_install mariadb-server mariadb-client
+        server=$(my_server) || die "MariaDB installed but no mariadbd found"
+    fi
+    if alive "$dir/mariadbd.pid" && wait_port 127.0.0.1 "$MY_PORT" 1; then
+        log "MariaDB already running on 127.0.0.1:$MY_PORT"
+    else
+        mkdir -p "$dir"
+        chown mysql:mysql "$dir"
+        if [[ ! -d $dir/data/mysql ]]; then
+            log "mariadb-install-db $dir/data"
+            mariadb-install-db --user=mysql --datadir="$dir/data" --skip-test-db \
+                --auth-root-authentication-method=socket >"$dir/install.log" 2>&1 \
+                || { tail -n 30 "$dir/install.log" >&2; die "mariadb-install-db failed"; }
+        fi
+        log "starting MariaDB $("$server" --version | awk '{print $3}') on 127.0.0.1:$MY_PORT"
+        # setsid: the server outlives this script and its terminal.
+        setsid "$server" --no-defaults --user=mysql --datadir="$dir/data" --port="$MY_PORT" \
+            --bind-address=127.0.0.1 --socket="$dir/mariadbd.sock" --pid-file="$dir/mariadbd.pid" \
+            --log-error="$dir/error.log" --innodb-buffer-pool-size=256M --max-connections=300 \
+            --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
+            --transaction-isolation=READ-COMMITTED </dev/null >/dev/null 2>&1 &
+        if ! wait_port 127.0.0.1 "$MY_PORT" 60; then
+            tail -n 30 "$dir/error.log" >&2
+            die "MariaDB did not start"
+        fi
+        touch "$dir/started-by-services-sh"
+    fi
+    local i
+    for ((i = 0; i < 100; i++)); do
+        mariadb --no-defaults -uroot --socket="$dir/mariadbd.sock" -e 'SELECT 1' >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    mariadb --no-defaults -uroot --socket="$dir/mariadbd.sock" >&2 <<SQL
+CREATE USER IF NOT EXISTS '$DB_USER'@'%' IDENTIFIED BY '$DB_PASS';
+CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASS';
+GRANT ALL PRIVILEGES ON *.* TO '$DB_USER'@'%' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO '$DB_USER'@'localhost' WITH GRANT OPTION;
+FLUSH PRIVILEGES;
+SQL
+    echo "export DURASTORE_MYSQL_URL=mysql://$DB_USER:$DB_PASS@127.0.0.1:$MY_PORT/mysql"
+}
+
+stop_mariadb() {
+    local dir="$SCRATCH/mariadb"
+    [[ -f $dir/started-by-services-sh ]] || return 0
+    if alive "$dir/mariadbd.pid"; then
+        log "stopping MariaDB"
+        local pid i
+        pid=$(head -n1 "$dir/mariadbd.pid")
+        kill "$pid" 2>/dev/null || true
+        for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$dir/started-by-services-sh"
+}
+
+case "${1:-start}" in
+start)
+    mkdir -p "$SCRATCH"
+    chmod 755 "$SCRATCH"
+    start_postgres
+    start_mariadb
+    ;;
+stop)
+    stop_mariadb
+    stop_postgres
+    ;;
+status)
+    alive "$SCRATCH/postgres/data/postmaster.pid" && echo "postgres: running on $PG_PORT" || echo "postgres: stopped"
+    alive "$SCRATCH/mariadb/mariadbd.pid" && echo "mariadb: running on $MY_PORT" || echo "mariadb: stopped"
+    ;;
+*)
+    die "usage: $0 start|stop|status"
+    ;;
+esac
