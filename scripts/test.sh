@@ -30,8 +30,9 @@ stop_services() {
 trap stop_services EXIT
 if [[ "${DURASTORE_NO_SERVICES:-0}" != 1 ]]; then
     section "services"
-    if ! bash scripts/services.sh status | grep -q "postgres: running" \
-        || ! bash scripts/services.sh status | grep -q "mariadb: running"; then
+    # Captured first: `status | grep -q` under pipefail fails when grep exits early.
+    status_before="$(bash scripts/services.sh status)"
+    if [[ $status_before != *"postgres: running"* || $status_before != *"mariadb: running"* ]]; then
         services_started=1
     fi
     service_env="$(bash scripts/services.sh start)"
