@@ -13,6 +13,8 @@
 set -euo pipefail
 
 SCRATCH="${DURASTORE_SCRATCH:-/tmp/durastore-services}"
+# The servers run as other users, who may not be able to enter the caller's directory.
+cd /
 PG_PORT="${DURASTORE_PG_PORT:-55432}"
 MY_PORT="${DURASTORE_MY_PORT:-53306}"
 DB_USER=durastore

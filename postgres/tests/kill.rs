@@ -15,8 +15,11 @@ use durastore_api::{
 use durastore_postgres::{PostgresConfig, PostgresDriver, connect};
 use durastore_sql::{SqlDriver, Value, params};
 
+// Only our own client sessions: autovacuum workers also sit in a fresh database, and
+// terminating them needs superuser.
 const KILL_OTHERS: &str = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-     WHERE datname = current_database() AND pid <> pg_backend_pid()";
+     WHERE datname = current_database() AND pid <> pg_backend_pid() \
+     AND backend_type = 'client backend' AND usename = current_user";
 
 fn blob(tag: &str) -> DataBlob {
     DataBlob::new(tag.as_bytes().to_vec(), "Proto3")
