@@ -99,6 +99,9 @@ DO \$\$ BEGIN
     CREATE ROLE $DB_USER LOGIN CREATEDB PASSWORD '$DB_PASS';
   END IF;
 END \$\$;
+-- Lets the tests terminate sessions (connection-kill tests, DROP DATABASE WITH (FORCE) while
+-- an autovacuum worker is inside) without making the role a superuser.
+GRANT pg_signal_backend TO $DB_USER;
 SQL
     echo "export DURASTORE_POSTGRES_URL=postgres://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/postgres"
 }

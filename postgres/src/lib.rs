@@ -340,13 +340,28 @@ pub async fn drop_database(url: &str, name: &str) -> Result<()> {
         )));
     }
     let pool = connect_pool(&cfg, 1).await?;
-    let r = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-    )))
-    .execute(&pool)
-    .await
-    .map(|_| ())
-    .map_err(|e| error::classify(e, false).with_context("database", name.to_string()));
+    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    let mut attempt = 0;
+    let r = loop {
+        let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&pool)
+            .await;
+        match r {
+            Ok(_) => break Ok(()),
+            // An autovacuum worker in a fresh database belongs to no role, so FORCE may not
+            // terminate it (42501) and the drop sees the database in use (55006). It leaves
+            // within moments: retry briefly.
+            Err(sqlx::Error::Database(db))
+                if matches!(db.code().as_deref(), Some("42501" | "55006")) && attempt < 40 =>
+            {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            Err(e) => {
+                break Err(error::classify(e, false).with_context("database", name.to_string()));
+            }
+        }
+    };
     pool.close().await;
     r
 }
