@@ -201,6 +201,21 @@ impl SqlDriver for MysqlDriver {
         Ok(Box::new(MysqlTx { tx }))
     }
 
+    async fn begin_read(&self) -> Result<Box<dyn SqlTx>> {
+        // The session runs READ COMMITTED (a fresh snapshot per statement); this one
+        // transaction is REPEATABLE READ so every statement reads the snapshot taken at its
+        // start. SET TRANSACTION applies to the next transaction only.
+        let tx = self
+            .pool
+            .begin_with(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
+                 START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT",
+            )
+            .await
+            .map_err(|e| classify(e, false))?;
+        Ok(Box::new(MysqlTx { tx }))
+    }
+
     async fn close(&self) -> Result<()> {
         self.pool.close().await;
         Ok(())

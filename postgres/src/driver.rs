@@ -252,6 +252,17 @@ impl SqlDriver for PostgresDriver {
         Ok(Box::new(PostgresTx { tx }))
     }
 
+    async fn begin_read(&self) -> Result<Box<dyn SqlTx>> {
+        // One snapshot for every statement; read-only transactions never raise serialization
+        // failures at REPEATABLE READ.
+        let tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(|e| classify(e, false))?;
+        Ok(Box::new(PostgresTx { tx }))
+    }
+
     async fn close(&self) -> Result<()> {
         self.pool.close().await;
         Ok(())

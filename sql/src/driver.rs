@@ -24,6 +24,13 @@ pub trait SqlDriver: Send + Sync + 'static {
     /// Starts a read-write transaction (SQLite: `BEGIN IMMEDIATE`, so writers serialize at
     /// the start instead of failing at commit).
     async fn begin(&self) -> Result<Box<dyn SqlTx>>;
+    /// Starts a read-only transaction whose statements all see one snapshot (PostgreSQL
+    /// `REPEATABLE READ READ ONLY`, MySQL a consistent-snapshot transaction, SQLite a deferred
+    /// transaction in WAL mode). Used where one logical read takes several statements.
+    /// Default: [`SqlDriver::begin`].
+    async fn begin_read(&self) -> Result<Box<dyn SqlTx>> {
+        self.begin().await
+    }
     /// Closes the pool; later calls fail with `Unavailable`.
     async fn close(&self) -> Result<()>;
 }

@@ -593,14 +593,15 @@ impl ExecutionStore for SqlStore {
     ) -> Result<WorkflowMutableState> {
         shard_id.validate()?;
         key.validate()?;
-        rows::read_state(&*self.driver, shard_id, key)
-            .await?
-            .ok_or_else(|| {
-                StoreError::not_found(format!(
-                    "workflow run {}/{} not found",
-                    key.workflow_id, key.run_id
-                ))
-            })
+        // One snapshot for all nine reads: a concurrent update must not show half its rows.
+        let mut tx = self.driver.begin_read().await?;
+        let state = rows::read_state(tx.as_mut(), shard_id, key).await;
+        SqlStore::finish(tx, state).await?.ok_or_else(|| {
+            StoreError::not_found(format!(
+                "workflow run {}/{} not found",
+                key.workflow_id, key.run_id
+            ))
+        })
     }
 
     async fn get_current_execution(
@@ -665,7 +666,9 @@ impl ExecutionStore for SqlStore {
         let mut items = Vec::with_capacity(keys.len());
         for key in &keys {
             // A run deleted between the key scan and this read is simply skipped.
-            if let Some(state) = rows::read_state(&*self.driver, shard_id, key).await? {
+            let mut tx = self.driver.begin_read().await?;
+            let state = rows::read_state(tx.as_mut(), shard_id, key).await;
+            if let Some(state) = SqlStore::finish(tx, state).await? {
                 items.push(state);
             }
         }

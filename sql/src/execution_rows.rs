@@ -918,15 +918,16 @@ fn map_blob(row: &Row, data: usize, encoding: usize) -> Result<DataBlob> {
     ))
 }
 
-/// Reads a run's whole state outside a transaction (the execution row and eight child
-/// queries), or `None` if the execution row does not exist.
+/// Reads a run's whole state (the execution row and eight child queries) inside `tx`, which
+/// should be a [`SqlDriver::begin_read`] snapshot so the nine reads agree; `None` if the
+/// execution row does not exist.
 pub(super) async fn read_state(
-    driver: &dyn SqlDriver,
+    tx: &mut dyn SqlTx,
     shard_id: ShardId,
     key: &WorkflowKey,
 ) -> Result<Option<WorkflowMutableState>> {
     let by_run = run_params(shard_id, key);
-    let rows = driver
+    let rows = tx
         .query(
             &format!(
                 "SELECT next_event_id, last_write_version, data, data_encoding, state, \
@@ -973,7 +974,7 @@ pub(super) async fn read_state(
             "SELECT {}, data, data_encoding FROM {} WHERE {RUN_WHERE}",
             map.key_column, map.table
         );
-        for r in driver.query(&sql, &by_run).await? {
+        for r in tx.query(&sql, &by_run).await? {
             out.insert(r.i64(0)?, map_blob(&r, 1, 2)?);
         }
     }
@@ -981,14 +982,14 @@ pub(super) async fn read_state(
         "SELECT timer_id, data, data_encoding FROM {} WHERE {RUN_WHERE}",
         TIMER_MAP.table
     );
-    for r in driver.query(&sql, &by_run).await? {
+    for r in tx.query(&sql, &by_run).await? {
         state.timer_infos.insert(r.string(0)?, map_blob(&r, 1, 2)?);
     }
     let sql = format!(
         "SELECT chasm_path, metadata, metadata_encoding, data, data_encoding \
          FROM {CHASM_TABLE} WHERE {RUN_WHERE}"
     );
-    for r in driver.query(&sql, &by_run).await? {
+    for r in tx.query(&sql, &by_run).await? {
         let data = if r.is_null(3)? {
             None
         } else {
@@ -1003,13 +1004,13 @@ pub(super) async fn read_state(
         );
     }
     let sql = format!("SELECT signal_id FROM {SIGNALS_REQUESTED_TABLE} WHERE {RUN_WHERE}");
-    for r in driver.query(&sql, &by_run).await? {
+    for r in tx.query(&sql, &by_run).await? {
         state.signal_requested_ids.insert(r.string(0)?);
     }
     let sql = format!(
         "SELECT data, data_encoding FROM {BUFFERED_EVENTS_TABLE} WHERE {RUN_WHERE} ORDER BY id"
     );
-    for r in driver.query(&sql, &by_run).await? {
+    for r in tx.query(&sql, &by_run).await? {
         state.buffered_events.push(map_blob(&r, 0, 1)?);
     }
     Ok(Some(state))

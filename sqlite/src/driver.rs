@@ -110,6 +110,12 @@ impl SqlDriver for SqliteDriver {
         Ok(Box::new(SqliteTx { tx }))
     }
 
+    async fn begin_read(&self) -> Result<Box<dyn SqlTx>> {
+        // Deferred: takes no write lock, and in WAL mode its reads share one snapshot.
+        let tx = self.pool.begin().await.map_err(|e| classify(e, false))?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
     async fn close(&self) -> Result<()> {
         self.pool.close().await;
         Ok(())

@@ -336,6 +336,12 @@ pub fn cases() -> Vec<Case> {
         ),
         case!(
             "execution",
+            read_sees_one_snapshot,
+            ["execution", "shard", "concurrent_writers"],
+            read_sees_one_snapshot
+        ),
+        case!(
+            "execution",
             concurrent_brand_new_single_winner,
             ["execution", "shard", "concurrent_writers"],
             concurrent_brand_new_single_winner
@@ -2413,6 +2419,72 @@ pub async fn concurrent_update_single_winner(ctx: &Ctx) -> Result<(), CaseError>
         &expected_current_after(winner),
     )
     .await
+}
+
+/// A read of mutable state racing a stream of updates sees one committed state: the execution
+/// row and every map it returns come from the same update, never half of one and half of the
+/// next (SQL backends read them with several statements, so they need one snapshot).
+pub async fn read_sees_one_snapshot(ctx: &Ctx) -> Result<(), CaseError> {
+    const UPDATES: i64 = 60;
+    let exec = store(ctx)?;
+    let shard = new_shard(ctx).await?;
+    let snap = create_new_workflow(ctx, &shard, namespace_id(), St::Running, Su::Running).await?;
+    // Update i writes the same 8-byte marker into the execution info and three maps.
+    let marker = |i: i64| DataBlob::proto3(i.to_be_bytes().to_vec());
+    let writer = {
+        let exec = Arc::clone(&exec);
+        let snap = snap.clone();
+        let shard_req = update_request(&shard, UpdateMode::UpdateCurrent, mutation(&snap, 2));
+        tokio::spawn(async move {
+            for i in 1..=UPDATES {
+                let mut m = mutation(&snap, i + 1);
+                m.execution_info = marker(i);
+                m.upsert_activity_infos.insert(1, marker(i));
+                m.upsert_timer_infos.insert("t".to_string(), marker(i));
+                m.upsert_signal_infos.insert(1, marker(i));
+                let mut req = shard_req.clone();
+                req.mutation = m;
+                exec.update_workflow_execution(req).await?;
+            }
+            Ok::<(), durastore_api::StoreError>(())
+        })
+    };
+    let mut checked = 0u32;
+    loop {
+        let done = writer.is_finished();
+        let st = ok(
+            "get",
+            exec.get_workflow_execution(shard.id, &snap.key).await,
+        )?;
+        if st.execution_info.data.len() == 8 {
+            let want = Some(&st.execution_info);
+            ensure!(
+                st.activity_infos.get(&1) == want
+                    && st.timer_infos.get("t") == want
+                    && st.signal_infos.get(&1) == want,
+                "a read mixed two updates: execution info {:?}, activity {:?}, timer {:?}, signal {:?}",
+                st.execution_info,
+                st.activity_infos.get(&1),
+                st.timer_infos.get("t"),
+                st.signal_infos.get(&1)
+            );
+            checked += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    match writer.await {
+        Ok(r) => ok("writer", r)?,
+        Err(e) => return Err(CaseError::new(format!("writer task failed: {e}"))),
+    }
+    let st = ok(
+        "final get",
+        exec.get_workflow_execution(shard.id, &snap.key).await,
+    )?;
+    ensure_eq!(st.execution_info, marker(UPDATES), "last update is stored");
+    ensure!(checked > 0, "no read saw an update");
+    Ok(())
 }
 
 /// N concurrent BrandNew creates of different runs of one workflow: exactly one wins, the others
