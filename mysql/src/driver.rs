@@ -101,7 +101,7 @@ impl MysqlDriver {
 
 type Q<'q> = sqlx::query::Query<'q, MySql, MySqlArguments>;
 
-fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
+pub(crate) fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
     let mut q = sqlx::query(AssertSqlSafe(sql.to_string()));
     for p in params {
         q = match p {

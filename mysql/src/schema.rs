@@ -20,16 +20,17 @@
 use durastore_api::schema::{
     self, ColumnDescription, EmbeddedVersion, ExecOutcome, HistoryRecord, IndexDescription,
     SET_MAIN, SET_NAMES, SET_VISIBILITY, SchemaDescription, SchemaDriver, SchemaSet,
-    TableDescription, Version, VersionRecord,
+    TableDescription, VersionRecord,
 };
 use durastore_api::{ErrorKind, Result, StoreError, Uuid, async_trait};
+use durastore_sql::schema_tables::{self, Statement};
 use durastore_sql::{Row, Value};
 use sqlx::mysql::{MySql, MySqlConnection, MySqlPool};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Connection};
 use tokio::sync::Mutex;
 
-use crate::driver::decode_row;
+use crate::driver::{MysqlDialect, bind, decode_row};
 use crate::error::{classify, codes, error_number};
 use crate::{MysqlConfig, redact_url};
 
@@ -106,65 +107,17 @@ fn map(e: sqlx::Error) -> StoreError {
     classify(e, false)
 }
 
-async fn query_rows(
-    c: &mut MySqlConnection,
-    sql: &'static str,
-    params: &[Value],
-) -> Result<Vec<Row>> {
-    let mut q = sqlx::query(sql);
-    for p in params {
-        q = match p {
-            Value::Int(v) => q.bind(*v),
-            Value::Text(s) => q.bind(s.clone()),
-            Value::Time(t) => q.bind(t.naive_utc()),
-            Value::Bytes(b) => q.bind(b.clone()),
-            Value::Bool(b) => q.bind(*b),
-            Value::Null => q.bind(None::<i64>),
-        };
-    }
-    let rows = q.fetch_all(&mut *c).await.map_err(map)?;
+async fn query_rows(c: &mut MySqlConnection, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+    let rows = bind(sql, params).fetch_all(&mut *c).await.map_err(map)?;
     rows.iter().map(decode_row).collect()
 }
 
-async fn exec(c: &mut MySqlConnection, sql: &'static str, params: &[Value]) -> Result<()> {
-    let mut q = sqlx::query(sql);
-    for p in params {
-        q = match p {
-            Value::Int(v) => q.bind(*v),
-            Value::Text(s) => q.bind(s.clone()),
-            Value::Time(t) => q.bind(t.naive_utc()),
-            Value::Bytes(b) => q.bind(b.clone()),
-            Value::Bool(b) => q.bind(*b),
-            Value::Null => q.bind(None::<i64>),
-        };
+/// Runs `statements` on `c`, in order.
+async fn run_on(c: &mut MySqlConnection, statements: &[Statement]) -> Result<()> {
+    for (sql, params) in statements {
+        bind(sql, params).execute(&mut *c).await.map_err(map)?;
     }
-    q.execute(&mut *c).await.map_err(map)?;
     Ok(())
-}
-
-const UPSERT_VERSION: &str = "INSERT INTO schema_version (version_partition, db_name, \
-     creation_time, curr_version, min_compatible_version) VALUES (?, ?, ?, ?, ?) \
-     ON DUPLICATE KEY UPDATE creation_time = VALUES(creation_time), \
-     curr_version = VALUES(curr_version), min_compatible_version = VALUES(min_compatible_version)";
-
-const DELETE_HISTORY: &str = "DELETE FROM schema_update_history WHERE version_partition = ? \
-     AND year = ? AND month = ? AND update_time = ?";
-
-const INSERT_HISTORY: &str = "INSERT INTO schema_update_history (version_partition, year, \
-     month, update_time, description, manifest_md5, new_version, old_version) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-
-fn history_params(partition: i64, r: &HistoryRecord) -> Vec<Value> {
-    vec![
-        Value::Int(partition),
-        Value::Int(i64::from(r.year())),
-        Value::Int(i64::from(r.month())),
-        Value::Time(r.update_time),
-        Value::Text(r.description.clone()),
-        Value::Text(r.manifest_md5.clone()),
-        Value::Text(r.new_version.to_string()),
-        Value::Text(r.old_version.to_string()),
-    ]
 }
 
 async fn finish_on(
@@ -176,41 +129,9 @@ async fn finish_on(
 ) -> Result<()> {
     // DML is transactional even though DDL is not: the three writes land together.
     let mut tx = c.begin().await.map_err(map)?;
-    exec(
-        &mut tx,
-        UPSERT_VERSION,
-        &[
-            Value::Int(partition),
-            Value::Text(version.db_name.clone()),
-            Value::Time(version.creation_time),
-            Value::Text(version.curr_version.to_string()),
-            Value::Text(version.min_compatible_version.to_string()),
-        ],
-    )
-    .await?;
-    for r in remove {
-        exec(
-            &mut tx,
-            DELETE_HISTORY,
-            &[
-                Value::Int(partition),
-                Value::Int(i64::from(r.year())),
-                Value::Int(i64::from(r.month())),
-                Value::Time(r.update_time),
-            ],
-        )
-        .await?;
-    }
-    exec(&mut tx, INSERT_HISTORY, &history_params(partition, done)).await?;
+    let statements = schema_tables::finish_version(&MysqlDialect, partition, version, remove, done);
+    run_on(&mut tx, &statements).await?;
     tx.commit().await.map_err(|e| classify(e, true))
-}
-
-fn stored_version(text: &str, column: &str) -> Result<Version> {
-    Version::parse(text).map_err(|_| {
-        StoreError::internal(format!(
-            "{column} holds {text:?}, which is not a schema version"
-        ))
-    })
 }
 
 /// Why a failed schema statement only means "its effect is already there", by error number.
@@ -335,29 +256,10 @@ impl SchemaDriver for MysqlSchemaDriver {
     }
 
     fn version_table_statements(&self) -> Vec<String> {
-        vec![
-            "CREATE TABLE IF NOT EXISTS schema_version (\n  \
-             version_partition INT NOT NULL,\n  \
-             db_name VARCHAR(255) NOT NULL,\n  \
-             creation_time DATETIME(6),\n  \
-             curr_version VARCHAR(64),\n  \
-             min_compatible_version VARCHAR(64),\n  \
-             PRIMARY KEY (version_partition, db_name)\n\
-             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
-                .to_string(),
-            "CREATE TABLE IF NOT EXISTS schema_update_history (\n  \
-             version_partition INT NOT NULL,\n  \
-             year INT NOT NULL,\n  \
-             month INT NOT NULL,\n  \
-             update_time DATETIME(6) NOT NULL,\n  \
-             description VARCHAR(255),\n  \
-             manifest_md5 VARCHAR(64),\n  \
-             new_version VARCHAR(64),\n  \
-             old_version VARCHAR(64),\n  \
-             PRIMARY KEY (version_partition, year, month, update_time)\n\
-             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
-                .to_string(),
-        ]
+        schema_tables::version_table_statements(
+            "DATETIME(6)",
+            " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+        )
     }
 
     async fn version_tables_exist(&self) -> Result<bool> {
@@ -449,73 +351,22 @@ impl SchemaDriver for MysqlSchemaDriver {
     }
 
     async fn read_version(&self) -> Result<Option<VersionRecord>> {
-        let rows =
-            with_conn!(self, |c| {
-                query_rows(
-                c,
-                "SELECT creation_time, curr_version, min_compatible_version FROM schema_version \
-                 WHERE version_partition = ? AND db_name = ?",
-                &[Value::Int(self.partition), Value::Text(self.db_name.clone())],
-            )
-            .await?
-            });
-        let Some(row) = rows.first() else {
-            return Ok(None);
-        };
-        let curr = row.opt_string(1)?.ok_or_else(|| {
-            StoreError::internal(format!(
-                "schema_version row for {:?} has no curr_version",
-                self.db_name
-            ))
-        })?;
-        let curr_version = stored_version(&curr, "schema_version.curr_version")?;
-        let min_compatible_version = match row.opt_string(2)? {
-            Some(m) => stored_version(&m, "schema_version.min_compatible_version")?,
-            None => curr_version.clone(),
-        };
-        Ok(Some(VersionRecord {
-            db_name: self.db_name.clone(),
-            creation_time: row
-                .opt_time(0)?
-                .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH),
-            curr_version,
-            min_compatible_version,
-        }))
+        let (sql, params) = schema_tables::select_version(self.partition, &self.db_name);
+        let rows = with_conn!(self, |c| query_rows(c, &sql, &params).await?);
+        rows.first()
+            .map(|r| schema_tables::version_from_row(&self.db_name, r))
+            .transpose()
     }
 
     async fn read_history(&self) -> Result<Vec<HistoryRecord>> {
-        let rows = with_conn!(self, |c| {
-            query_rows(
-                c,
-                "SELECT update_time, old_version, new_version, manifest_md5, description \
-                 FROM schema_update_history WHERE version_partition = ? ORDER BY update_time",
-                &[Value::Int(self.partition)],
-            )
-            .await?
-        });
-        rows.iter()
-            .map(|r| {
-                Ok(HistoryRecord {
-                    update_time: r.time(0)?,
-                    old_version: stored_version(
-                        r.opt_string(1)?.as_deref().unwrap_or("0.0"),
-                        "schema_update_history.old_version",
-                    )?,
-                    new_version: stored_version(
-                        r.opt_string(2)?.as_deref().unwrap_or(""),
-                        "schema_update_history.new_version",
-                    )?,
-                    manifest_md5: r.opt_string(3)?.unwrap_or_default(),
-                    description: r.opt_string(4)?.unwrap_or_default(),
-                })
-            })
-            .collect()
+        let (sql, params) = schema_tables::select_history(self.partition);
+        let rows = with_conn!(self, |c| query_rows(c, &sql, &params).await?);
+        rows.iter().map(schema_tables::history_from_row).collect()
     }
 
     async fn insert_history(&self, record: &HistoryRecord) -> Result<()> {
-        with_conn!(self, |c| {
-            exec(c, INSERT_HISTORY, &history_params(self.partition, record)).await
-        })
+        let insert = schema_tables::insert_history(self.partition, record);
+        with_conn!(self, |c| run_on(c, std::slice::from_ref(&insert)).await)
     }
 
     async fn finish_version(

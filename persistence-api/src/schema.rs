@@ -586,6 +586,46 @@ pub struct VersionRecord {
     pub min_compatible_version: Version,
 }
 
+impl VersionRecord {
+    /// Builds the record from a stored `schema_version` row of set `db_name`, whatever the
+    /// database's column types: a missing `curr_version` is an error, a missing
+    /// `min_compatible_version` defaults to `curr_version` and a missing `creation_time` to the
+    /// Unix epoch.
+    pub fn from_stored(
+        db_name: &str,
+        creation_time: Option<DateTime<Utc>>,
+        curr_version: Option<&str>,
+        min_compatible_version: Option<&str>,
+    ) -> Result<Self> {
+        let curr = curr_version.ok_or_else(|| {
+            StoreError::internal(format!(
+                "schema_version row for {db_name:?} has no curr_version"
+            ))
+        })?;
+        let curr_version = stored_version(curr, "schema_version.curr_version")?;
+        let min_compatible_version = match min_compatible_version {
+            Some(m) => stored_version(m, "schema_version.min_compatible_version")?,
+            None => curr_version.clone(),
+        };
+        Ok(VersionRecord {
+            db_name: db_name.to_string(),
+            creation_time: creation_time.unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
+            curr_version,
+            min_compatible_version,
+        })
+    }
+}
+
+/// Parses version text read from `column` of a version table; text that is not a version is
+/// `Internal` (the table was written by something else, or damaged).
+pub fn stored_version(text: &str, column: &str) -> Result<Version> {
+    Version::parse(text).map_err(|_| {
+        StoreError::internal(format!(
+            "{column} holds {text:?}, which is not a schema version"
+        ))
+    })
+}
+
 /// A row of `schema_update_history` (`version_partition` is always 0; `year` and `month` come
 /// from `update_time`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -603,6 +643,30 @@ pub struct HistoryRecord {
 }
 
 impl HistoryRecord {
+    /// Builds the record from a stored `schema_update_history` row, whatever the database's
+    /// column types: a missing `old_version` reads as `0.0`, a missing `new_version` is an
+    /// error, a missing checksum or description is empty.
+    pub fn from_stored(
+        update_time: DateTime<Utc>,
+        old_version: Option<&str>,
+        new_version: Option<&str>,
+        manifest_md5: Option<String>,
+        description: Option<String>,
+    ) -> Result<Self> {
+        Ok(HistoryRecord {
+            update_time,
+            old_version: stored_version(
+                old_version.unwrap_or("0.0"),
+                "schema_update_history.old_version",
+            )?,
+            new_version: stored_version(
+                new_version.unwrap_or(""),
+                "schema_update_history.new_version",
+            )?,
+            manifest_md5: manifest_md5.unwrap_or_default(),
+            description: description.unwrap_or_default(),
+        })
+    }
     /// `year` column.
     pub fn year(&self) -> i32 {
         self.update_time.year()
@@ -1511,6 +1575,56 @@ mod tests {
         assert_eq!(split_statements("SELECT 'abc"), ["SELECT 'abc"]);
         assert!(split_statements("/* never closed").is_empty());
         assert_eq!(split_statements("SELECT $1, $$x"), ["SELECT $1, $$x"]);
+    }
+
+    #[test]
+    fn records_from_stored_rows() {
+        let t = Utc::now();
+        let r = VersionRecord::from_stored("main", None, Some("1.2"), None).unwrap();
+        assert_eq!(r.db_name, "main");
+        assert_eq!(r.creation_time, DateTime::<Utc>::UNIX_EPOCH);
+        assert_eq!(
+            (r.curr_version, r.min_compatible_version),
+            (v("1.2"), v("1.2"))
+        );
+        let r = VersionRecord::from_stored("main", Some(t), Some("1.2"), Some("1.1")).unwrap();
+        assert_eq!((r.creation_time, r.min_compatible_version), (t, v("1.1")));
+        let e = VersionRecord::from_stored("main", None, None, None).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "schema_version row for \"main\" has no curr_version"
+        );
+        let e = VersionRecord::from_stored("main", None, Some("x"), None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal);
+        assert_eq!(
+            e.message(),
+            "schema_version.curr_version holds \"x\", which is not a schema version"
+        );
+
+        let h = HistoryRecord::from_stored(t, None, Some("1.0"), None, None).unwrap();
+        assert_eq!(
+            h,
+            HistoryRecord {
+                update_time: t,
+                old_version: Version::zero(),
+                new_version: v("1.0"),
+                manifest_md5: String::new(),
+                description: String::new(),
+            }
+        );
+        let h = HistoryRecord::from_stored(
+            t,
+            Some("1.0"),
+            Some("1.1"),
+            Some("ab".into()),
+            Some("d".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            (h.old_version, h.manifest_md5, h.description),
+            (v("1.0"), "ab".into(), "d".into())
+        );
+        assert!(HistoryRecord::from_stored(t, None, None, None, None).is_err());
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl sqlx::Encode<'_, Postgres> for UntypedNull {
 
 type Q<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
-fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
+pub(crate) fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
     let mut q = sqlx::query(AssertSqlSafe(number_placeholders(sql)));
     let mut has_null = false;
     for p in params {
@@ -95,7 +95,7 @@ fn decode_err(e: sqlx::Error) -> durastore_api::StoreError {
     classify(e, false)
 }
 
-fn decode(row: &PgRow) -> Result<Row> {
+pub(crate) fn decode(row: &PgRow) -> Result<Row> {
     let n = row.columns().len();
     let mut out = Vec::with_capacity(n);
     for i in 0..n {

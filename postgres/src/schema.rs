@@ -17,18 +17,20 @@
 //! Both schema sets may share one database: `schema_version.db_name` is the set name and
 //! `version_partition` is 0 for `main` (as in Temporal) and 1 for `visibility`.
 
-use chrono::NaiveDateTime;
 use durastore_api::schema::{
     self, ColumnDescription, EmbeddedVersion, ExecOutcome, HistoryRecord, IndexDescription,
     SET_MAIN, SET_NAMES, SET_VISIBILITY, SchemaDescription, SchemaDriver, SchemaSet,
-    TableDescription, Version, VersionRecord,
+    TableDescription, VersionRecord,
 };
 use durastore_api::{Result, StoreError, async_trait};
+use durastore_sql::Row;
+use durastore_sql::schema_tables::{self, Statement};
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{PgConnection, PgPool, Postgres};
 use sqlx::{AssertSqlSafe, Transaction};
 use tokio::sync::Mutex;
 
+use crate::driver::{PostgresDialect, bind, decode};
 use crate::error::classify;
 use crate::{PostgresConfig, connect_pool, create_database, drop_database, url_with_database};
 
@@ -66,7 +68,7 @@ pub fn schema_set(name: &str) -> Result<SchemaSet> {
 pub struct PostgresSchemaDriver {
     pool: PgPool,
     db_name: String,
-    partition: i32,
+    partition: i64,
     // The exclusive section's transaction; while it is open every call runs on it.
     tx: Mutex<Option<Transaction<'static, Postgres>>>,
     // For a scratch database: (URL of the database it was created from, its name).
@@ -166,71 +168,36 @@ fn already_applied(err: &sqlx::Error, statement: &str) -> Option<String> {
     }
 }
 
-fn stored_version(text: &str, column: &str) -> Result<Version> {
-    Version::parse(text).map_err(|_| {
-        StoreError::internal(format!(
-            "{column} holds {text:?}, which is not a schema version"
-        ))
-    })
+/// Runs `statements` on `c`, in order.
+async fn run_on(
+    c: &mut PgConnection,
+    statements: &[Statement],
+) -> std::result::Result<(), sqlx::Error> {
+    for (sql, params) in statements {
+        bind(sql, params).execute(&mut *c).await?;
+    }
+    Ok(())
 }
 
-async fn insert_history_on(
-    c: &mut PgConnection,
-    partition: i32,
-    r: &HistoryRecord,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO schema_update_history (version_partition, year, month, update_time, \
-         description, manifest_md5, new_version, old_version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(partition)
-    .bind(r.year())
-    .bind(i32::try_from(r.month()).unwrap_or(0))
-    .bind(r.update_time.naive_utc())
-    .bind(&r.description)
-    .bind(&r.manifest_md5)
-    .bind(r.new_version.to_string())
-    .bind(r.old_version.to_string())
-    .execute(&mut *c)
-    .await?;
-    Ok(())
+/// Runs the query `statement` on `c`.
+async fn query_on(c: &mut PgConnection, (sql, params): &Statement) -> Result<Vec<Row>> {
+    let rows = bind(sql, params)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(|e| classify(e, false))?;
+    rows.iter().map(decode).collect()
 }
 
 async fn finish_on(
     c: &mut PgConnection,
-    partition: i32,
+    partition: i64,
     version: &VersionRecord,
     remove: &[HistoryRecord],
     done: &HistoryRecord,
 ) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO schema_version (version_partition, db_name, creation_time, curr_version, \
-         min_compatible_version) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (version_partition, db_name) DO UPDATE SET \
-         creation_time = excluded.creation_time, curr_version = excluded.curr_version, \
-         min_compatible_version = excluded.min_compatible_version",
-    )
-    .bind(partition)
-    .bind(&version.db_name)
-    .bind(version.creation_time.naive_utc())
-    .bind(version.curr_version.to_string())
-    .bind(version.min_compatible_version.to_string())
-    .execute(&mut *c)
-    .await?;
-    for r in remove {
-        sqlx::query(
-            "DELETE FROM schema_update_history WHERE version_partition = $1 AND year = $2 \
-             AND month = $3 AND update_time = $4",
-        )
-        .bind(partition)
-        .bind(r.year())
-        .bind(i32::try_from(r.month()).unwrap_or(0))
-        .bind(r.update_time.naive_utc())
-        .execute(&mut *c)
-        .await?;
-    }
-    insert_history_on(c, partition, done).await
+    let statements =
+        schema_tables::finish_version(&PostgresDialect, partition, version, remove, done);
+    run_on(c, &statements).await
 }
 
 /// Runs `statement` on `c`; inside a transaction, under a savepoint so a failure leaves the
@@ -371,27 +338,7 @@ impl SchemaDriver for PostgresSchemaDriver {
     }
 
     fn version_table_statements(&self) -> Vec<String> {
-        vec![
-            "CREATE TABLE IF NOT EXISTS schema_version (\n  \
-             version_partition INT NOT NULL,\n  \
-             db_name VARCHAR(255) NOT NULL,\n  \
-             creation_time TIMESTAMP,\n  \
-             curr_version VARCHAR(64),\n  \
-             min_compatible_version VARCHAR(64),\n  \
-             PRIMARY KEY (version_partition, db_name)\n)"
-                .to_string(),
-            "CREATE TABLE IF NOT EXISTS schema_update_history (\n  \
-             version_partition INT NOT NULL,\n  \
-             year INT NOT NULL,\n  \
-             month INT NOT NULL,\n  \
-             update_time TIMESTAMP NOT NULL,\n  \
-             description VARCHAR(255),\n  \
-             manifest_md5 VARCHAR(64),\n  \
-             new_version VARCHAR(64),\n  \
-             old_version VARCHAR(64),\n  \
-             PRIMARY KEY (version_partition, year, month, update_time)\n)"
-                .to_string(),
-        ]
+        schema_tables::version_table_statements("TIMESTAMP", "")
     }
 
     async fn version_tables_exist(&self) -> Result<bool> {
@@ -447,81 +394,23 @@ impl SchemaDriver for PostgresSchemaDriver {
     }
 
     async fn read_version(&self) -> Result<Option<VersionRecord>> {
-        type VersionRow = (Option<NaiveDateTime>, Option<String>, Option<String>);
-        let row: Option<VersionRow> = with_conn!(self, |c| {
-            sqlx::query_as(
-                "SELECT creation_time, curr_version, min_compatible_version FROM schema_version \
-                 WHERE version_partition = $1 AND db_name = $2",
-            )
-            .bind(self.partition)
-            .bind(&self.db_name)
-            .fetch_optional(&mut *c)
-            .await
-            .map_err(|e| classify(e, false))?
-        });
-        let Some((created, curr, min)) = row else {
-            return Ok(None);
-        };
-        let curr = curr.ok_or_else(|| {
-            StoreError::internal(format!(
-                "schema_version row for {:?} has no curr_version",
-                self.db_name
-            ))
-        })?;
-        let curr_version = stored_version(&curr, "schema_version.curr_version")?;
-        let min_compatible_version = match min {
-            Some(m) => stored_version(&m, "schema_version.min_compatible_version")?,
-            None => curr_version.clone(),
-        };
-        Ok(Some(VersionRecord {
-            db_name: self.db_name.clone(),
-            creation_time: created
-                .map_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH, |t| t.and_utc()),
-            curr_version,
-            min_compatible_version,
-        }))
+        let select = schema_tables::select_version(self.partition, &self.db_name);
+        let rows = with_conn!(self, |c| query_on(c, &select).await?);
+        rows.first()
+            .map(|r| schema_tables::version_from_row(&self.db_name, r))
+            .transpose()
     }
 
     async fn read_history(&self) -> Result<Vec<HistoryRecord>> {
-        type HistoryRow = (
-            NaiveDateTime,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<HistoryRow> = with_conn!(self, |c| {
-            sqlx::query_as(
-                "SELECT update_time, old_version, new_version, manifest_md5, description \
-                 FROM schema_update_history WHERE version_partition = $1 ORDER BY update_time",
-            )
-            .bind(self.partition)
-            .fetch_all(&mut *c)
-            .await
-            .map_err(|e| classify(e, false))?
-        });
-        rows.into_iter()
-            .map(|(t, old, new, md5, desc)| {
-                Ok(HistoryRecord {
-                    update_time: t.and_utc(),
-                    old_version: stored_version(
-                        old.as_deref().unwrap_or("0.0"),
-                        "schema_update_history.old_version",
-                    )?,
-                    new_version: stored_version(
-                        new.as_deref().unwrap_or(""),
-                        "schema_update_history.new_version",
-                    )?,
-                    manifest_md5: md5.unwrap_or_default(),
-                    description: desc.unwrap_or_default(),
-                })
-            })
-            .collect()
+        let select = schema_tables::select_history(self.partition);
+        let rows = with_conn!(self, |c| query_on(c, &select).await?);
+        rows.iter().map(schema_tables::history_from_row).collect()
     }
 
     async fn insert_history(&self, record: &HistoryRecord) -> Result<()> {
+        let insert = schema_tables::insert_history(self.partition, record);
         with_conn!(self, |c| {
-            insert_history_on(c, self.partition, record)
+            run_on(c, std::slice::from_ref(&insert))
                 .await
                 .map_err(|e| classify(e, false))
         })

@@ -10,6 +10,7 @@
 
 pub mod dialect;
 pub mod driver;
+pub mod schema_tables;
 pub mod value;
 
 mod cluster;

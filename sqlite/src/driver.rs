@@ -28,7 +28,7 @@ impl SqliteDriver {
 
 type Q<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
 
-fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
+pub(crate) fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
     let mut q = sqlx::query(AssertSqlSafe(sql.to_string()));
     for p in params {
         q = match p {
@@ -44,7 +44,7 @@ fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
     q
 }
 
-fn decode(row: &SqliteRow) -> Result<Row> {
+pub(crate) fn decode(row: &SqliteRow) -> Result<Row> {
     let mut out = Vec::with_capacity(row.columns().len());
     for i in 0..row.columns().len() {
         let raw = row.try_get_raw(i).map_err(|e| classify(e, false))?;
