@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
-# Starts (or stops) the real database servers the landed backends need, on 127.0.0.1 only, with
-# data under a scratch folder. No Docker: PostgreSQL and MariaDB come from Debian packages and are
-# installed when missing.
+# Starts (or stops) the real database servers the backends need, on 127.0.0.1 only, with data
+# under a scratch folder. No Docker: PostgreSQL and MariaDB come from Debian packages and are
+# installed when missing; Cassandra, OpenSearch and Elasticsearch come from Maven Central
+# (testservers/cassandra/run.sh, testservers/search/run.sh) and run as plain JVM processes.
 #
-#   scripts/services.sh start    # prints `export DURASTORE_<BACKEND>_URL=…` lines (eval them)
-#   scripts/services.sh stop     # stops only the servers this script started (pid files)
-#   scripts/services.sh status
+#   scripts/services.sh start  [SERVICE...]  # prints `export DURASTORE_<BACKEND>_URL=…` lines (eval them)
+#   scripts/services.sh stop   [SERVICE...]  # stops only the servers this script started (pid files)
+#   scripts/services.sh status [SERVICE...]
 #
+# SERVICE is postgres, mysql (or mariadb), cassandra, opensearch, elasticsearch; none means all.
 # A second `start` reuses servers that are already running. Servers run as their own system users
-# (PostgreSQL and MariaDB refuse to run as root). Logs go to stderr; only the export lines go to
-# stdout, so `eval "$(scripts/services.sh start)"` works.
+# where they refuse root (PostgreSQL, MariaDB, OpenSearch, Elasticsearch). Logs go to stderr; only
+# the export lines go to stdout, so `eval "$(scripts/services.sh start)"` works. The three JVMs
+# start in the background, side by side, while PostgreSQL and MariaDB start in the foreground.
+#
+#   service        URL                                              memory
+#   postgres       postgres://durastore:durastore@127.0.0.1:55432   shared_buffers 128MB
+#   mysql          mysql://durastore:durastore@127.0.0.1:53306      buffer pool 256M
+#   cassandra      cassandra://127.0.0.1:9042 (runs as root)        heap 768M
+#   opensearch     http://127.0.0.1:9200 (transport 9300)           heap 512m
+#   elasticsearch  http://127.0.0.1:9201 (transport 9301)           heap 512m
 set -euo pipefail
 
 SCRATCH="${DURASTORE_SCRATCH:-/tmp/durastore-services}"
+TESTSERVERS="$(cd "$(dirname "${BASH_SOURCE[0]}")/../testservers" && pwd)"
 # The servers run as other users, who may not be able to enter the caller's directory.
 cd /
 PG_PORT="${DURASTORE_PG_PORT:-55432}"
@@ -178,22 +189,115 @@ stop_mariadb() {
     rm -f "$dir/started-by-services-sh"
 }
 
-case "${1:-start}" in
+# ------------------------------------------------------------- Cassandra, OpenSearch, Elasticsearch
+# Each runs through its own script under testservers/ (start|stop|status, pid file, export line on
+# stdout), with its data in our scratch folder.
+jvm_run() { # service command
+    case "$1" in
+    cassandra) CASSANDRA_SCRATCH="$SCRATCH/cassandra" bash "$TESTSERVERS/cassandra/run.sh" "$2" ;;
+    opensearch) OPENSEARCH_SCRATCH="$SCRATCH/opensearch" bash "$TESTSERVERS/search/run.sh" opensearch "$2" ;;
+    elasticsearch) ELASTICSEARCH_SCRATCH="$SCRATCH/elasticsearch" bash "$TESTSERVERS/search/run.sh" elasticsearch "$2" ;;
+    esac
+}
+
+# Java 17, Maven (downloads), unzip and curl (readiness checks), installed when missing.
+ensure_jvm_tools() {
+    local missing=()
+    command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+    command -v mvn >/dev/null || missing+=(maven)
+    command -v unzip >/dev/null || missing+=(unzip)
+    command -v curl >/dev/null || missing+=(curl)
+    [[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
+}
+
+# Downloads what is missing one after the other (Maven runs that share ~/.m2 are best kept
+# apart; all of it is cached after the first time), then starts the JVMs side by side. Each one's
+# export line goes to $out/<service>.out, its exit code to $out/<service>.rc.
+start_jvms() { # out-dir service...
+    local out=$1 s
+    shift
+    for s in "$@"; do
+        case "$s" in
+        cassandra) jvm_run cassandra classpath >/dev/null || true ;;
+        *) jvm_run "$s" fetch || true ;;
+        esac
+    done
+    for s in "$@"; do
+        (
+            rc=0
+            jvm_run "$s" start >"$out/$s.out" || rc=$?
+            echo "$rc" >"$out/$s.rc"
+        ) &
+    done
+    wait
+}
+
+# ---------------------------------------------------------------------------------- commands
+ALL=(postgres mysql cassandra opensearch elasticsearch)
+cmd="${1:-start}"
+[[ $# -gt 0 ]] && shift
+selected=()
+for arg in "$@"; do
+    case "$arg" in
+    postgres | postgresql | pg) selected+=(postgres) ;;
+    mysql | mariadb) selected+=(mysql) ;;
+    cassandra | opensearch | elasticsearch) selected+=("$arg") ;;
+    *) die "unknown service '$arg' (one of: ${ALL[*]})" ;;
+    esac
+done
+[[ ${#selected[@]} -gt 0 ]] || selected=("${ALL[@]}")
+wants() { [[ " ${selected[*]} " == *" $1 "* ]]; }
+jvms=()
+for s in cassandra opensearch elasticsearch; do wants "$s" && jvms+=("$s"); done
+
+case "$cmd" in
 start)
     mkdir -p "$SCRATCH"
     chmod 755 "$SCRATCH"
-    start_postgres
-    start_mariadb
+    t0=$SECONDS
+    jvm_out=""
+    if [[ ${#jvms[@]} -gt 0 ]]; then
+        ensure_jvm_tools
+        jvm_out="$(mktemp -d)"
+        start_jvms "$jvm_out" "${jvms[@]}" &
+        jvm_job=$!
+    fi
+    if wants postgres; then start_postgres; fi
+    if wants mysql; then start_mariadb; fi
+    failed=()
+    if [[ -n $jvm_out ]]; then
+        wait "$jvm_job" || true
+        for s in "${jvms[@]}"; do
+            cat "$jvm_out/$s.out" 2>/dev/null || true
+            [[ "$(cat "$jvm_out/$s.rc" 2>/dev/null)" == 0 ]] || failed+=("$s")
+        done
+        rm -rf "$jvm_out"
+    fi
+    [[ ${#failed[@]} -eq 0 ]] || die "did not start: ${failed[*]} (see the messages above)"
+    log "ready after $((SECONDS - t0)) s: ${selected[*]}"
     ;;
 stop)
-    stop_mariadb
-    stop_postgres
+    for s in "${jvms[@]}"; do jvm_run "$s" stop & done
+    if wants mysql; then stop_mariadb; fi
+    if wants postgres; then stop_postgres; fi
+    wait
     ;;
 status)
-    alive "$SCRATCH/postgres/data/postmaster.pid" && echo "postgres: running on $PG_PORT" || echo "postgres: stopped"
-    alive "$SCRATCH/mariadb/mariadbd.pid" && echo "mariadb: running on $MY_PORT" || echo "mariadb: stopped"
+    if wants postgres; then
+        alive "$SCRATCH/postgres/data/postmaster.pid" && echo "postgres: running on $PG_PORT" || echo "postgres: stopped"
+    fi
+    if wants mysql; then
+        alive "$SCRATCH/mariadb/mariadbd.pid" && echo "mariadb: running on $MY_PORT" || echo "mariadb: stopped"
+    fi
+    for s in "${jvms[@]}"; do
+        if url="$(jvm_run "$s" status 2>/dev/null)"; then
+            echo "$s: running at ${url#*=}"
+        else
+            echo "$s: stopped"
+        fi
+    done
     ;;
 *)
-    die "usage: $0 start|stop|status"
+    die "usage: $0 start|stop|status [postgres] [mysql] [cassandra] [opensearch] [elasticsearch]"
     ;;
 esac

@@ -110,6 +110,13 @@ impl Ctx {
             .as_ref()
             .ok_or_else(|| CaseError::new("backend has no cluster metadata store"))
     }
+    /// The visibility store.
+    pub fn visibility(&self) -> Result<&Arc<dyn durastore_api::VisibilityStore>, CaseError> {
+        self.stores
+            .visibility
+            .as_ref()
+            .ok_or_else(|| CaseError::new("backend has no visibility store"))
+    }
     /// The queue store.
     pub fn queue(&self) -> Result<&Arc<dyn durastore_api::QueueStore>, CaseError> {
         self.stores

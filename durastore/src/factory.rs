@@ -2,13 +2,18 @@
 //!
 //! Every backend is one match arm in [`open_with`], [`open_schema`] and the test-database
 //! helpers; the URL scheme picks the arm (`sqlite:`, `postgres://` / `postgresql://`,
-//! `mysql://` / `mariadb://`).
+//! `mysql://` / `mariadb://`, `cassandra://` / `scylla://`). On Cassandra the "database" of
+//! the schema tool and the test helpers is a keyspace.
 
 use std::path::PathBuf;
 
 use durastore_api::schema::ApplyOptions;
 use durastore_api::schema::{SchemaDriver, SchemaSet};
 use durastore_api::{ErrorKind, Result, StoreError, Stores};
+use durastore_cassandra::CassandraConfig;
+use durastore_cassandra::schema::CassandraSchemaDriver;
+use durastore_elastic::ElasticConfig;
+use durastore_elastic::schema::ElasticSchemaDriver;
 use durastore_mysql::schema::MysqlSchemaDriver;
 use durastore_postgres::schema::PostgresSchemaDriver;
 use durastore_sqlite::SqliteConfig;
@@ -17,7 +22,17 @@ use durastore_sqlite::schema::SqliteSchemaDriver;
 use crate::config::{Config, StoreRole};
 
 /// URL schemes [`open`] understands.
-pub const KNOWN_SCHEMES: &[&str] = &["sqlite", "postgres", "postgresql", "mysql", "mariadb"];
+pub const KNOWN_SCHEMES: &[&str] = &[
+    "sqlite",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "cassandra",
+    "scylla",
+    "elasticsearch",
+    "opensearch",
+];
 
 /// What to do when a file database does not exist yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +41,32 @@ pub enum OpenMode {
     CreateIfMissing,
     /// Fail with `NotFound` (inspection must not leave new files behind).
     MustExist,
+}
+
+/// A store URL with its password replaced by `***`, for printing. Multi-host Cassandra URLs
+/// (`cassandra://u:p@a:9042,b:9042/ks`) are not `url::Url`s, so those are masked by text.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => {
+            let Some((scheme, rest)) = url.split_once("://") else {
+                return url.to_string();
+            };
+            let end = rest.find(['/', '?']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(end);
+            match authority.rsplit_once('@') {
+                Some((userinfo, hosts)) if userinfo.contains(':') => {
+                    let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+                    format!("{scheme}://{user}:***@{hosts}{tail}")
+                }
+                _ => url.to_string(),
+            }
+        }
+    }
 }
 
 /// The scheme of a URL: the text before the first `:` (`sqlite::memory:` -> `sqlite`).
@@ -67,6 +108,8 @@ pub async fn open_with(url: &str, mode: OpenMode) -> Result<Stores> {
         }
         "postgres" | "postgresql" => durastore_postgres::open(url).await,
         "mysql" | "mariadb" => durastore_mysql::open(url).await,
+        "cassandra" | "scylla" => durastore_cassandra::open(url).await,
+        "elasticsearch" | "opensearch" => durastore_elastic::open(url).await,
         other => Err(unknown_scheme(other)),
     }
 }
@@ -128,6 +171,12 @@ impl SchemaTarget {
             "mysql" | "mariadb" => Ok(Box::new(
                 MysqlSchemaDriver::scratch(&self.url, &self.set.name).await?,
             )),
+            "cassandra" | "scylla" => Ok(Box::new(
+                CassandraSchemaDriver::scratch(&self.url, &self.set.name).await?,
+            )),
+            "elasticsearch" | "opensearch" => Ok(Box::new(ElasticSchemaDriver::scratch(
+                &ElasticConfig::from_url(&self.url)?,
+            )?)),
             other => Err(unknown_scheme(other)),
         }
     }
@@ -203,6 +252,35 @@ pub async fn open_schema(url: &str, set: &str, mode: SchemaOpen) -> Result<Schem
                 url: url.to_string(),
             })
         }
+        "cassandra" | "scylla" => {
+            let schema_set = durastore_cassandra::schema::schema_set(set)?;
+            // The keyspace plays the database: setup creates it (with the URL's replication
+            // settings), a dry run describes a missing one as empty.
+            let driver = match mode {
+                SchemaOpen::Create => CassandraSchemaDriver::connect_creating(url, set).await?,
+                SchemaOpen::EmptyIfMissing => {
+                    CassandraSchemaDriver::connect_or_empty(url, set).await?
+                }
+                SchemaOpen::MustExist => CassandraSchemaDriver::connect(url, set).await?,
+            };
+            Ok(SchemaTarget {
+                driver: Box::new(driver),
+                set: schema_set,
+                scheme,
+                url: url.to_string(),
+            })
+        }
+        "elasticsearch" | "opensearch" => {
+            // The index plays the database; setup creates it.
+            let schema_set = durastore_elastic::schema::embedded_set(set)?;
+            let cfg = ElasticConfig::from_url(url)?;
+            Ok(SchemaTarget {
+                driver: Box::new(ElasticSchemaDriver::new(&cfg)?),
+                set: schema_set,
+                scheme,
+                url: url.to_string(),
+            })
+        }
         other => Err(unknown_scheme(other)),
     }
 }
@@ -237,8 +315,30 @@ pub async fn create_database(url: &str) -> Result<bool> {
             durastore_mysql::create_database(url, &name).await?;
             Ok(!existed)
         }
+        "cassandra" | "scylla" => {
+            durastore_cassandra::schema::create_keyspace(&cassandra_keyspace_of(url)?).await
+        }
+        // Indexes are created by `schema setup` (they are the schema).
+        "elasticsearch" | "opensearch" => Ok(false),
         other => Err(unknown_scheme(other)),
     }
+}
+
+/// The settings of a Cassandra URL that must name its keyspace explicitly: creating or dropping
+/// the default keyspace because a path was forgotten would be a surprise.
+fn cassandra_keyspace_of(url: &str) -> Result<CassandraConfig> {
+    // By text: multi-host Cassandra URLs (`a:9042,b:9042`) are not `url::Url`s.
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.split_once('?').map_or(rest, |(r, _)| r);
+    let named = rest
+        .split_once('/')
+        .is_some_and(|(_, path)| !path.trim_matches('/').is_empty());
+    if !named {
+        return Err(StoreError::invalid_argument(
+            "the URL names no keyspace (expected cassandra://HOST:PORT/KEYSPACE)",
+        ));
+    }
+    CassandraConfig::from_url(url)
 }
 
 /// Drops the database `url` names (Temporal's `drop-database`). SQLite removes the file.
@@ -270,6 +370,12 @@ pub async fn drop_database(url: &str) -> Result<()> {
             durastore_postgres::drop_database(&admin, &name).await
         }
         "mysql" | "mariadb" => durastore_mysql::drop_database(url, &database_of(url)?).await,
+        "cassandra" | "scylla" => {
+            durastore_cassandra::schema::drop_keyspace(&cassandra_keyspace_of(url)?).await
+        }
+        "elasticsearch" | "opensearch" => {
+            durastore_elastic::drop_indexes(&ElasticConfig::from_url(url)?).await
+        }
         other => Err(unknown_scheme(other)),
     }
 }
@@ -285,15 +391,62 @@ pub struct TestDatabase {
     name: String,
 }
 
+/// `url` (a `cassandra://` or `scylla://` URL) with its path replaced by `keyspace`, keeping
+/// hosts, credentials and options. Cassandra URLs may list several hosts, which `url::Url` does
+/// not parse, so this works on the text.
+fn cassandra_url_with_keyspace(url: &str, keyspace: &str) -> Result<String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| StoreError::invalid_argument("cassandra URL: missing ://"))?;
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    let authority = before_query.split_once('/').map_or(before_query, |(a, _)| a);
+    let mut out = format!("{scheme}://{authority}/{keyspace}");
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    // Parse it back: the result must be a URL the backend accepts, naming that keyspace.
+    let cfg = CassandraConfig::from_url(&out)?;
+    if cfg.keyspace != keyspace {
+        return Err(StoreError::internal(format!(
+            "cassandra URL: could not point the URL at keyspace {keyspace}"
+        )));
+    }
+    Ok(out)
+}
+
+/// The schema sets the backend of `url` ships, in setup order (`main` first; SQL backends also
+/// `visibility`).
+pub fn schema_sets(url: &str) -> Result<&'static [&'static str]> {
+    use durastore_api::schema::{SET_MAIN, SET_NAMES, SET_VISIBILITY};
+    match scheme_of(url)? {
+        "sqlite" | "postgres" | "postgresql" | "mysql" | "mariadb" => Ok(SET_NAMES),
+        "cassandra" | "scylla" => Ok(&[SET_MAIN]),
+        "elasticsearch" | "opensearch" => Ok(&[SET_VISIBILITY]),
+        other => Err(unknown_scheme(other)),
+    }
+}
+
 /// Whether `url` names a server backend whose runs get their own database.
 pub fn is_server_url(url: &str) -> bool {
     matches!(
         scheme_of(url),
-        Ok("postgres" | "postgresql" | "mysql" | "mariadb")
+        Ok("postgres"
+            | "postgresql"
+            | "mysql"
+            | "mariadb"
+            | "cassandra"
+            | "scylla"
+            | "elasticsearch"
+            | "opensearch")
     )
 }
 
-/// Creates a uniquely named database on the server of `admin_url` and sets up the main schema.
+/// Creates a uniquely named database on the server of `admin_url` and sets up every schema set
+/// its backend ships ([`schema_sets`]).
 pub async fn create_test_database(admin_url: &str) -> Result<TestDatabase> {
     let name = format!(
         "durastore_conf_{}",
@@ -308,6 +461,13 @@ pub async fn create_test_database(admin_url: &str) -> Result<TestDatabase> {
             durastore_mysql::create_database(admin_url, &name).await?;
             durastore_mysql::url_with_database(admin_url, &name)?
         }
+        "cassandra" | "scylla" => {
+            let cfg = CassandraConfig::from_url(admin_url)?.with_keyspace(&name)?;
+            durastore_cassandra::schema::create_keyspace(&cfg).await?;
+            cassandra_url_with_keyspace(admin_url, &name)?
+        }
+        // An index per run (created by the schema setup below).
+        "elasticsearch" | "opensearch" => durastore_elastic::url_with_index(admin_url, &name)?,
         other => return Err(unknown_scheme(other)),
     };
     let db = TestDatabase {
@@ -316,13 +476,12 @@ pub async fn create_test_database(admin_url: &str) -> Result<TestDatabase> {
         name,
     };
     let setup = async {
-        let t = open_schema(
-            &db.url,
-            durastore_api::schema::SET_MAIN,
-            SchemaOpen::MustExist,
-        )
-        .await?;
-        durastore_api::schema::setup(&t.set, t.driver.as_ref(), &ApplyOptions::default()).await
+        for set in schema_sets(&db.url)? {
+            let t = open_schema(&db.url, set, SchemaOpen::MustExist).await?;
+            durastore_api::schema::setup(&t.set, t.driver.as_ref(), &ApplyOptions::default())
+                .await?;
+        }
+        Ok::<_, StoreError>(())
     };
     if let Err(e) = setup.await {
         // Do not leave a half-made database behind.
@@ -347,6 +506,14 @@ impl TestDatabase {
             "mysql" | "mariadb" => {
                 durastore_mysql::drop_database(&self.admin_url, &self.name).await
             }
+            "cassandra" | "scylla" => {
+                let cfg = CassandraConfig::from_url(&self.admin_url)?.with_keyspace(&self.name)?;
+                durastore_cassandra::schema::drop_keyspace(&cfg).await
+            }
+            "elasticsearch" | "opensearch" => {
+                let cfg = ElasticConfig::from_url(&self.admin_url)?.with_index(&self.name)?;
+                durastore_elastic::drop_indexes(&cfg).await
+            }
             other => Err(unknown_scheme(other)),
         }
     }
@@ -363,9 +530,12 @@ mod tests {
         assert_eq!(scheme_of("postgres://h/db").unwrap(), "postgres");
         assert!(scheme_of("/just/a/path").is_err());
         assert!(scheme_of("").is_err());
-        let e = open("cassandra://127.0.0.1/ks").await.unwrap_err();
+        let e = open("oracle://127.0.0.1/ks").await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(e.message().contains("known: sqlite, postgres"), "{e}");
+        assert!(e.message().contains("cassandra"), "{e}");
+        assert!(is_server_url("cassandra://127.0.0.1/ks"));
+        assert!(is_server_url("scylla://a,b:9043/ks"));
         let stores = open("sqlite::memory:").await.unwrap();
         assert_eq!(stores.name(), "sqlite");
         let e = open_with("sqlite:///nonexistent/dir/x.db", OpenMode::MustExist)
@@ -384,6 +554,43 @@ mod tests {
             )
             .await
             .is_ok()
+        );
+    }
+    #[test]
+    fn redaction() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact_url("cassandra://u:secret@a:9042,b:9042/ks?tls=true"),
+            "cassandra://u:***@a:9042,b:9042/ks?tls=true"
+        );
+        assert_eq!(redact_url("cassandra://a,b/ks"), "cassandra://a,b/ks");
+        assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[test]
+    fn cassandra_test_urls() {
+        assert_eq!(
+            cassandra_url_with_keyspace("cassandra://127.0.0.1:9042", "ks_1").unwrap(),
+            "cassandra://127.0.0.1:9042/ks_1"
+        );
+        assert_eq!(
+            cassandra_url_with_keyspace(
+                "scylla://u:p@a:9042,b/old?consistency=one&replication_factor=3",
+                "k"
+            )
+            .unwrap(),
+            "scylla://u:p@a:9042,b/k?consistency=one&replication_factor=3"
+        );
+        assert!(cassandra_url_with_keyspace("cassandra://h/", "bad-name").is_err());
+        assert!(cassandra_keyspace_of("cassandra://127.0.0.1:9042").is_err());
+        assert_eq!(
+            cassandra_keyspace_of("cassandra://127.0.0.1:9042/abc")
+                .unwrap()
+                .keyspace,
+            "abc"
         );
     }
 }

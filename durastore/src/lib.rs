@@ -5,10 +5,12 @@
 //! - [`factory`]: the opener that turns either into [`durastore_api::Stores`] (and into a schema
 //!   target for the schema tool); one match arm per backend;
 //! - [`provision`]: how the conformance test binary finds a server for each backend
-//!   (`DURASTORE_<BACKEND>_URL`, else a container when Docker answers, else a visible skip).
+//!   (`DURASTORE_<BACKEND>_URL`, else a container when Docker answers, else a visible skip);
+//! - [`bench`]: `durastore bench`, the workload driver that measures a backend per workflow.
 //!
-//! The `durastore` binary (schema tool, conformance runner, inspector) is built on these.
+//! The `durastore` binary (schema tool, conformance runner, inspector, bench) is built on these.
 
+pub mod bench;
 pub mod config;
 pub mod factory;
 pub mod provision;

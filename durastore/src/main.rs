@@ -15,6 +15,7 @@ mod cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use durastore_api::{ErrorKind, StoreError};
@@ -37,6 +38,12 @@ struct Cli {
     /// Log level (error, warn, info, debug, trace, or a RUST_LOG-style filter); overrides RUST_LOG
     #[arg(long, global = true, value_name = "LEVEL")]
     log_level: Option<String>,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464) and record every store call
+    #[arg(long, global = true, value_name = "IP:PORT")]
+    metrics_addr: Option<std::net::SocketAddr>,
+    /// Log a warning for every store call slower than this many milliseconds
+    #[arg(long, global = true, value_name = "MS")]
+    slow_ms: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -55,6 +62,8 @@ enum Command {
         #[command(subcommand)]
         command: cmd::inspect::InspectCommand,
     },
+    /// Measure a backend: a workflow lifecycle or one store operation, per second and per call
+    Bench(durastore::bench::BenchArgs),
 }
 
 /// An error that decides the exit code.
@@ -92,6 +101,36 @@ fn init_tracing(level: Option<&str>) {
         .init();
 }
 
+/// The store layers the global flags ask for (`--metrics-addr`, `--slow-ms`); `None` when
+/// neither is given, so commands open bare stores.
+static LAYERS: std::sync::OnceLock<durastore_api::LayerOptions> = std::sync::OnceLock::new();
+
+/// `stores` wrapped in the layers the global flags ask for, or unchanged.
+pub fn layered(stores: durastore_api::Stores) -> durastore_api::Stores {
+    match LAYERS.get() {
+        Some(opts) => durastore_api::instrument(stores, opts),
+        None => stores,
+    }
+}
+
+/// Installs the Prometheus exporter (an HTTP listener on the runtime) with real histogram
+/// buckets for the store latency, so `/metrics` shows `_bucket` series per operation.
+fn install_prometheus(
+    rt: &tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+) -> Result<(), String> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    let _guard = rt.enter();
+    PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .set_buckets_for_metric(
+            Matcher::Full(durastore_api::layer::OPERATION_SECONDS.to_string()),
+            durastore_api::layer::LATENCY_BUCKETS_SECONDS,
+        )
+        .and_then(|b| b.install())
+        .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_level.as_deref());
@@ -105,11 +144,28 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
+    if let Some(addr) = cli.metrics_addr
+        && let Err(e) = install_prometheus(&rt, addr)
+    {
+        eprintln!("error: {e}");
+        return ExitCode::from(3);
+    }
+    let layer_opts = durastore_api::LayerOptions {
+        metrics: cli.metrics_addr.is_some(),
+        slow_threshold: cli.slow_ms.filter(|ms| *ms > 0).map(Duration::from_millis),
+        ..durastore_api::LayerOptions::default()
+    };
+    if cli.metrics_addr.is_some() || cli.slow_ms.is_some() {
+        let _ = LAYERS.set(layer_opts.clone());
+    }
     let result = rt.block_on(async {
         match cli.command {
             Command::Conformance(args) => cmd::conformance::run(args).await,
             Command::Schema { command } => cmd::schema::run(command).await,
             Command::Inspect { command } => cmd::inspect::run(command).await,
+            Command::Bench(args) => durastore::bench::run_cli(args, layer_opts)
+                .await
+                .map_err(CliError::from),
         }
     });
     match result {

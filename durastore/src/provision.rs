@@ -38,6 +38,23 @@ pub const SERVER_BACKENDS: &[ServerBackend] = &[
         env_var: "DURASTORE_MYSQL_URL",
         image: Some("mariadb:10.11"),
     },
+    // Each run gets its own keyspace (`durastore_conf_<random>`), dropped afterwards.
+    ServerBackend {
+        name: "cassandra",
+        env_var: "DURASTORE_CASSANDRA_URL",
+        image: Some("cassandra:5.0"),
+    },
+    // Visibility only; each run gets its own index (`durastore_conf_<random>`).
+    ServerBackend {
+        name: "opensearch",
+        env_var: "DURASTORE_OPENSEARCH_URL",
+        image: Some("opensearchproject/opensearch:2.19.0"),
+    },
+    ServerBackend {
+        name: "elasticsearch",
+        env_var: "DURASTORE_ELASTICSEARCH_URL",
+        image: Some("docker.elastic.co/elasticsearch/elasticsearch:8.19.0"),
+    },
 ];
 
 /// Whether a Docker engine answers.

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use durastore_api::{Result, StoreError};
-use durastore_sql::{Dialect, Row, SqlDriver, SqlTx, Value, row_placeholders};
+use durastore_sql::{Dialect, Row, SqlDriver, SqlTx, Value, json_string, row_placeholders};
 use sqlx::mysql::{MySql, MySqlArguments, MySqlPool, MySqlRow};
 use sqlx::{AssertSqlSafe, Row as _, Type, TypeInfo, ValueRef};
 
@@ -78,6 +78,47 @@ impl Dialect for MysqlDialect {
     ) -> String {
         format!("DELETE FROM {table} WHERE {where_clause} ORDER BY {order_by} LIMIT ?")
     }
+
+    fn upsert_if_newer(
+        &self,
+        table: &str,
+        columns: &[&str],
+        values: &[&str],
+        key: &[&str],
+        version: &str,
+    ) -> String {
+        // No conditional DO UPDATE: every column takes the new value only when the stored
+        // version is older. Assignments run left to right and later ones see earlier results,
+        // so the version column is assigned last.
+        let newer = format!("{version} < VALUES({version})");
+        let mut updates: Vec<String> = columns
+            .iter()
+            .filter(|c| !key.contains(c) && **c != version)
+            .map(|c| format!("{c} = IF({newer}, VALUES({c}), {c})"))
+            .collect();
+        updates.push(format!(
+            "{version} = IF({newer}, VALUES({version}), {version})"
+        ));
+        format!(
+            "INSERT INTO {table} ({}) VALUES ({}) ON DUPLICATE KEY UPDATE {}",
+            columns.join(", "),
+            values.join(", "),
+            updates.join(", ")
+        )
+    }
+
+    fn json_array_contains_any(&self, column: &str, values: &[String]) -> (String, Vec<Value>) {
+        // The candidate is bound as a JSON string literal encoded exactly as the stored
+        // documents are (MariaDB compares JSON strings as their escaped text).
+        let terms: Vec<String> = values
+            .iter()
+            .map(|_| format!("JSON_CONTAINS({column}, ?)"))
+            .collect();
+        (
+            format!("({})", terms.join(" OR ")),
+            values.iter().map(|v| Value::Text(json_string(v))).collect(),
+        )
+    }
 }
 
 /// A pool of MySQL/MariaDB connections, each in `READ COMMITTED`, `utf8mb4`/`utf8mb4_bin`,
@@ -108,6 +149,7 @@ pub(crate) fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
             Value::Null => q.bind(None::<i64>),
             Value::Int(v) => q.bind(*v),
             Value::Bool(b) => q.bind(*b),
+            Value::Double(v) => q.bind(*v),
             Value::Text(s) => q.bind(s.as_str()),
             Value::Bytes(b) => q.bind(b.as_slice()),
             // DATETIME(6) columns hold UTC wall-clock time; the session time zone is +00:00.
@@ -152,6 +194,8 @@ pub(crate) fn decode_row(row: &MySqlRow) -> Result<Row> {
                 Value::Time(row.try_get::<NaiveDateTime, _>(i).map_err(err)?.and_utc())
             }
             "DOUBLE" | "FLOAT" => Value::Text(row.try_get::<f64, _>(i).map_err(err)?.to_string()),
+            // MySQL 8's binary JSON arrives as its text (MariaDB's JSON is LONGTEXT anyway).
+            "JSON" => Value::Text(row.try_get_unchecked::<String, _>(i).map_err(err)?),
             // DECIMAL arrives as text on the wire (e.g. SUM, or MAX over mixed types).
             "DECIMAL" => Value::Text(row.try_get_unchecked::<String, _>(i).map_err(err)?),
             _ => {

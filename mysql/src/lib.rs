@@ -7,8 +7,10 @@
 //! an exclusive one (`FOR UPDATE`), so a renewal waits for in-flight writes and fences later ones.
 //!
 //! The schema is not created by [`open`]: a server database belongs to an operator, who runs
-//! `durastore schema setup --url mysql://…` (see [`schema`]); [`open`] refuses a database whose
-//! schema is missing, older, half-applied or newer than this binary.
+//! `durastore schema setup --url mysql://…` (see [`schema`]), and `durastore schema setup --set
+//! visibility --url …` for the visibility store (same or another database); [`open`] serves the
+//! stores of the sets it finds and refuses a database with neither, or with a set that is older,
+//! half-applied or newer than this binary.
 //!
 //! ## URLs
 //!
@@ -35,8 +37,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use durastore_api::schema::{SET_MAIN, Version};
+use durastore_api::schema::{SET_MAIN, SET_VISIBILITY, Version};
 use durastore_api::{Backend, Capability, ErrorKind, Result, StoreError, Stores};
+use durastore_sql::SchemaSets;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPoolOptions, MySqlSslMode};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
 
@@ -525,6 +528,7 @@ pub fn url_with_database(url: &str, name: &str) -> Result<String> {
 #[derive(Debug)]
 pub struct MysqlBackend {
     driver: Arc<MysqlDriver>,
+    sets: SchemaSets,
 }
 
 #[async_trait]
@@ -534,11 +538,7 @@ impl Backend for MysqlBackend {
     }
 
     fn capability(&self) -> Capability {
-        let mut c = Capability::all();
-        c.visibility = false;
-        c.durable = true;
-        c.concurrent_writers = true;
-        c
+        self.sets.capability(true, true)
     }
 
     async fn close(&self) -> Result<()> {
@@ -546,12 +546,42 @@ impl Backend for MysqlBackend {
     }
 }
 
-/// Checks that the main schema is set up and current, with instructions when it is not.
-async fn check_schema(driver: &MysqlDriver, url: &str) -> Result<()> {
-    let set = schema::schema_set(SET_MAIN)?;
-    let sd = schema::MysqlSchemaDriver::new(driver.pool().clone(), SET_MAIN);
-    let st = durastore_api::schema::status(&set, &sd).await?;
+/// Which schema sets are set up and current; an error for a set that is there but unusable, or
+/// when neither is there.
+async fn check_schema(driver: &MysqlDriver, url: &str) -> Result<SchemaSets> {
     let shown = redact_url(url);
+    let main = check_set(driver, &shown, SET_MAIN).await?;
+    let visibility = check_set(driver, &shown, SET_VISIBILITY).await?;
+    if !main && !visibility {
+        return Err(StoreError::new(
+            ErrorKind::NotFound,
+            format!(
+                "the main schema is not set up in this MySQL database; run \
+                 `durastore schema setup --url {shown}` (and `durastore schema setup --set \
+                 visibility --url {shown}` for the visibility store)"
+            ),
+        ));
+    }
+    if !visibility {
+        tracing::info!(
+            "mysql: no visibility schema in this database; its visibility store is off \
+             (`durastore schema setup --set visibility`)"
+        );
+    }
+    Ok(SchemaSets { main, visibility })
+}
+
+/// Whether schema set `name` is set up and current (false: not set up at all); an error when
+/// it is older than this binary, half-applied or newer.
+async fn check_set(driver: &MysqlDriver, shown: &str, name: &str) -> Result<bool> {
+    let set = schema::schema_set(name)?;
+    let sd = schema::MysqlSchemaDriver::new(driver.pool().clone(), name);
+    let st = durastore_api::schema::status(&set, &sd).await?;
+    let flag = if name == SET_MAIN {
+        String::new()
+    } else {
+        format!(" --set {name}")
+    };
     if st.newer_than_binary {
         let current = st.current.unwrap_or_else(Version::zero);
         return Err(durastore_api::schema::newer_than_binary(
@@ -562,35 +592,30 @@ async fn check_schema(driver: &MysqlDriver, url: &str) -> Result<()> {
         return Err(StoreError::new(
             ErrorKind::Unavailable,
             format!(
-                "version {d} of the main schema was left half-applied by an interrupted schema \
-                 tool; run `durastore schema update --url {shown}` to finish it"
+                "version {d} of the {name} schema was left half-applied by an interrupted schema \
+                 tool; run `durastore schema update{flag} --url {shown}` to finish it"
             ),
         )
         .with_retryable(false));
     }
     match &st.current {
-        None => Err(StoreError::new(
-            ErrorKind::NotFound,
-            format!(
-                "the main schema is not set up in this MySQL database; run \
-                 `durastore schema setup --url {shown}`"
-            ),
-        )),
+        None => Ok(false),
         Some(c) if !st.pending.is_empty() => Err(StoreError::new(
             ErrorKind::Unavailable,
             format!(
-                "the main schema is at version {c}, this binary needs {}; run \
-                 `durastore schema update --url {shown}`",
+                "the {name} schema is at version {c}, this binary needs {}; run \
+                 `durastore schema update{flag} --url {shown}`",
                 st.latest
             ),
         )
         .with_retryable(false)),
-        Some(_) => Ok(()),
+        Some(_) => Ok(true),
     }
 }
 
-/// Opens the stores of the MySQL/MariaDB database at `url`. The main schema must be set up and
-/// current (`durastore schema setup|update --url …`); a newer schema is refused.
+/// Opens the stores of the MySQL/MariaDB database at `url`: those of the schema sets set up in
+/// it (`main`: every store but visibility; `visibility`), which must be current; a database with
+/// neither, or with a newer set, is refused.
 pub async fn open(url: &str) -> Result<Stores> {
     let cfg = MysqlConfig::from_url(url)?;
     if cfg.database.is_none() {
@@ -600,14 +625,18 @@ pub async fn open(url: &str) -> Result<Stores> {
         )));
     }
     let driver = Arc::new(connect(&cfg).await?);
-    if let Err(e) = check_schema(&driver, url).await {
-        durastore_sql::SqlDriver::close(&*driver).await?;
-        return Err(e);
-    }
+    let sets = match check_schema(&driver, url).await {
+        Ok(s) => s,
+        Err(e) => {
+            durastore_sql::SqlDriver::close(&*driver).await?;
+            return Err(e);
+        }
+    };
     let backend = Arc::new(MysqlBackend {
         driver: driver.clone(),
+        sets,
     });
-    Ok(durastore_sql::stores(backend, driver))
+    Ok(durastore_sql::stores_for(backend, driver, sets))
 }
 
 #[cfg(test)]

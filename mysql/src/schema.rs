@@ -50,13 +50,21 @@ const LOCK_WAIT_SECONDS: i64 = 60;
 /// Prefix of scratch database names (followed by 32 hex digits).
 pub const SCRATCH_PREFIX: &str = "durastore_scratch_";
 
-/// The embedded schema set `name` (`main`; `visibility` is not built for MySQL yet).
+/// The visibility store's versions, oldest first.
+pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[(
+    "1.0",
+    include_str!("../schema/visibility/versioned/v1.0/manifest.json"),
+    &[(
+        "schema.sql",
+        include_str!("../schema/visibility/versioned/v1.0/schema.sql"),
+    )],
+)];
+
+/// The embedded schema set `name` (`main` or `visibility`).
 pub fn schema_set(name: &str) -> Result<SchemaSet> {
     match name {
         SET_MAIN => SchemaSet::from_embedded(SET_MAIN, MAIN_VERSIONS),
-        SET_VISIBILITY => Err(StoreError::invalid_argument(
-            "the MySQL visibility schema is not built yet (only the main set exists)",
-        )),
+        SET_VISIBILITY => SchemaSet::from_embedded(SET_VISIBILITY, VISIBILITY_VERSIONS),
         other => Err(StoreError::invalid_argument(format!(
             "unknown schema set {other:?} (known: {})",
             SET_NAMES.join(", ")
@@ -441,6 +449,13 @@ impl SchemaDriver for MysqlSchemaDriver {
                 }
                 out.tables.insert(table, desc);
             }
+            // The other set's tables may share this database; they are not this set's drift.
+            let others = SET_NAMES
+                .iter()
+                .filter(|n| **n != self.db_name)
+                .map(|n| schema_set(n))
+                .collect::<Result<Vec<_>>>()?;
+            schema_tables::without_other_sets(&mut out, &others);
             Ok(out)
         })
     }
@@ -472,10 +487,8 @@ mod tests {
         let set = schema_set(SET_MAIN).unwrap();
         assert_eq!(set.latest_version().to_string(), "1.0");
         assert!(set.versions[0].statements().len() > 30);
-        assert_eq!(
-            schema_set(SET_VISIBILITY).unwrap_err().kind(),
-            ErrorKind::InvalidArgument
-        );
+        let vis = schema_set(SET_VISIBILITY).unwrap();
+        assert_eq!(vis.latest_version().to_string(), "1.0");
         assert!(schema_set("nope").is_err());
     }
 

@@ -11,7 +11,7 @@
 //! *Contract* section; the `durastore-conformance` crate checks it against a live backend.
 //!
 //! Traits are `#[async_trait]` and used as `Arc<dyn Trait>` so a backend can be chosen from a
-//! config file at run time and wrapped in layers.
+//! config file at run time and wrapped in layers ([`layer`]: metrics, spans, slow-call log).
 
 pub mod capability;
 pub mod cluster;
@@ -19,6 +19,7 @@ pub mod error;
 pub mod execution;
 pub mod history;
 pub mod ids;
+pub mod layer;
 pub mod namespace;
 pub mod query;
 pub mod queue;
@@ -39,6 +40,7 @@ pub use error::{ConflictDetail, CurrentWorkflowConflict, ErrorKind, Result, Stor
 pub use execution::*;
 pub use history::*;
 pub use ids::*;
+pub use layer::{LayerOptions, instrument};
 pub use namespace::*;
 pub use queue::*;
 pub use shard::*;

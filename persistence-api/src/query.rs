@@ -1,8 +1,74 @@
-//! Types of the visibility list-filter language (Temporal's SQL-like `WHERE` clause).
+//! The visibility list-filter language (Temporal's SQL-like `WHERE` clause): types, parser,
+//! type checker and reference evaluator.
 //!
-//! A query is parsed into a [`Query`] and checked against the namespace's search attributes
-//! before any backend translates it; backends never see query text. The parser lives with these
-//! types (see the visibility issue); this module fixes the shapes every backend consumes.
+//! A query is parsed by [`parse_query`] into a [`Query`] checked against the namespace's
+//! [`SearchAttributes`] before any backend translates it; backends never see query text, and
+//! every value reaches the database as a bind parameter. [`evaluate`] is the reference meaning
+//! (DESIGN.md §3a) that every backend must reproduce; [`compare_for_list`] is the list order.
+//!
+//! # The language
+//!
+//! ```text
+//! WorkflowType = 'billing' AND (ExecutionStatus IN ('Failed', 'TimedOut') OR CloseTime IS NULL)
+//! CustomKeywordField STARTS_WITH 'order-' AND StartTime >= '2024-05-01T00:00:00Z'
+//! ExecutionDuration > '1h30m'            (Count only:)  GROUP BY ExecutionStatus
+//! ```
+//!
+//! - Empty or whitespace-only text is no filter. Whitespace is space, tab, CR, LF.
+//! - Keywords (`AND OR NOT IN IS NULL BETWEEN STARTS_WITH GROUP BY TRUE FALSE`) are
+//!   case-insensitive; attribute names are case-sensitive and may be written in backticks
+//!   (`` `Custom-Name` ``, no escapes inside). Precedence: `NOT` > `AND` > `OR`.
+//! - String literals use single quotes, or double quotes as Temporal's parser allows; the quote
+//!   character is escaped by doubling it (`'it''s'`, `"say ""hi"""`). Backslash is an ordinary
+//!   character. A double-quoted text is always a string, never a name.
+//! - Operators per type ( `<>` is `!=`; every type also has `IS [NOT] NULL`):
+//!
+//! | type | operators |
+//! |---|---|
+//! | Keyword | `= != < <= > >=`, `[NOT] IN`, `[NOT] STARTS_WITH`, `[NOT] BETWEEN … AND …` |
+//! | KeywordList | `=` (contains), `!=` (does not contain), `[NOT] IN` (contains any / none) |
+//! | Text | `=` (any word matches), `!=` |
+//! | Int, Double, Datetime | `= != < <= > >=`, `[NOT] IN`, `[NOT] BETWEEN … AND …` |
+//! | Bool | `=`, `!=` |
+//! | `ExecutionStatus` | `=`, `!=`, `[NOT] IN` |
+//!
+//! - Literals are typed by the attribute. Keyword, KeywordList, Text: a quoted string (a Text
+//!   value must contain at least one letter or digit). Int: an unquoted integer with an
+//!   optional `-` (no `1.5`, no `'1'`, no `1e3`, range of `i64`). Double: an unquoted integer
+//!   or decimal, exponent allowed, finite. Bool: `true`/`false`, any case, quoted or not.
+//!   Datetime: a quoted RFC3339 timestamp with `Z` or an offset, nanoseconds kept, compared
+//!   exactly (as in Temporal, an unquoted integer is also accepted as Unix nanoseconds).
+//!   `ExecutionStatus`: a quoted status name, case-sensitive (`'Running'`, `'ContinuedAsNew'`,
+//!   see [`WorkflowStatus::name`]), or Temporal's canonical `'WORKFLOW_EXECUTION_STATUS_RUNNING'`,
+//!   or the unquoted integer code. `ExecutionDuration` (Int nanoseconds): an unquoted integer,
+//!   or a quoted integer, `'H:MM:SS'`, or a Go duration such as `'1h30m'`, `'1.5s'`, `'100ms'`,
+//!   `'10us'`, `'1ns'`, with Temporal's `d` (24h) unit.
+//! - `ORDER BY` is rejected in List and Count: lists are always in the default order
+//!   ([`compare_for_list`]), identical on every backend (Temporal's SQL stores reject it too).
+//!   [`Query::order_by`] is therefore always empty.
+//! - `GROUP BY` is accepted only in Count and only as `GROUP BY ExecutionStatus`.
+//! - Rejected with `InvalidArgument`: unknown or reserved attributes ([`is_reserved_name`]),
+//!   operators a type lacks, wrong-type literals, function calls, `LIMIT`/`OFFSET`/`UNION`/
+//!   `SELECT`/subqueries, `;`, comments (`--`, `/*`, `#`), control characters anywhere (other
+//!   than TAB/CR/LF; DEL and C1 included, inside literals too), non-ASCII characters outside
+//!   literals and backticks, a text over [`MAX_QUERY_BYTES`], nesting deeper than
+//!   [`MAX_NESTING`] (each `(` and each `NOT` is a level), trailing input, unbalanced
+//!   parentheses or quotes, bare attributes (`WorkflowId AND …`), and attribute-to-attribute
+//!   comparisons.
+//!
+//! Error messages have the form `query: at position N: reason`, where `N` is the 1-based
+//! position in characters (Unicode scalar values, not bytes) of the offending token.
+//!
+//! # Shapes
+//!
+//! `And`/`Or` are flattened (never nested directly in their own kind, never of one element).
+//! `NOT` is folded into leaves where that is exact under three-valued logic (`NOT a = x` is
+//! `a != x`, `NOT a IN (…)` is `a NOT IN (…)`, likewise `BETWEEN`, `STARTS_WITH`, `IS NULL`;
+//! `NOT NOT e` is `e`); it remains only over `And`, `Or` and the ordering comparisons.
+//! Literals have the attribute's type: [`Literal::String`] for Keyword, KeywordList and Text
+//! (use [`SearchAttributes::type_of`] to tell them apart), [`Literal::Status`] for
+//! `ExecutionStatus`, [`Literal::Int`] nanoseconds for `ExecutionDuration`, [`Literal::Double`]
+//! for Double even when written as an integer.
 
 use serde::{Deserialize, Serialize};
 
@@ -131,8 +197,59 @@ pub struct OrderBy {
 pub struct Query {
     /// The filter (None: every execution of the namespace).
     pub filter: Option<Expr>,
-    /// Explicit order (empty: the default list order).
+    /// Explicit order. Always empty from [`parse_query`], which rejects `ORDER BY`: lists use
+    /// the default order ([`compare_for_list`]).
     pub order_by: Vec<OrderBy>,
     /// `GROUP BY` attributes (Count only; only `ExecutionStatus`).
     pub group_by: Vec<String>,
+}
+
+mod attrs;
+mod eval;
+mod hostile;
+mod lexer;
+mod literal;
+mod parser;
+#[cfg(test)]
+mod tests;
+
+pub use attrs::{
+    EXECUTION_DURATION, EXECUTION_STATUS, HOSTILE_QUERY_CUSTOM_ATTRIBUTES, PREDEFINED_ATTRIBUTES,
+    RESERVED_NAMES, RESERVED_PREFIX, SYSTEM_ATTRIBUTES, SearchAttributes, is_reserved_name,
+    validate_custom_name,
+};
+pub use eval::{attribute_value, compare_for_list, evaluate, text_tokens};
+pub use hostile::{HOSTILE_QUERIES, hostile_generated_queries};
+
+use crate::error::{Result, StoreError};
+
+/// Longest query text accepted, in bytes.
+pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+
+/// Deepest nesting accepted; each `(` and each `NOT` opens a level.
+pub const MAX_NESTING: usize = 100;
+
+/// Parses and type-checks a query for List (`is_count = false`) or Count (`is_count = true`,
+/// which alone allows `GROUP BY ExecutionStatus`).
+///
+/// Errors are `InvalidArgument` with the message `query: at position N: reason` (`N`: 1-based
+/// character position). Never panics, whatever the input.
+pub fn parse_query(text: &str, attrs: &SearchAttributes, is_count: bool) -> Result<Query> {
+    parser::parse(text, attrs, is_count).map_err(|e| {
+        StoreError::invalid_argument(format!(
+            "query: at position {}: {}",
+            parser::char_position(text, e.at),
+            e.msg
+        ))
+    })
+}
+
+/// A user-supplied string for an error message: Debug-quoted (controls escaped), cut at 64
+/// characters.
+pub(crate) fn show(s: &str) -> String {
+    const MAX: usize = 64;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{:?}…", &s[..i]),
+        None => format!("{s:?}"),
+    }
 }

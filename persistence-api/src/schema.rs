@@ -51,8 +51,9 @@ pub const IN_PROGRESS_MARKER: &str = "[in progress] ";
 
 /// Leading keywords a schema statement may have. Anything else (a `SELECT`, transaction
 /// control) in a schema file is a packaging mistake and is rejected when the set is loaded.
+/// `PUT` and `POST` are the Elasticsearch schema's requests (`PUT /{index} {body}`).
 const ALLOWED_STATEMENTS: &[&str] = &[
-    "CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE", "DO",
+    "CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE", "DO", "PUT", "POST",
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -119,6 +119,78 @@ pub fn positive(what: &str, v: i64) -> Result<()> {
     }
 }
 
+/// Most search attributes one visibility record may carry (Temporal's default
+/// `limit.numberOfSearchAttributes`).
+pub const MAX_SEARCH_ATTRIBUTES: usize = 100;
+
+/// Largest single search-attribute value, in bytes: a Keyword or Text string, or the sum of a
+/// KeywordList's strings (Temporal's default `limit.searchAttributesSizeOfValue`, 2 KiB).
+pub const MAX_SEARCH_ATTRIBUTE_VALUE_BYTES: usize = 2 * 1024;
+
+/// Largest total size of one record's search attributes, names included (Temporal's default
+/// `limit.searchAttributesTotalSize`, 40 KiB). Numbers, booleans and datetimes count 8 bytes.
+pub const MAX_SEARCH_ATTRIBUTES_TOTAL_BYTES: usize = 40 * 1024;
+
+/// Backend-independent checks of a visibility record's search attributes, before any write:
+/// at most [`MAX_SEARCH_ATTRIBUTES`] entries, no value over [`MAX_SEARCH_ATTRIBUTE_VALUE_BYTES`],
+/// all together at most [`MAX_SEARCH_ATTRIBUTES_TOTAL_BYTES`] (`SizeLimitExceeded`); no NUL
+/// character in a name or string, no NaN or infinite Double (`InvalidArgument`). Whether each
+/// name is known and its value has the registered type is the store's check.
+pub fn search_attributes(
+    attrs: &std::collections::BTreeMap<String, crate::visibility::SearchAttributeValue>,
+) -> Result<()> {
+    use crate::visibility::SearchAttributeValue as V;
+    if attrs.len() > MAX_SEARCH_ATTRIBUTES {
+        return Err(StoreError::size_limit(format!(
+            "{} search attributes, limit {MAX_SEARCH_ATTRIBUTES}",
+            attrs.len()
+        )));
+    }
+    let no_nul = |what: &str, s: &str| {
+        if s.contains('\0') {
+            Err(StoreError::invalid_argument(format!(
+                "{what} contains a NUL character"
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    let mut total = 0usize;
+    for (name, value) in attrs {
+        no_nul("a search attribute name", name)?;
+        let size = match value {
+            V::String(s) => {
+                no_nul(&format!("search attribute {name:?}"), s)?;
+                s.len()
+            }
+            V::KeywordList(items) => {
+                for s in items {
+                    no_nul(&format!("search attribute {name:?}"), s)?;
+                }
+                items.iter().map(String::len).sum()
+            }
+            V::Double(d) if !d.is_finite() => {
+                return Err(StoreError::invalid_argument(format!(
+                    "search attribute {name:?} is {d}; a Double must be finite"
+                )));
+            }
+            V::Int(_) | V::Double(_) | V::Bool(_) | V::Datetime(_) => 8,
+        };
+        if size > MAX_SEARCH_ATTRIBUTE_VALUE_BYTES {
+            return Err(StoreError::size_limit(format!(
+                "search attribute {name:?} is {size} bytes, limit {MAX_SEARCH_ATTRIBUTE_VALUE_BYTES}"
+            )));
+        }
+        total += name.len() + size;
+    }
+    if total > MAX_SEARCH_ATTRIBUTES_TOTAL_BYTES {
+        return Err(StoreError::size_limit(format!(
+            "search attributes total {total} bytes, limit {MAX_SEARCH_ATTRIBUTES_TOTAL_BYTES}"
+        )));
+    }
+    Ok(())
+}
+
 /// A page token carrying JSON: the format every store in this repository uses for keyset paging.
 ///
 /// Encodes as a version byte `1` followed by the JSON text, so a token from another store or a

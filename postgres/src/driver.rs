@@ -14,13 +14,31 @@ use sqlx::{AssertSqlSafe, Row as _, TypeInfo, ValueRef};
 use crate::error::classify;
 
 /// PostgreSQL's SQL dialect: the shared default (`ON CONFLICT` upserts, `FOR SHARE` /
-/// `FOR UPDATE` row locks, `LIMIT` subqueries) is already PostgreSQL's, so nothing is overridden.
+/// `FOR UPDATE` row locks, `LIMIT` subqueries, `LIKE … ESCAPE` prefixes) is already
+/// PostgreSQL's; only the JSON fragments differ (`JSONB` parameters, `@>` containment).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PostgresDialect;
 
 impl Dialect for PostgresDialect {
     fn name(&self) -> &'static str {
         "postgres"
+    }
+
+    fn json_placeholder(&self) -> &'static str {
+        // A text parameter does not convert to JSONB implicitly.
+        "CAST(? AS JSONB)"
+    }
+
+    fn json_array_contains_any(&self, column: &str, values: &[String]) -> (String, Vec<Value>) {
+        // `@>` compares JSONB strings exactly and can use a GIN index on the column.
+        let terms: Vec<String> = values
+            .iter()
+            .map(|_| format!("{column} @> jsonb_build_array(CAST(? AS TEXT))"))
+            .collect();
+        (
+            format!("({})", terms.join(" OR ")),
+            values.iter().map(|v| Value::Text(v.clone())).collect(),
+        )
     }
 }
 
@@ -80,6 +98,7 @@ pub(crate) fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
             // compare with them through the cross-type integer operators, indexes included.
             Value::Int(v) => q.bind(*v),
             Value::Bool(b) => q.bind(*b),
+            Value::Double(v) => q.bind(*v),
             Value::Text(s) => q.bind(s.as_str()),
             Value::Bytes(b) => q.bind(b.as_slice()),
             Value::Time(t) => q.bind(t.naive_utc()),
@@ -124,6 +143,25 @@ pub(crate) fn decode(row: &PgRow) -> Result<Row> {
                 row.try_get::<chrono::DateTime<chrono::Utc>, _>(i)
                     .map_err(decode_err)?,
             ),
+            // JSON documents come back as their text. In the binary wire format a JSONB value
+            // is a version byte (1) followed by the text; JSON is the text itself.
+            "JSON" | "JSONB" => {
+                let bytes = raw
+                    .as_bytes()
+                    .map_err(|e| durastore_api::StoreError::internal(format!("column {i}: {e}")))?;
+                let text = match (type_name.as_str(), raw.format(), bytes.split_first()) {
+                    ("JSONB", PgValueFormat::Binary, Some((1, rest))) => rest,
+                    ("JSONB", PgValueFormat::Binary, _) => {
+                        return Err(durastore_api::StoreError::internal(format!(
+                            "column {i}: unknown JSONB wire version"
+                        )));
+                    }
+                    _ => bytes,
+                };
+                Value::Text(String::from_utf8(text.to_vec()).map_err(|_| {
+                    durastore_api::StoreError::internal(format!("column {i}: JSON is not UTF-8"))
+                })?)
+            }
             "FLOAT4" => Value::Text(row.try_get::<f32, _>(i).map_err(decode_err)?.to_string()),
             "FLOAT8" => Value::Text(row.try_get::<f64, _>(i).map_err(decode_err)?.to_string()),
             "NUMERIC" => {

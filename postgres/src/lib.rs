@@ -10,8 +10,9 @@
 //! every option and the credential environment variables).
 //!
 //! The schema is not created on open: run `durastore schema setup --url postgres://…` once
-//! (it creates the database too); [`open`] refuses a database whose schema is missing, older
-//! or newer than this binary's. Database names should be created with [`create_database`],
+//! (it creates the database too), and `durastore schema setup --set visibility --url …` for the
+//! visibility store (same or another database); [`open`] serves the stores of the sets it finds
+//! and refuses a database with neither, or with a set older or newer than this binary's. Database names should be created with [`create_database`],
 //! which uses `C` collation so text sorts by code point on every platform.
 
 mod config;
@@ -22,8 +23,9 @@ pub mod schema;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use durastore_api::schema::SET_MAIN;
+use durastore_api::schema::{SET_MAIN, SET_VISIBILITY};
 use durastore_api::{Backend, Capability, ErrorKind, Result, StoreError, Stores};
+use durastore_sql::SchemaSets;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 
 pub use config::{DEFAULT_PORT, PostgresConfig, SslMode};
@@ -124,6 +126,7 @@ async fn connect_pool(cfg: &PostgresConfig, max_connections: u32) -> Result<sqlx
 #[derive(Debug)]
 pub struct PostgresBackend {
     driver: Arc<PostgresDriver>,
+    sets: SchemaSets,
 }
 
 #[async_trait]
@@ -133,11 +136,7 @@ impl Backend for PostgresBackend {
     }
 
     fn capability(&self) -> Capability {
-        let mut c = Capability::all();
-        c.visibility = false;
-        c.durable = true;
-        c.concurrent_writers = true;
-        c
+        self.sets.capability(true, true)
     }
 
     async fn close(&self) -> Result<()> {
@@ -145,28 +144,68 @@ impl Backend for PostgresBackend {
     }
 }
 
-/// Opens the stores of a PostgreSQL database whose main schema is set up and current.
+/// Opens the stores of a PostgreSQL database.
 ///
-/// A missing or older schema is refused with the `durastore schema setup|update` command to
-/// run; a newer one (written by a newer binary) is refused too.
+/// The stores are those of the schema sets set up in it: `main` (every store but visibility)
+/// and `visibility` (`durastore schema setup [--set visibility]`); a database may hold one or
+/// both (Temporal keeps visibility in a database of its own). A database with neither is refused
+/// with the command to run, and so is a set that is older than this binary, half-applied, or
+/// newer (written by a newer binary).
 pub async fn open(url: &str) -> Result<Stores> {
     let cfg = PostgresConfig::from_url(url)?;
     let driver = Arc::new(connect(&cfg).await?);
-    if let Err(e) = check_schema(&driver, url).await {
-        durastore_sql::SqlDriver::close(&*driver).await?;
-        return Err(e);
-    }
+    let sets = match check_schema(&driver, url).await {
+        Ok(s) => s,
+        Err(e) => {
+            durastore_sql::SqlDriver::close(&*driver).await?;
+            return Err(e);
+        }
+    };
     let backend = Arc::new(PostgresBackend {
         driver: driver.clone(),
+        sets,
     });
-    Ok(durastore_sql::stores(backend, driver))
+    Ok(durastore_sql::stores_for(backend, driver, sets))
 }
 
-async fn check_schema(driver: &PostgresDriver, url: &str) -> Result<()> {
-    let set = schema::schema_set(SET_MAIN)?;
-    let sd = schema::PostgresSchemaDriver::over_pool(driver.pool().clone(), SET_MAIN);
-    let st = durastore_api::schema::status(&set, &sd).await?;
+/// Which schema sets are set up and current; an error for a set that is there but unusable, or
+/// when neither is there.
+async fn check_schema(driver: &PostgresDriver, url: &str) -> Result<SchemaSets> {
     let shown = redact_url(url);
+    let main = check_set(driver, &shown, SET_MAIN).await?;
+    let visibility = check_set(driver, &shown, SET_VISIBILITY).await?;
+    if !main && !visibility {
+        return Err(StoreError::new(
+            ErrorKind::NotFound,
+            format!(
+                "the durastore main schema is not set up in this database; run \
+                 `durastore schema setup --url {shown}` (and `durastore schema setup --set \
+                 visibility --url {shown}` for the visibility store)"
+            ),
+        )
+        .with_retryable(false));
+    }
+    if !visibility {
+        tracing::info!(
+            "postgres: no visibility schema in this database; its visibility store is off \
+             (`durastore schema setup --set visibility`)"
+        );
+    }
+    warn_unless_c_collation(driver).await;
+    Ok(SchemaSets { main, visibility })
+}
+
+/// Whether schema set `name` is set up and current (false: not set up at all); an error when
+/// it is older than this binary, half-applied or newer.
+async fn check_set(driver: &PostgresDriver, shown: &str, name: &str) -> Result<bool> {
+    let set = schema::schema_set(name)?;
+    let sd = schema::PostgresSchemaDriver::over_pool(driver.pool().clone(), name);
+    let st = durastore_api::schema::status(&set, &sd).await?;
+    let flag = if name == SET_MAIN {
+        String::new()
+    } else {
+        format!(" --set {name}")
+    };
     if st.newer_than_binary {
         let current = st
             .current
@@ -177,26 +216,18 @@ async fn check_schema(driver: &PostgresDriver, url: &str) -> Result<()> {
     }
     if let Some(d) = st.dirty {
         return Err(StoreError::condition_failed(format!(
-            "version {d} of the main schema was left half-applied by an interrupted schema tool; \
-             run `durastore schema update --url {shown}` to finish it"
+            "version {d} of the {name} schema was left half-applied by an interrupted schema \
+             tool; run `durastore schema update{flag} --url {shown}` to finish it"
         )));
     }
-    warn_unless_c_collation(driver).await;
     match st.current {
-        None => Err(StoreError::new(
-            ErrorKind::NotFound,
-            format!(
-                "the durastore main schema is not set up in this database; run \
-                 `durastore schema setup --url {shown}`"
-            ),
-        )
-        .with_retryable(false)),
+        None => Ok(false),
         Some(c) if c < st.latest => Err(StoreError::condition_failed(format!(
-            "the main schema is at {c}, this binary needs {}; run \
-             `durastore schema update --url {shown}`",
+            "the {name} schema is at {c}, this binary needs {}; run \
+             `durastore schema update{flag} --url {shown}`",
             st.latest
         ))),
-        Some(_) => Ok(()),
+        Some(_) => Ok(true),
     }
 }
 

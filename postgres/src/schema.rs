@@ -50,13 +50,21 @@ const SCHEMA_LOCK_KEY: i64 = 0x6475_7261_7374_6f72;
 /// Connections a schema driver keeps: one for the exclusive section, one spare.
 const SCHEMA_POOL_SIZE: u32 = 2;
 
-/// The embedded schema set `name` (`main`; `visibility` is not built for PostgreSQL yet).
+/// The visibility store's versions, oldest first.
+pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[(
+    "1.0",
+    include_str!("../schema/visibility/versioned/v1.0/manifest.json"),
+    &[(
+        "schema.sql",
+        include_str!("../schema/visibility/versioned/v1.0/schema.sql"),
+    )],
+)];
+
+/// The embedded schema set `name` (`main` or `visibility`).
 pub fn schema_set(name: &str) -> Result<SchemaSet> {
     match name {
         SET_MAIN => SchemaSet::from_embedded(SET_MAIN, MAIN_VERSIONS),
-        SET_VISIBILITY => Err(StoreError::invalid_argument(
-            "the PostgreSQL visibility schema is not built yet (only the main set exists)",
-        )),
+        SET_VISIBILITY => SchemaSet::from_embedded(SET_VISIBILITY, VISIBILITY_VERSIONS),
         other => Err(StoreError::invalid_argument(format!(
             "unknown schema set {other:?} (known: {})",
             SET_NAMES.join(", ")
@@ -439,9 +447,17 @@ impl SchemaDriver for PostgresSchemaDriver {
     }
 
     async fn describe(&self) -> Result<SchemaDescription> {
-        with_conn!(self, |c| {
+        let mut desc = with_conn!(self, |c| {
             describe_on(c).await.map_err(|e| classify(e, false))
-        })
+        })?;
+        // The other set's tables may share this database; they are not this set's drift.
+        let others = SET_NAMES
+            .iter()
+            .filter(|n| **n != self.db_name)
+            .map(|n| schema_set(n))
+            .collect::<Result<Vec<_>>>()?;
+        schema_tables::without_other_sets(&mut desc, &others);
+        Ok(desc)
     }
 
     async fn dispose(&self) -> Result<()> {
@@ -467,10 +483,8 @@ mod tests {
         let set = schema_set(SET_MAIN).unwrap();
         assert_eq!(set.latest_version().to_string(), "1.0");
         assert!(set.versions[0].statements().len() > 30);
-        assert_eq!(
-            schema_set(SET_VISIBILITY).unwrap_err().kind(),
-            durastore_api::ErrorKind::InvalidArgument
-        );
+        let vis = schema_set(SET_VISIBILITY).unwrap();
+        assert_eq!(vis.latest_version().to_string(), "1.0");
         assert!(schema_set("nope").is_err());
     }
 

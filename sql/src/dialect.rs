@@ -1,5 +1,7 @@
 //! SQL dialects: each backend overrides only what differs from the shared default.
 
+use crate::value::Value;
+
 /// The places where SQLite, PostgreSQL and MySQL disagree.
 ///
 /// Statements are written with `?` placeholders and the common SQL subset; the methods below
@@ -66,6 +68,64 @@ pub trait Dialect: Send + Sync {
         self.insert_ignore_rows(table, columns, key, 1)
     }
 
+    /// An `INSERT` of one row that, when the key exists, replaces every non-key column only if
+    /// the stored `version` column is below the new row's (a stale write changes nothing and is
+    /// not an error). `values` holds one placeholder expression per column (e.g. `?`, or
+    /// [`Dialect::json_placeholder`]). Default: `ON CONFLICT … DO UPDATE … WHERE` (SQLite,
+    /// PostgreSQL).
+    fn upsert_if_newer(
+        &self,
+        table: &str,
+        columns: &[&str],
+        values: &[&str],
+        key: &[&str],
+        version: &str,
+    ) -> String {
+        let updates: Vec<String> = columns
+            .iter()
+            .filter(|c| !key.contains(c))
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        format!(
+            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {} \
+             WHERE {table}.{version} < excluded.{version}",
+            columns.join(", "),
+            values.join(", "),
+            key.join(", "),
+            updates.join(", ")
+        )
+    }
+
+    /// The placeholder for a JSON document bound as text (PostgreSQL needs a cast to `JSONB`).
+    fn json_placeholder(&self) -> &'static str {
+        "?"
+    }
+
+    /// A condition, true when the JSON array of strings in `column` contains at least one of
+    /// `values` (exact, case-sensitive string equality), with its bind parameters. `column` is
+    /// never NULL where this is used (callers wrap it in a NULL test) and `values` is not empty.
+    /// Default: SQLite's `json_each`.
+    fn json_array_contains_any(&self, column: &str, values: &[String]) -> (String, Vec<Value>) {
+        (
+            format!(
+                "EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value IN ({}))",
+                placeholders(values.len())
+            ),
+            values.iter().map(|v| Value::Text(v.clone())).collect(),
+        )
+    }
+
+    /// A condition, true when the string in `column` starts with `prefix` taken literally
+    /// (`%`, `_` and the escape character are ordinary characters), with its bind parameters.
+    /// Default: `LIKE ? ESCAPE '!'` with the pattern escaped (PostgreSQL, MySQL: their columns
+    /// compare bytes, so `LIKE` is case-sensitive there).
+    fn starts_with(&self, column: &str, prefix: &str) -> (String, Vec<Value>) {
+        (
+            format!("{column} LIKE ? ESCAPE '!'"),
+            vec![Value::Text(like_prefix_pattern(prefix, '!'))],
+        )
+    }
+
     /// A DELETE of at most `LIMIT ?` rows matching `where_clause`, in `order_by` order. `key` is
     /// the table's primary key; the limit is the last bind parameter.
     fn delete_limited(
@@ -91,6 +151,26 @@ pub fn placeholders(n: usize) -> String {
 pub fn row_placeholders(rows: usize, columns: usize) -> String {
     let one = format!("({})", placeholders(columns));
     vec![one; rows].join(", ")
+}
+
+/// A `LIKE` pattern matching strings that start with `prefix`: `%`, `_` and `escape` in the
+/// prefix are escaped with `escape`, then `%` is appended.
+pub fn like_prefix_pattern(prefix: &str, escape: char) -> String {
+    let mut out = String::with_capacity(prefix.len() + 2);
+    for c in prefix.chars() {
+        if c == '%' || c == '_' || c == escape {
+            out.push(escape);
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// `s` as a JSON string literal (quoted and escaped exactly as the stores write JSON documents,
+/// so a database comparing JSON text sees identical bytes for identical strings).
+pub fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
 }
 
 /// Rewrites `?` placeholders to `$1, $2, …` (PostgreSQL), leaving quoted text alone.
@@ -137,6 +217,15 @@ impl Dialect for SqliteDialect {
     fn lock_update(&self) -> &'static str {
         ""
     }
+    /// SQLite's `LIKE` folds ASCII case, so a prefix test compares the leading characters
+    /// instead: `instr` finds the first occurrence, which is position 1 exactly when the
+    /// string starts with the prefix (also for the empty prefix).
+    fn starts_with(&self, column: &str, prefix: &str) -> (String, Vec<Value>) {
+        (
+            format!("instr({column}, ?) = 1"),
+            vec![Value::Text(prefix.to_string())],
+        )
+    }
 }
 
 #[cfg(test)]
@@ -148,6 +237,23 @@ mod tests {
         assert_eq!(
             number_placeholders("SELECT '?' , a FROM t WHERE x = ? AND y = ?"),
             "SELECT '?' , a FROM t WHERE x = $1 AND y = $2"
+        );
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_prefix_pattern("a%b_c!d", '!'), "a!%b!_c!!d%");
+        assert_eq!(like_prefix_pattern("", '!'), "%");
+        let (sql, p) = SqliteDialect.starts_with("k", "a%");
+        assert_eq!(sql, "instr(k, ?) = 1");
+        assert_eq!(p, vec![Value::Text("a%".into())]);
+    }
+
+    #[test]
+    fn conditional_upsert() {
+        assert_eq!(
+            SqliteDialect.upsert_if_newer("t", &["k", "v", "_version"], &["?", "?", "?"], &["k"], "_version"),
+            "INSERT INTO t (k, v, _version) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v, _version = excluded._version WHERE t._version < excluded._version"
         );
     }
 

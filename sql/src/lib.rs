@@ -22,12 +22,18 @@ mod paging;
 mod queue;
 mod shard;
 mod task_queue;
+mod visibility;
+mod visibility_columns;
+mod visibility_query;
 
 use std::sync::Arc;
 
-use durastore_api::{Backend, Result, Stores};
+use durastore_api::{Backend, Capability, Result, Stores};
 
-pub use dialect::{Dialect, SqliteDialect, number_placeholders, placeholders, row_placeholders};
+pub use dialect::{
+    Dialect, SqliteDialect, json_string, like_prefix_pattern, number_placeholders, placeholders,
+    row_placeholders,
+};
 pub use driver::{SqlDriver, SqlTx};
 pub use value::{Row, TIME_TEXT_FORMAT, Value, time_from_text, time_to_text};
 
@@ -70,18 +76,56 @@ impl std::fmt::Debug for SqlStore {
     }
 }
 
-/// Builds the [`Stores`] bundle for a SQL backend.
+/// Which schema sets a SQL database has set up, so which stores it can serve: `main` (every
+/// store but visibility) and `visibility`. The two sets may share one database or live apart
+/// (Temporal's `defaultStore` / `visibilityStore`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaSets {
+    /// The main set is set up and current.
+    pub main: bool,
+    /// The visibility set is set up and current.
+    pub visibility: bool,
+}
+
+impl SchemaSets {
+    /// Both sets.
+    pub const ALL: SchemaSets = SchemaSets {
+        main: true,
+        visibility: true,
+    };
+
+    /// The capability flags of a SQL backend serving these sets (`durable` and
+    /// `concurrent_writers` as given).
+    pub fn capability(self, durable: bool, concurrent_writers: bool) -> Capability {
+        let mut c = if self.main {
+            Capability::all()
+        } else {
+            Capability::default()
+        };
+        c.visibility = self.visibility;
+        c.durable = durable;
+        c.concurrent_writers = concurrent_writers;
+        c
+    }
+}
+
+/// Builds the [`Stores`] bundle for a SQL backend with both schema sets.
 pub fn stores(backend: Arc<dyn Backend>, driver: Arc<dyn SqlDriver>) -> Stores {
+    stores_for(backend, driver, SchemaSets::ALL)
+}
+
+/// Builds the [`Stores`] bundle for a SQL backend: the stores of the schema sets present.
+pub fn stores_for(backend: Arc<dyn Backend>, driver: Arc<dyn SqlDriver>, sets: SchemaSets) -> Stores {
     let store = SqlStore::new(driver);
     Stores {
         backend,
-        shard: shard::make(&store),
-        execution: execution::make(&store),
-        history: history::make(&store),
-        task_queue: task_queue::make(&store),
-        namespace: namespace::make(&store),
-        cluster_metadata: cluster::make(&store),
-        queue: queue::make(&store),
-        visibility: None,
+        shard: shard::make(&store).filter(|_| sets.main),
+        execution: execution::make(&store).filter(|_| sets.main),
+        history: history::make(&store).filter(|_| sets.main),
+        task_queue: task_queue::make(&store).filter(|_| sets.main),
+        namespace: namespace::make(&store).filter(|_| sets.main),
+        cluster_metadata: cluster::make(&store).filter(|_| sets.main),
+        queue: queue::make(&store).filter(|_| sets.main),
+        visibility: visibility::make(&store).filter(|_| sets.visibility),
     }
 }

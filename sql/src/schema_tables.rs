@@ -8,7 +8,9 @@
 //! functions, on its own connection or transaction.
 
 use durastore_api::Result;
-use durastore_api::schema::{HistoryRecord, VersionRecord};
+use std::collections::BTreeSet;
+
+use durastore_api::schema::{HistoryRecord, SchemaDescription, SchemaSet, VersionRecord};
 
 use crate::dialect::Dialect;
 use crate::value::{Row, Value};
@@ -157,6 +159,39 @@ pub fn finish_version(
     out
 }
 
+/// The tables a schema set creates (every `CREATE TABLE [IF NOT EXISTS] name` of its versions),
+/// lower-cased.
+pub fn tables_created(set: &SchemaSet) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for v in &set.versions {
+        for stmt in v.statements() {
+            let words: Vec<&str> = stmt.split_whitespace().take(6).collect();
+            let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+            let name = match upper.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                ["CREATE", "TABLE", "IF", "NOT", "EXISTS", ..] => words.get(5),
+                ["CREATE", "TABLE", ..] => words.get(2),
+                _ => None,
+            };
+            if let Some(n) = name {
+                let n = n.split('(').next().unwrap_or(n).trim_matches(|c| c == '"' || c == '`');
+                out.insert(n.to_ascii_lowercase());
+            }
+        }
+    }
+    out
+}
+
+/// Removes from a live-schema description the tables that the *other* schema sets sharing the
+/// database create (both sets may live in one database; `verify` of one set must not report
+/// the other's tables as unexpected). The version tables, shared by every set, stay.
+pub fn without_other_sets(desc: &mut SchemaDescription, others: &[SchemaSet]) {
+    let foreign: BTreeSet<String> = others.iter().flat_map(tables_created).collect();
+    desc.tables.retain(|name, _| {
+        let lower = name.to_ascii_lowercase();
+        lower == "schema_version" || lower == "schema_update_history" || !foreign.contains(&lower)
+    });
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -174,6 +209,35 @@ mod tests {
             manifest_md5: "abc".into(),
             description: desc.into(),
         }
+    }
+
+    #[test]
+    fn tables_of_a_set_are_found_and_filtered() {
+        const MANIFEST: &str = r#"{"version": "1.0", "min_compatible_version": "1.0",
+            "description": "t", "files": ["a.sql"]}"#;
+        let set = SchemaSet::from_embedded(
+            "visibility",
+            &[(
+                "1.0",
+                MANIFEST,
+                &[(
+                    "a.sql",
+                    "CREATE TABLE IF NOT EXISTS Vis_A (x INT);\n\
+                     create table vis_b(y INT);\n\
+                     CREATE INDEX IF NOT EXISTS i ON vis_b (y);",
+                )],
+            )],
+        )
+        .unwrap();
+        let names: Vec<String> = tables_created(&set).into_iter().collect();
+        assert_eq!(names, ["vis_a", "vis_b"]);
+        let mut desc = SchemaDescription::default();
+        for t in ["vis_a", "executions", "schema_version", "vis_b"] {
+            desc.tables.insert(t.to_string(), Default::default());
+        }
+        without_other_sets(&mut desc, std::slice::from_ref(&set));
+        let left: Vec<&String> = desc.tables.keys().collect();
+        assert_eq!(left, ["executions", "schema_version"]);
     }
 
     #[test]

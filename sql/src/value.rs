@@ -16,6 +16,8 @@ pub enum Value {
     Int(i64),
     /// A boolean column.
     Bool(bool),
+    /// A double-precision float column (visibility `Double` search attributes).
+    Double(f64),
     /// A text column.
     Text(String),
     /// A binary column.
@@ -37,6 +39,11 @@ impl From<i32> for Value {
 impl From<u32> for Value {
     fn from(v: u32) -> Self {
         Value::Int(v as i64)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Double(v)
     }
 }
 impl From<bool> for Value {

@@ -35,6 +35,7 @@ pub(crate) fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
             Value::Null => q.bind(None::<i64>),
             Value::Int(v) => q.bind(*v),
             Value::Bool(b) => q.bind(*b as i64),
+            Value::Double(v) => q.bind(*v),
             Value::Text(s) => q.bind(s.as_str()),
             Value::Bytes(b) => q.bind(b.as_slice()),
             // Fixed-width text keeps SQL comparisons in time order.

@@ -1,6 +1,6 @@
 //! # durastore-sqlite: the embedded default backend
 //!
-//! Every durastore store on SQLite, through the shared SQL logic of `durastore-sql`. A file
+//! Every durastore store on SQLite (visibility included), through the shared SQL logic of `durastore-sql`. A file
 //! database runs in WAL mode with a busy timeout and `BEGIN IMMEDIATE` writers (SQLite has no row
 //! locks: writers serialize on the database lock, readers run concurrently). `sqlite::memory:`
 //! gives a private in-memory database on a single connection (not durable).
@@ -141,7 +141,6 @@ impl Backend for SqliteBackend {
 
     fn capability(&self) -> Capability {
         let mut c = Capability::all();
-        c.visibility = false;
         c.durable = self.durable;
         c.concurrent_writers = true;
         c

@@ -44,13 +44,21 @@ pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[(
     )],
 )];
 
-/// The embedded schema set `name` (`main`; `visibility` is not built for SQLite yet).
+/// The visibility store's versions, oldest first.
+pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[(
+    "1.0",
+    include_str!("../schema/visibility/versioned/v1.0/manifest.json"),
+    &[(
+        "schema.sql",
+        include_str!("../schema/visibility/versioned/v1.0/schema.sql"),
+    )],
+)];
+
+/// The embedded schema set `name` (`main` or `visibility`).
 pub fn schema_set(name: &str) -> Result<SchemaSet> {
     match name {
         SET_MAIN => SchemaSet::from_embedded(SET_MAIN, MAIN_VERSIONS),
-        SET_VISIBILITY => Err(StoreError::unsupported(
-            "the SQLite visibility schema is not built yet (only the main set exists)",
-        )),
+        SET_VISIBILITY => SchemaSet::from_embedded(SET_VISIBILITY, VISIBILITY_VERSIONS),
         other => Err(StoreError::invalid_argument(format!(
             "unknown schema set {other:?} (known: {})",
             SET_NAMES.join(", ")
@@ -297,6 +305,21 @@ impl SchemaDriver for SqliteSchemaDriver {
     }
 
     async fn describe(&self) -> Result<SchemaDescription> {
+        let mut desc = self.describe_all().await?;
+        // The other set's tables may share this file; they are not this set's drift.
+        let others = SET_NAMES
+            .iter()
+            .filter(|n| **n != self.db_name)
+            .map(|n| schema_set(n))
+            .collect::<Result<Vec<_>>>()?;
+        schema_tables::without_other_sets(&mut desc, &others);
+        Ok(desc)
+    }
+}
+
+impl SqliteSchemaDriver {
+    /// Every table of the database (both schema sets).
+    async fn describe_all(&self) -> Result<SchemaDescription> {
         with_conn!(self, |c| {
             let map = |e| classify(e, false);
             let tables: Vec<(String,)> = sqlx::query_as(
@@ -374,11 +397,19 @@ impl SchemaDriver for SqliteSchemaDriver {
     }
 }
 
-/// Brings a database opened by [`crate::open`] to the embedded main schema: sets up a new one,
-/// updates an older one, refuses a newer one, and reports a half-applied version by name.
+/// Brings a database opened by [`crate::open`] to the embedded schemas, main then visibility:
+/// sets up a new one, updates an older one, refuses a newer one, and reports a half-applied
+/// version by name.
 pub async fn ensure_current(driver: &SqliteDriver) -> Result<()> {
-    let set = main_set()?;
-    let sd = SqliteSchemaDriver::new(driver, SET_MAIN);
+    for name in SET_NAMES {
+        ensure_set_current(driver, name).await?;
+    }
+    Ok(())
+}
+
+async fn ensure_set_current(driver: &SqliteDriver, name: &str) -> Result<()> {
+    let set = schema_set(name)?;
+    let sd = SqliteSchemaDriver::new(driver, name);
     let st = schema::status(&set, &sd).await?;
     if st.newer_than_binary {
         let current = st.current.unwrap_or_else(Version::zero);
@@ -388,8 +419,9 @@ pub async fn ensure_current(driver: &SqliteDriver) -> Result<()> {
         return Err(StoreError::new(
             ErrorKind::ConditionFailed,
             format!(
-                "version {d} of the main schema was left half-applied by an interrupted schema \
-                 tool; run `durastore schema update --url <this database>` to finish it"
+                "version {d} of the {name} schema was left half-applied by an interrupted \
+                 schema tool; run `durastore schema update --set {name} --url <this database>` \
+                 to finish it"
             ),
         ));
     }
@@ -397,8 +429,10 @@ pub async fn ensure_current(driver: &SqliteDriver) -> Result<()> {
         return Ok(());
     }
     match &st.current {
-        None => tracing::info!(latest = %st.latest, "sqlite: setting up the main schema"),
-        Some(c) => tracing::info!(from = %c, to = %st.latest, "sqlite: updating the main schema"),
+        None => tracing::info!(latest = %st.latest, set = name, "sqlite: setting up a schema"),
+        Some(c) => {
+            tracing::info!(from = %c, to = %st.latest, set = name, "sqlite: updating a schema")
+        }
     }
     schema::setup(&set, &sd, &ApplyOptions::default()).await?;
     Ok(())
@@ -421,7 +455,8 @@ mod tests {
         let set = main_set().unwrap();
         assert_eq!(set.latest_version().to_string(), "1.0");
         assert!(set.versions[0].statements().len() > 30);
-        assert!(schema_set("visibility").is_err());
+        let vis = schema_set("visibility").unwrap();
+        assert_eq!(vis.latest_version().to_string(), "1.0");
         assert!(schema_set("nope").is_err());
     }
 
@@ -453,6 +488,13 @@ mod tests {
 
         let scratch = SqliteSchemaDriver::scratch(SET_MAIN).await.unwrap();
         let rep = verify(&set, &sd, &scratch).await.unwrap();
+        assert!(rep.is_clean(), "{:?}", rep.drift);
+        assert!(rep.notes.is_empty(), "{:?}", rep.notes);
+        // The visibility set shares the file and verifies clean on its own.
+        let vis = schema_set(SET_VISIBILITY).unwrap();
+        let vsd = SqliteSchemaDriver::new(&d, SET_VISIBILITY);
+        let vscratch = SqliteSchemaDriver::scratch(SET_VISIBILITY).await.unwrap();
+        let rep = verify(&vis, &vsd, &vscratch).await.unwrap();
         assert!(rep.is_clean(), "{:?}", rep.drift);
         assert!(rep.notes.is_empty(), "{:?}", rep.notes);
 

@@ -11,6 +11,9 @@ pub mod namespace;
 pub mod queue;
 pub mod shard;
 pub mod task_queue;
+pub mod visibility;
+pub mod visibility_corpus;
+pub mod visibility_hostile;
 
 /// Every case, in a stable order.
 pub fn all() -> Vec<Case> {
@@ -24,5 +27,8 @@ pub fn all() -> Vec<Case> {
     v.extend(cluster::cases());
     v.extend(queue::cases());
     v.extend(durability::cases());
+    v.extend(visibility::cases());
+    v.extend(visibility_corpus::cases());
+    v.extend(visibility_hostile::cases());
     v
 }

@@ -42,10 +42,13 @@ enum Source {
 
 impl Source {
     async fn open(&self) -> Result<Stores> {
-        match self {
+        let stores = match self {
             Source::Url(u) => factory::open(u).await,
             Source::Config(c) => factory::open_config(c, OpenMode::CreateIfMissing).await,
-        }
+        }?;
+        // With --metrics-addr / --slow-ms the suite runs through the layers: they must be
+        // transparent, and the cases exercise every operation's metrics.
+        Ok(crate::layered(stores))
     }
 }
 
@@ -160,13 +163,7 @@ pub async fn run(a: ConformanceArgs) -> CliResult {
 
 /// A URL with its password replaced, for printing.
 fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
+    durastore::factory::redact_url(url)
 }
 
 fn print_table(report: &SuiteReport) {

@@ -1,12 +1,14 @@
-//! `durastore inspect shard|workflow|history`: read-only views of stored records.
+//! `durastore inspect shard|workflow|history|visibility`: read-only views of stored records.
 
 use clap::{Args, Subcommand};
 use durastore::StoreRole;
 use durastore::config::Config;
 use durastore::factory::{OpenMode, open_config, open_with};
+use durastore_api::query::Literal;
 use durastore_api::{
-    BranchId, ErrorKind, GetOrCreateShardRequest, NamespaceId, ReadHistoryBranchRequest, RunId,
-    ShardId, StoreError, Stores, TreeId, WorkflowId, WorkflowKey,
+    BranchId, ErrorKind, GetOrCreateShardRequest, ListWorkflowExecutionsRequest, NamespaceId,
+    ReadHistoryBranchRequest, RunId, SearchAttributeValue, ShardId, StoreError, Stores, TreeId,
+    VisibilityRecord, WorkflowId, WorkflowKey,
 };
 use serde_json::json;
 
@@ -59,6 +61,31 @@ pub enum InspectCommand {
         #[arg(long)]
         branch_id: String,
     },
+    /// The executions of a namespace matching a visibility query, in list order (or their count)
+    Visibility(VisibilityArgs),
+}
+
+/// Options of `inspect visibility`.
+#[derive(Debug, Clone, Args)]
+pub struct VisibilityArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Print a JSON document instead of text
+    #[arg(long)]
+    json: bool,
+    /// Namespace id (UUID), or a namespace name looked up in the namespace store
+    #[arg(long)]
+    namespace: String,
+    /// Print the number of matching executions (per status with `GROUP BY ExecutionStatus`)
+    #[arg(long)]
+    count: bool,
+    /// Print at most this many executions
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    limit: u32,
+    /// The filter, in Temporal's list-filter language, e.g.
+    /// "WorkflowType = 'billing' AND ExecutionStatus = 'Running'" (default: every execution)
+    #[arg(default_value = "")]
+    query: String,
 }
 
 async fn open(a: &InspectArgs) -> Result<Stores, StoreError> {
@@ -100,6 +127,7 @@ pub async fn run(cmd: InspectCommand) -> CliResult {
             tree_id,
             branch_id,
         } => history(common, &tree_id, &branch_id).await,
+        InspectCommand::Visibility(a) => visibility(a).await,
     }
 }
 
@@ -380,5 +408,220 @@ async fn history(a: InspectArgs, tree: &str, branch: &str) -> CliResult {
         );
     }
     outln!("{} nodes, {total} bytes", nodes.len());
+    Ok(())
+}
+
+/// Opens the stores whose visibility store `inspect visibility` reads: `--url`, or the config's
+/// `visibilityStore` (its `defaultStore` when that is the same datastore).
+async fn open_visibility(t: &TargetArgs) -> Result<Stores, StoreError> {
+    match (&t.url, &t.config) {
+        (Some(u), _) => open_with(u, OpenMode::MustExist).await,
+        (None, Some(p)) => {
+            let cfg = Config::load(p)?;
+            cfg.store_url(StoreRole::Visibility)?;
+            open_config(&cfg, OpenMode::MustExist).await
+        }
+        (None, None) => open_with(DEFAULT_URL, OpenMode::MustExist).await,
+    }
+}
+
+/// `--namespace`: a UUID, else a name resolved through the namespace store.
+async fn namespace_id(stores: &Stores, text: &str) -> Result<NamespaceId, StoreError> {
+    if let Ok(id) = text.parse::<NamespaceId>() {
+        id.validate()?;
+        return Ok(id);
+    }
+    let ns = stores.namespace.as_ref().ok_or_else(|| {
+        StoreError::invalid_argument(format!(
+            "--namespace {text:?} is not a UUID, and this datastore has no namespace store to \
+             look the name up in"
+        ))
+    })?;
+    match ns.get_namespace_by_name(text).await {
+        Ok(rec) => Ok(rec.id),
+        Err(e) if e.kind() == ErrorKind::NotFound => Err(StoreError::not_found(format!(
+            "no namespace named {text:?} (pass the namespace id to read a namespace this \
+             datastore does not know)"
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+fn time_text(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+fn search_attribute_json(v: &SearchAttributeValue) -> serde_json::Value {
+    match v {
+        SearchAttributeValue::String(s) => json!(s),
+        SearchAttributeValue::Int(i) => json!(i),
+        SearchAttributeValue::Double(d) => json!(d),
+        SearchAttributeValue::Bool(b) => json!(b),
+        SearchAttributeValue::Datetime(t) => json!(time_text(t)),
+        SearchAttributeValue::KeywordList(l) => json!(l),
+    }
+}
+
+fn execution_json(r: &VisibilityRecord) -> serde_json::Value {
+    let attrs: serde_json::Map<String, serde_json::Value> = r
+        .search_attributes
+        .iter()
+        .map(|(k, v)| (k.clone(), search_attribute_json(v)))
+        .collect();
+    json!({
+        "workflow_id": r.workflow_id,
+        "run_id": r.run_id.to_string(),
+        "workflow_type": r.workflow_type,
+        "status": r.status.name(),
+        "task_queue": r.task_queue,
+        "start_time": time_text(&r.start_time),
+        "execution_time": time_text(&r.execution_time),
+        "close_time": r.close_time.as_ref().map(time_text),
+        "history_length": r.history_length,
+        "history_size_bytes": r.history_size_bytes,
+        "execution_duration_nanos": r.execution_duration_nanos,
+        "state_transition_count": r.state_transition_count,
+        "parent_workflow_id": r.parent_workflow_id,
+        "parent_run_id": r.parent_run_id.map(|x| x.to_string()),
+        "root_workflow_id": r.root_workflow_id,
+        "root_run_id": r.root_run_id.map(|x| x.to_string()),
+        "task_id": r.task_id,
+        "shard_id": r.shard_id,
+        "memo_bytes": r.memo.as_ref().map(|m| m.len()),
+        "memo_encoding": r.memo.as_ref().map(|m| m.encoding.clone()),
+        "search_attributes": attrs,
+    })
+}
+
+async fn visibility(a: VisibilityArgs) -> CliResult {
+    let stores = open_visibility(&a.target).await?;
+    let store = stores.visibility.as_ref().ok_or_else(|| {
+        StoreError::unsupported(format!(
+            "this {} datastore has no visibility store (a SQL database needs its visibility \
+             schema: `durastore schema setup --set visibility --url …`)",
+            stores.name()
+        ))
+    })?;
+    let ns = namespace_id(&stores, &a.namespace).await?;
+    if a.count {
+        let res = store
+            .count(ListWorkflowExecutionsRequest {
+                namespace_id: ns,
+                query: a.query.clone(),
+                page_size: 1,
+                next_page_token: None,
+            })
+            .await?;
+        let groups: Vec<(String, i64)> = res
+            .groups
+            .iter()
+            .map(|(values, n)| {
+                let label = values
+                    .iter()
+                    .map(|v| match v {
+                        Literal::Status(s) => s.name().to_string(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (label, *n)
+            })
+            .collect();
+        if a.json {
+            print_json(&json!({
+                "namespace_id": ns.to_string(),
+                "query": a.query,
+                "count": res.count,
+                "groups": groups.iter().map(|(g, n)| json!({"ExecutionStatus": g, "count": n})).collect::<Vec<_>>(),
+            }));
+        } else {
+            for (g, n) in &groups {
+                outln!("{g:<16} {n}");
+            }
+            outln!("{} matching executions", res.count);
+        }
+        return Ok(());
+    }
+    let limit = a.limit as usize;
+    let mut rows: Vec<VisibilityRecord> = Vec::new();
+    let mut token = None;
+    let mut more = false;
+    loop {
+        let want = (limit - rows.len()).min(1000);
+        let page = store
+            .list(ListWorkflowExecutionsRequest {
+                namespace_id: ns,
+                query: a.query.clone(),
+                page_size: i32::try_from(want).unwrap_or(1000),
+                next_page_token: token,
+            })
+            .await?;
+        rows.extend(page.items);
+        token = page.next_page_token;
+        if token.is_none() {
+            break;
+        }
+        if rows.len() >= limit {
+            more = true;
+            break;
+        }
+    }
+    if a.json {
+        print_json(&json!({
+            "namespace_id": ns.to_string(),
+            "query": a.query,
+            "executions": rows.iter().map(execution_json).collect::<Vec<_>>(),
+            "truncated": more,
+        }));
+        return Ok(());
+    }
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.workflow_id.clone(),
+                r.run_id.to_string(),
+                r.workflow_type.clone(),
+                r.status.name().to_string(),
+                time_text(&r.start_time),
+                r.close_time.as_ref().map_or_else(|| "-".to_string(), time_text),
+            ]
+        })
+        .collect();
+    let head = [
+        "WORKFLOW ID",
+        "RUN ID",
+        "TYPE",
+        "STATUS",
+        "START TIME",
+        "CLOSE TIME",
+    ];
+    let mut w: Vec<usize> = head.iter().map(|h| h.len()).collect();
+    for c in &cells {
+        for (i, v) in c.iter().enumerate() {
+            w[i] = w[i].max(v.chars().count());
+        }
+    }
+    let line = |c: &[&str]| {
+        let parts: Vec<String> = c
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{v:<width$}", width = w[i]))
+            .collect();
+        parts.join("  ").trim_end().to_string()
+    };
+    outln!("{}", line(&head));
+    for c in &cells {
+        let refs: Vec<&str> = c.iter().map(String::as_str).collect();
+        outln!("{}", line(&refs));
+    }
+    if more {
+        outln!(
+            "{} executions shown; more match (raise --limit, or narrow the query)",
+            rows.len()
+        );
+    } else {
+        outln!("{} executions", rows.len());
+    }
     Ok(())
 }

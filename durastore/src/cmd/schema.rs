@@ -71,13 +71,7 @@ pub struct DropDatabaseArgs {
 
 /// A URL with its password replaced, for printing.
 fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
+    durastore::factory::redact_url(url)
 }
 
 fn role(set: &str) -> StoreRole {

@@ -1,0 +1,680 @@
+//! ExecutionStore on Cassandra: workflow mutable state and history tasks, all in the shard's
+//! partition of `executions` (see `schema/main/versioned/v1.0/executions.cql`).
+//!
+//! Every create / update / conflict-resolve / set and every `add_history_tasks` is **one logged
+//! conditional batch** on the shard's partition, so it is one Paxos round and all or nothing:
+//!
+//! 1. the shard lease: `UPDATE … SET range_id = ? … IF range_id = ?` (same value both sides);
+//! 2. the current-run row per mode: `INSERT … IF NOT EXISTS` (BrandNew), `UPDATE … IF
+//!    current_run_id = ?` (+ last write version and state `Completed` for workflow-id reuse), or
+//!    a condition without a write that the row points at none of the given runs (bypass);
+//! 3. each existing run: one `UPDATE … IF db_record_version = ?` (or `IF next_event_id = ?` when
+//!    the record version is 0) carrying all its changes: scalars, map entries added and removed,
+//!    signal-requested ids, buffered events; each new run: `INSERT … IF NOT EXISTS`;
+//! 4. the history tasks: plain `INSERT`s, applied only with the rest.
+//!
+//! When the batch does not apply, [`conflicts`] derives the typed error from the rows Cassandra
+//! returns (shard ownership lost > current workflow > workflow > generic condition). History
+//! nodes (`*_events`) are appended first, outside the batch, as Temporal does. Reading a run is
+//! one `SELECT` of one row, so it always sees one committed state.
+
+mod conflicts;
+mod rows;
+mod tasks;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use durastore_api::{
+    AppendHistoryNodesRequest, ChasmNode, ConflictResolveMode,
+    ConflictResolveWorkflowExecutionRequest, CreateMode, CreateWorkflowExecutionRequest,
+    CurrentExecution, DataBlob, ExecutionStore, GetHistoryTasksRequest, HistoryTask,
+    HistoryTaskKey, NamespaceId, Page, Result, RunId, SetWorkflowExecutionRequest, ShardId,
+    StoreError, TaskCategory, UpdateMode, UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey,
+    WorkflowMutableState, WorkflowMutation, WorkflowSnapshot, validate,
+};
+
+use crate::session::{Cass, Stmt, vals};
+use crate::shard;
+use conflicts::{Batch, Check};
+use rows::{CurrentFields, CurrentRow, PERMANENT_RUN_ID};
+use tasks::{ensure_distinct_keys, insert_tasks, validate_tasks};
+
+/// The store.
+pub(crate) struct CassExecutionStore {
+    cass: Arc<Cass>,
+}
+
+/// The store over a shared session.
+pub(crate) fn make(cass: &Arc<Cass>) -> Option<Arc<dyn ExecutionStore>> {
+    Some(Arc::new(CassExecutionStore { cass: cass.clone() }))
+}
+
+/// Longest CHASM node path, in bytes (the same limit as the SQL stores).
+const MAX_CHASM_PATH_BYTES: usize = 1536;
+
+// ---------------------------------------------------------------------------------------------
+// Validation: everything is checked before the first write (history appends included).
+
+/// A run key, which must not use the run id reserved for current-run rows.
+fn validate_key(key: &WorkflowKey) -> Result<()> {
+    key.validate()?;
+    if key.run_id.0 == PERMANENT_RUN_ID {
+        return Err(StoreError::invalid_argument(format!(
+            "run id {PERMANENT_RUN_ID} is reserved for current-run rows"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_blob_map<K>(what: &str, map: &BTreeMap<K, DataBlob>) -> Result<()> {
+    map.values().try_for_each(|b| validate::blob(what, b))
+}
+
+fn validate_ids<'a>(what: &str, ids: impl IntoIterator<Item = &'a String>) -> Result<()> {
+    ids.into_iter()
+        .try_for_each(|id| validate::id_string(what, id))
+}
+
+fn validate_chasm_path(path: &str) -> Result<()> {
+    if path.is_empty() {
+        return Err(StoreError::invalid_argument("CHASM node path is empty"));
+    }
+    if path.len() > MAX_CHASM_PATH_BYTES {
+        return Err(StoreError::size_limit(format!(
+            "CHASM node path is {} bytes, limit {MAX_CHASM_PATH_BYTES}",
+            path.len()
+        )));
+    }
+    Ok(())
+}
+
+fn validate_chasm_nodes(nodes: &BTreeMap<String, ChasmNode>) -> Result<()> {
+    for (path, node) in nodes {
+        validate_chasm_path(path)?;
+        validate::blob("CHASM node metadata", &node.metadata)?;
+        if let Some(data) = &node.data {
+            validate::blob("CHASM node data", data)?;
+        }
+    }
+    Ok(())
+}
+
+fn validate_snapshot(s: &WorkflowSnapshot) -> Result<()> {
+    validate_key(&s.key)?;
+    validate::blob("execution info", &s.execution_info)?;
+    validate::blob("execution state", &s.execution_state)?;
+    validate::optional_id_string("create request id", &s.state.create_request_id)?;
+    if let Some(c) = &s.checksum {
+        validate::blob("checksum", c)?;
+    }
+    validate_blob_map("activity info", &s.activity_infos)?;
+    validate_ids("timer id", s.timer_infos.keys())?;
+    validate_blob_map("timer info", &s.timer_infos)?;
+    validate_blob_map("child execution info", &s.child_execution_infos)?;
+    validate_blob_map("request cancel info", &s.request_cancel_infos)?;
+    validate_blob_map("signal info", &s.signal_infos)?;
+    validate_chasm_nodes(&s.chasm_nodes)?;
+    validate_ids("signal requested id", &s.signal_requested_ids)?;
+    validate_tasks(&s.tasks)
+}
+
+fn validate_mutation(m: &WorkflowMutation) -> Result<()> {
+    validate_key(&m.key)?;
+    validate::blob("execution info", &m.execution_info)?;
+    validate::blob("execution state", &m.execution_state)?;
+    validate::optional_id_string("create request id", &m.state.create_request_id)?;
+    if let Some(c) = &m.checksum {
+        validate::blob("checksum", c)?;
+    }
+    validate_blob_map("activity info", &m.upsert_activity_infos)?;
+    validate_ids("timer id", m.upsert_timer_infos.keys())?;
+    validate_ids("timer id", &m.delete_timer_infos)?;
+    validate_blob_map("timer info", &m.upsert_timer_infos)?;
+    validate_blob_map("child execution info", &m.upsert_child_execution_infos)?;
+    validate_blob_map("request cancel info", &m.upsert_request_cancel_infos)?;
+    validate_blob_map("signal info", &m.upsert_signal_infos)?;
+    validate_chasm_nodes(&m.upsert_chasm_nodes)?;
+    m.delete_chasm_nodes
+        .iter()
+        .try_for_each(|p| validate_chasm_path(p))?;
+    validate_ids("signal requested id", &m.upsert_signal_requested_ids)?;
+    validate_ids("signal requested id", &m.delete_signal_requested_ids)?;
+    if let Some(b) = &m.new_buffered_events {
+        validate::non_empty_blob("buffered events", b)?;
+    }
+    validate_tasks(&m.tasks)
+}
+
+/// The history store's checks of one append, made up front so that a bad node is rejected
+/// before any node of the request is written.
+fn validate_append(req: &AppendHistoryNodesRequest) -> Result<()> {
+    req.shard_id.validate()?;
+    req.branch.tree_id.validate()?;
+    req.branch.branch_id.validate()?;
+    for a in &req.branch.ancestors {
+        a.branch_id.validate()?;
+        if a.begin_node_id < 1 || a.end_node_id <= a.begin_node_id {
+            return Err(StoreError::invalid_argument(format!(
+                "ancestor range [{}, {}) of branch {} is not a non-empty range of node ids >= 1",
+                a.begin_node_id, a.end_node_id, a.branch_id
+            )));
+        }
+    }
+    validate::non_empty_blob("history events", &req.events)?;
+    if req.node_id < 1 {
+        return Err(StoreError::invalid_argument(format!(
+            "node id must be >= 1, got {}",
+            req.node_id
+        )));
+    }
+    let begin = req.branch.begin_node_id();
+    if req.node_id < begin {
+        return Err(StoreError::invalid_argument(format!(
+            "cannot append node {} to ancestors' nodes: branch {} begins at node {begin}",
+            req.node_id, req.branch.branch_id
+        )));
+    }
+    validate::non_negative("transaction id", req.txn_id)?;
+    if req.is_new_branch {
+        validate::blob("history tree info", &req.tree_info)?;
+    }
+    Ok(())
+}
+
+fn validate_events(events: &[AppendHistoryNodesRequest]) -> Result<()> {
+    events.iter().try_for_each(validate_append)
+}
+
+/// A second run written by the same request must belong to the same workflow.
+fn same_workflow(what: &str, first: &WorkflowKey, other: &WorkflowKey) -> Result<()> {
+    if first.namespace_id != other.namespace_id || first.workflow_id != other.workflow_id {
+        return Err(StoreError::invalid_argument(format!(
+            "{what} belongs to workflow {}/{}, not {}/{}",
+            other.namespace_id, other.workflow_id, first.namespace_id, first.workflow_id
+        )));
+    }
+    if first.run_id == other.run_id {
+        return Err(StoreError::invalid_argument(format!(
+            "{what} has the same run id {} as the run it accompanies",
+            other.run_id
+        )));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the batches.
+
+/// The statements and conditions of one write, before the shard lease is added.
+struct Write<'a> {
+    namespace_id: NamespaceId,
+    workflow_id: &'a WorkflowId,
+    stmts: Vec<Stmt>,
+    checks: Vec<Check>,
+}
+
+impl<'a> Write<'a> {
+    fn new(key: &'a WorkflowKey) -> Self {
+        Write {
+            namespace_id: key.namespace_id,
+            workflow_id: &key.workflow_id,
+            stmts: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    fn current_is(&mut self, shard_id: ShardId, expected: RunId, f: CurrentFields<'_>) {
+        self.stmts.push(rows::move_current(
+            shard_id,
+            self.namespace_id,
+            self.workflow_id,
+            expected,
+            None,
+            f,
+        ));
+        self.checks.push(Check::CurrentIs {
+            run_id: expected,
+            reuse_version: None,
+        });
+    }
+
+    fn current_none_of(&mut self, shard_id: ShardId, runs: Vec<RunId>) {
+        self.stmts.push(rows::current_is_none_of(
+            shard_id,
+            self.namespace_id,
+            self.workflow_id,
+            &runs,
+        ));
+        self.checks.push(Check::CurrentNoneOf(runs));
+    }
+
+    fn new_run(&mut self, ks: &str, shard_id: ShardId, s: &WorkflowSnapshot) -> Result<()> {
+        self.stmts.push(rows::insert_run(ks, shard_id, s));
+        self.checks.push(Check::NewRun(s.key.clone()));
+        self.stmts.extend(insert_tasks(shard_id, &s.tasks)?);
+        Ok(())
+    }
+
+    fn rewrite_run(&mut self, ks: &str, shard_id: ShardId, s: &WorkflowSnapshot) -> Result<()> {
+        self.stmts.push(rows::rewrite_run(ks, shard_id, s));
+        self.checks.push(Check::Execution {
+            key: s.key.clone(),
+            db_record_version: s.db_record_version,
+            condition: s.condition,
+        });
+        self.stmts.extend(insert_tasks(shard_id, &s.tasks)?);
+        Ok(())
+    }
+
+    fn mutate_run(&mut self, ks: &str, shard_id: ShardId, m: &WorkflowMutation) -> Result<()> {
+        self.stmts.push(rows::mutate_run(ks, shard_id, m));
+        self.checks.push(Check::Execution {
+            key: m.key.clone(),
+            db_record_version: m.db_record_version,
+            condition: m.condition,
+        });
+        self.stmts.extend(insert_tasks(shard_id, &m.tasks)?);
+        Ok(())
+    }
+}
+
+impl CassExecutionStore {
+    fn ks(&self) -> &str {
+        self.cass.keyspace()
+    }
+
+    /// Appends history nodes (validated already) before the state batch.
+    async fn append_all(&self, lists: &[&[AppendHistoryNodesRequest]]) -> Result<()> {
+        for list in lists {
+            for req in list.iter() {
+                crate::history::append_nodes(&self.cass, req).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a write as one conditional batch together with the shard lease; a batch that does
+    /// not apply becomes its typed error.
+    async fn commit(&self, shard_id: ShardId, range_id: i64, w: Write<'_>) -> Result<()> {
+        let mut stmts = Vec::with_capacity(w.stmts.len() + 1);
+        stmts.push(shard::fence(shard_id, range_id));
+        stmts.extend(w.stmts);
+        let res = self.cass.batch(stmts).await?;
+        if res.applied {
+            return Ok(());
+        }
+        let batch = Batch {
+            shard_id,
+            range_id,
+            namespace_id: w.namespace_id,
+            workflow_id: w.workflow_id,
+            checks: w.checks,
+        };
+        Err(batch.explain(&self.cass, &res.rows).await)
+    }
+
+    fn create_write<'a>(&self, req: &'a CreateWorkflowExecutionRequest) -> Result<Write<'a>> {
+        let s = &req.new_snapshot;
+        let key = &s.key;
+        let shard_id = req.shard_id;
+        let mut w = Write::new(key);
+        let fields = CurrentFields::of_snapshot(s);
+        match &req.mode {
+            CreateMode::BrandNew => {
+                w.stmts.push(rows::insert_current(
+                    shard_id,
+                    key.namespace_id,
+                    &key.workflow_id,
+                    fields,
+                ));
+                w.checks.push(Check::CurrentAbsent);
+            }
+            CreateMode::UpdateCurrent {
+                previous_run_id,
+                previous_last_write_version,
+            } => {
+                w.stmts.push(rows::move_current(
+                    shard_id,
+                    key.namespace_id,
+                    &key.workflow_id,
+                    *previous_run_id,
+                    Some(*previous_last_write_version),
+                    fields,
+                ));
+                w.checks.push(Check::CurrentIs {
+                    run_id: *previous_run_id,
+                    reuse_version: Some(*previous_last_write_version),
+                });
+            }
+            CreateMode::BypassCurrent => w.current_none_of(shard_id, vec![key.run_id]),
+        }
+        w.new_run(self.ks(), shard_id, s)?;
+        Ok(w)
+    }
+
+    fn update_write<'a>(&self, req: &'a UpdateWorkflowExecutionRequest) -> Result<Write<'a>> {
+        let m = &req.mutation;
+        let new = req.new_snapshot.as_ref();
+        let shard_id = req.shard_id;
+        let mut w = Write::new(&m.key);
+        match req.mode {
+            UpdateMode::UpdateCurrent => {
+                // Continue-as-new moves the row to the new run; otherwise it is refreshed.
+                let fields = new.map_or_else(
+                    || CurrentFields::of_mutation(m),
+                    CurrentFields::of_snapshot,
+                );
+                w.current_is(shard_id, m.key.run_id, fields);
+            }
+            UpdateMode::BypassCurrent => {
+                let mut runs = vec![m.key.run_id];
+                runs.extend(new.map(|n| n.key.run_id));
+                w.current_none_of(shard_id, runs);
+            }
+            UpdateMode::IgnoreCurrent => {}
+        }
+        w.mutate_run(self.ks(), shard_id, m)?;
+        if let Some(n) = new {
+            w.new_run(self.ks(), shard_id, n)?;
+        }
+        Ok(w)
+    }
+
+    fn conflict_resolve_write<'a>(
+        &self,
+        req: &'a ConflictResolveWorkflowExecutionRequest,
+    ) -> Result<Write<'a>> {
+        let reset = &req.reset_snapshot;
+        let new = req.new_snapshot.as_ref();
+        let cur_mut = req.current_mutation.as_ref();
+        let shard_id = req.shard_id;
+        let mut w = Write::new(&reset.key);
+        match req.mode {
+            ConflictResolveMode::UpdateCurrent => {
+                let expected = cur_mut.map_or(reset.key.run_id, |m| m.key.run_id);
+                let fields = new.map_or_else(
+                    || CurrentFields::of_snapshot(reset),
+                    CurrentFields::of_snapshot,
+                );
+                w.current_is(shard_id, expected, fields);
+            }
+            ConflictResolveMode::BypassCurrent => {
+                let mut runs = vec![reset.key.run_id];
+                runs.extend(new.map(|n| n.key.run_id));
+                w.current_none_of(shard_id, runs);
+            }
+        }
+        w.rewrite_run(self.ks(), shard_id, reset)?;
+        if let Some(m) = cur_mut {
+            w.mutate_run(self.ks(), shard_id, m)?;
+        }
+        if let Some(n) = new {
+            w.new_run(self.ks(), shard_id, n)?;
+        }
+        Ok(w)
+    }
+}
+
+/// Where the next page of `list_concrete_executions` starts (after this run).
+type ListToken = (NamespaceId, String, RunId);
+
+#[async_trait]
+impl ExecutionStore for CassExecutionStore {
+    async fn create_workflow_execution(&self, req: CreateWorkflowExecutionRequest) -> Result<()> {
+        req.shard_id.validate()?;
+        validate_snapshot(&req.new_snapshot)?;
+        if let CreateMode::UpdateCurrent {
+            previous_run_id, ..
+        } = &req.mode
+        {
+            previous_run_id.validate()?;
+        }
+        validate_events(&req.new_events)?;
+        let w = self.create_write(&req)?;
+        self.append_all(&[&req.new_events]).await?;
+        self.commit(req.shard_id, req.range_id, w).await
+    }
+
+    async fn update_workflow_execution(&self, req: UpdateWorkflowExecutionRequest) -> Result<()> {
+        req.shard_id.validate()?;
+        validate_mutation(&req.mutation)?;
+        if let Some(n) = &req.new_snapshot {
+            validate_snapshot(n)?;
+            same_workflow("new run", &req.mutation.key, &n.key)?;
+            if req.mode == UpdateMode::IgnoreCurrent {
+                return Err(StoreError::invalid_argument(
+                    "update mode IgnoreCurrent cannot create a new run",
+                ));
+            }
+            ensure_distinct_keys(&[&req.mutation.tasks, &n.tasks])?;
+        }
+        validate_events(&req.mutation_events)?;
+        validate_events(&req.new_events)?;
+        let w = self.update_write(&req)?;
+        self.append_all(&[&req.mutation_events, &req.new_events])
+            .await?;
+        self.commit(req.shard_id, req.range_id, w).await
+    }
+
+    async fn conflict_resolve_workflow_execution(
+        &self,
+        req: ConflictResolveWorkflowExecutionRequest,
+    ) -> Result<()> {
+        req.shard_id.validate()?;
+        validate_snapshot(&req.reset_snapshot)?;
+        let reset_key = &req.reset_snapshot.key;
+        if let Some(n) = &req.new_snapshot {
+            validate_snapshot(n)?;
+            same_workflow("new run", reset_key, &n.key)?;
+        }
+        if let Some(m) = &req.current_mutation {
+            validate_mutation(m)?;
+            same_workflow("current run", reset_key, &m.key)?;
+            if let Some(n) = &req.new_snapshot {
+                same_workflow("new run", &m.key, &n.key)?;
+            }
+        }
+        let mut task_sets = vec![&req.reset_snapshot.tasks];
+        task_sets.extend(req.new_snapshot.as_ref().map(|n| &n.tasks));
+        task_sets.extend(req.current_mutation.as_ref().map(|m| &m.tasks));
+        ensure_distinct_keys(&task_sets)?;
+        validate_events(&req.reset_events)?;
+        validate_events(&req.new_events)?;
+        validate_events(&req.current_events)?;
+        let w = self.conflict_resolve_write(&req)?;
+        self.append_all(&[&req.reset_events, &req.new_events, &req.current_events])
+            .await?;
+        self.commit(req.shard_id, req.range_id, w).await
+    }
+
+    async fn set_workflow_execution(&self, req: SetWorkflowExecutionRequest) -> Result<()> {
+        req.shard_id.validate()?;
+        validate_snapshot(&req.snapshot)?;
+        let mut w = Write::new(&req.snapshot.key);
+        w.rewrite_run(self.ks(), req.shard_id, &req.snapshot)?;
+        self.commit(req.shard_id, req.range_id, w).await
+    }
+
+    async fn get_workflow_execution(
+        &self,
+        shard_id: ShardId,
+        key: &WorkflowKey,
+    ) -> Result<WorkflowMutableState> {
+        shard_id.validate()?;
+        validate_key(key)?;
+        // The whole state is one row: one read, one committed state.
+        let row = self
+            .cass
+            .row(&rows::select_run_cql(), rows::run_vals(shard_id, key))
+            .await?
+            .ok_or_else(|| {
+                StoreError::not_found(format!(
+                    "workflow run {}/{} not found",
+                    key.workflow_id, key.run_id
+                ))
+            })?;
+        rows::parse_state(key.clone(), &row)
+    }
+
+    async fn get_current_execution(
+        &self,
+        shard_id: ShardId,
+        namespace_id: NamespaceId,
+        workflow_id: &WorkflowId,
+    ) -> Result<CurrentExecution> {
+        shard_id.validate()?;
+        namespace_id.validate()?;
+        workflow_id.validate()?;
+        let row = self
+            .cass
+            .row(
+                &rows::select_current_cql(),
+                rows::workflow_vals(shard_id, namespace_id, workflow_id),
+            )
+            .await?;
+        let current = match row {
+            Some(r) => CurrentRow::parse(&r)?,
+            None => None,
+        };
+        current.map(CurrentRow::into_current).ok_or_else(|| {
+            StoreError::not_found(format!("workflow {workflow_id} has no current run"))
+        })
+    }
+
+    async fn delete_workflow_execution(&self, shard_id: ShardId, key: &WorkflowKey) -> Result<()> {
+        shard_id.validate()?;
+        validate_key(key)?;
+        // The maps, set and list live in the row: one row delete removes the whole state.
+        self.cass
+            .exec(&rows::delete_run_cql(), rows::run_vals(shard_id, key))
+            .await
+    }
+
+    async fn delete_current_workflow_execution(
+        &self,
+        shard_id: ShardId,
+        key: &WorkflowKey,
+    ) -> Result<()> {
+        shard_id.validate()?;
+        validate_key(key)?;
+        let mut v = rows::workflow_vals(shard_id, key.namespace_id, &key.workflow_id);
+        v.extend(vals![key.run_id.0]);
+        // Not applied means the row points elsewhere or is gone: nothing to do either way.
+        self.cass.cas(&rows::delete_current_cql(), v).await?;
+        Ok(())
+    }
+
+    async fn list_concrete_executions(
+        &self,
+        shard_id: ShardId,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Result<Page<WorkflowMutableState>> {
+        shard_id.validate()?;
+        let limit = validate::page_size(page_size)?;
+        let after: Option<ListToken> = match &next_page_token {
+            Some(t) => Some(validate::token::decode(t)?),
+            None => None,
+        };
+        let mut v = vals![shard_id.0];
+        if let Some((ns, wf, run)) = &after {
+            v.extend(vals![ns.0, wf.as_str(), run.0]);
+        }
+        let cql = rows::list_runs_cql(after.is_some());
+        // Current-run rows interleave with the runs (one per workflow) and are skipped; one
+        // extra run tells whether another page exists, so the last page has no token.
+        let page_rows = i32::try_from((limit + 1).min(100)).unwrap_or(100);
+        let mut items: Vec<WorkflowMutableState> = Vec::new();
+        let mut state: Option<Vec<u8>> = None;
+        'pages: loop {
+            let (found, next) = self
+                .cass
+                .page(&cql, v.clone(), page_rows, state.as_deref())
+                .await?;
+            for row in &found {
+                let key = rows::row_key(row)?;
+                if key.run_id.0 == PERMANENT_RUN_ID {
+                    continue;
+                }
+                items.push(rows::parse_state(key, row)?);
+                if items.len() > limit {
+                    break 'pages;
+                }
+            }
+            match next {
+                Some(n) => state = Some(n),
+                None => break,
+            }
+        }
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_page_token = match items.last() {
+            Some(last) if more => {
+                let token: ListToken = (
+                    last.key.namespace_id,
+                    last.key.workflow_id.0.clone(),
+                    last.key.run_id,
+                );
+                Some(validate::token::encode(&token))
+            }
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    async fn add_history_tasks(
+        &self,
+        shard_id: ShardId,
+        range_id: i64,
+        namespace_id: NamespaceId,
+        workflow_id: &WorkflowId,
+        tasks: BTreeMap<TaskCategory, Vec<HistoryTask>>,
+    ) -> Result<()> {
+        shard_id.validate()?;
+        namespace_id.validate()?;
+        workflow_id.validate()?;
+        validate_tasks(&tasks)?;
+        let w = Write {
+            namespace_id,
+            workflow_id,
+            stmts: insert_tasks(shard_id, &tasks)?,
+            checks: Vec::new(),
+        };
+        self.commit(shard_id, range_id, w).await
+    }
+
+    async fn get_history_tasks(&self, req: GetHistoryTasksRequest) -> Result<Page<HistoryTask>> {
+        tasks::get_history_tasks(&self.cass, req).await
+    }
+
+    async fn complete_history_task(
+        &self,
+        shard_id: ShardId,
+        category: TaskCategory,
+        key: HistoryTaskKey,
+    ) -> Result<()> {
+        tasks::complete_history_task(&self.cass, shard_id, category, key).await
+    }
+
+    async fn range_complete_history_tasks(
+        &self,
+        shard_id: ShardId,
+        category: TaskCategory,
+        inclusive_min_key: HistoryTaskKey,
+        exclusive_max_key: HistoryTaskKey,
+    ) -> Result<()> {
+        tasks::range_complete_history_tasks(
+            &self.cass,
+            shard_id,
+            category,
+            inclusive_min_key,
+            exclusive_max_key,
+        )
+        .await
+    }
+}

@@ -1,0 +1,400 @@
+//! # durastore-cassandra: the execution-side stores on Apache Cassandra and ScyllaDB
+//!
+//! Every store except visibility, on Cassandra 4/5 or ScyllaDB through the `scylla` driver, with
+//! Temporal's Cassandra data model: the whole shard is one partition of `executions` (shard row,
+//! current-run rows, execution rows with their maps, and the shard's history tasks), so every
+//! execution or task mutation is **one logged conditional batch** that carries the shard's
+//! range-id lease check (`UPDATE … SET range_id = ? IF range_id = ?`) next to the current-run and
+//! execution conditions. When the batch does not apply, the rows the server returns decide the
+//! typed error, with Temporal's priority (shard ownership lost > current workflow condition >
+//! workflow condition > generic condition).
+//!
+//! The keyspace is not created by [`open`]: run `durastore schema create-database` and
+//! `durastore schema setup --url cassandra://…/keyspace` (see [`schema`]).
+//!
+//! ## URLs
+//!
+//! `cassandra://[user:password@]host[:port][,host[:port]…]/keyspace?option=value&…`
+//! (`scylla://` is accepted too; the default port is 9042, the default keyspace `durastore`).
+//! User and password default to `DURASTORE_CASSANDRA_USER` / `DURASTORE_CASSANDRA_PASSWORD`.
+//!
+//! | option | values | default |
+//! |---|---|---|
+//! | `consistency` | `one`, `quorum`, `local_quorum`, `all`, `local_one`, `each_quorum` | `local_quorum` |
+//! | `serial_consistency` | `serial`, `local_serial` | `local_serial` |
+//! | `request_timeout` | seconds, or `500ms` / `5s` | 10 s |
+//! | `connect_timeout` | seconds, or a duration | 5 s |
+//! | `tls` | `true` / `false` | `false` |
+//! | `tls_ca` | PEM file with the CA that signed the server certificate | system-less: required with `tls` |
+//! | `tls_server_name` | name checked against the server certificate | the first host |
+//! | `replication_factor` | RF used by `create-database` (SimpleStrategy) | 1 |
+//! | `datacenter` | with `create-database`: NetworkTopologyStrategy in this DC | none |
+//!
+//! The password is never printed: [`CassandraConfig`]'s `Debug` masks it.
+
+#![allow(clippy::result_large_err)]
+
+mod error;
+mod session;
+
+mod cluster;
+mod execution;
+mod history;
+mod namespace;
+mod queue;
+pub mod schema;
+mod shard;
+mod task_queue;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use durastore_api::{Backend, Capability, Result, StoreError, Stores};
+use scylla::client::execution_profile::ExecutionProfile;
+use scylla::client::session::Session;
+use scylla::client::session_builder::SessionBuilder;
+use scylla::statement::{Consistency, SerialConsistency};
+
+use crate::error::classify_connect;
+use crate::session::Cass;
+
+/// Environment variable holding the user when the URL has none.
+pub const ENV_USER: &str = "DURASTORE_CASSANDRA_USER";
+/// Environment variable holding the password when the URL has none.
+pub const ENV_PASSWORD: &str = "DURASTORE_CASSANDRA_PASSWORD";
+/// Keyspace used when the URL names none.
+pub const DEFAULT_KEYSPACE: &str = "durastore";
+/// Default CQL native port.
+pub const DEFAULT_PORT: u16 = 9042;
+
+/// Connection settings parsed from a `cassandra://` URL.
+#[derive(Clone)]
+pub struct CassandraConfig {
+    /// `host:port` contact points.
+    pub hosts: Vec<String>,
+    /// Keyspace holding the stores.
+    pub keyspace: String,
+    /// User (with `password`) for PasswordAuthenticator.
+    pub user: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// Consistency of reads and writes.
+    pub consistency: Consistency,
+    /// Consistency of the Paxos phase of conditional writes.
+    pub serial_consistency: SerialConsistency,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// TLS on.
+    pub tls: bool,
+    /// CA file for TLS.
+    pub tls_ca: Option<String>,
+    /// Server name checked against the certificate.
+    pub tls_server_name: Option<String>,
+    /// Replication factor for `create-database`.
+    pub replication_factor: u32,
+    /// Data center for `create-database` (NetworkTopologyStrategy).
+    pub datacenter: Option<String>,
+}
+
+impl std::fmt::Debug for CassandraConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CassandraConfig")
+            .field("hosts", &self.hosts)
+            .field("keyspace", &self.keyspace)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("consistency", &self.consistency)
+            .field("serial_consistency", &self.serial_consistency)
+            .field("request_timeout", &self.request_timeout)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+fn parse_duration(key: &str, v: &str) -> Result<Duration> {
+    let bad = || StoreError::invalid_argument(format!("cassandra URL: {key}={v:?} is not a duration"));
+    if let Some(ms) = v.strip_suffix("ms") {
+        return ms.parse::<u64>().map(Duration::from_millis).map_err(|_| bad());
+    }
+    let secs = v.strip_suffix('s').unwrap_or(v);
+    secs.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(bad)
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_string())
+}
+
+impl CassandraConfig {
+    /// Parses `cassandra://[user:password@]host[:port][,…]/keyspace?options`.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let bad = |why: &str| StoreError::invalid_argument(format!("cassandra URL: {why}"));
+        let rest = url
+            .strip_prefix("cassandra://")
+            .or_else(|| url.strip_prefix("scylla://"))
+            .ok_or_else(|| bad("must start with cassandra:// or scylla://"))?;
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        let (authority, path) = match rest.split_once('/') {
+            Some((a, p)) => (a, p),
+            None => (rest, ""),
+        };
+        let (userinfo, hostlist) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        let (mut user, mut password) = (None, None);
+        if let Some(u) = userinfo {
+            match u.split_once(':') {
+                Some((n, p)) => {
+                    user = Some(percent_decode(n));
+                    password = Some(percent_decode(p));
+                }
+                None => user = Some(percent_decode(u)),
+            }
+        }
+        if user.is_none() {
+            user = std::env::var(ENV_USER).ok().filter(|s| !s.is_empty());
+        }
+        if password.is_none() {
+            password = std::env::var(ENV_PASSWORD).ok().filter(|s| !s.is_empty());
+        }
+        let mut hosts = Vec::new();
+        for h in hostlist.split(',').filter(|h| !h.is_empty()) {
+            if h.contains(':') && !h.starts_with('[') {
+                let (host, port) = h.rsplit_once(':').unwrap_or((h, ""));
+                port.parse::<u16>()
+                    .map_err(|_| bad(&format!("bad port in {h:?}")))?;
+                if host.is_empty() {
+                    return Err(bad(&format!("empty host in {h:?}")));
+                }
+                hosts.push(h.to_string());
+            } else {
+                hosts.push(format!("{h}:{DEFAULT_PORT}"));
+            }
+        }
+        if hosts.is_empty() {
+            return Err(bad("no host"));
+        }
+        let keyspace = match path.trim_end_matches('/') {
+            "" => DEFAULT_KEYSPACE.to_string(),
+            k => k.to_string(),
+        };
+        validate_keyspace(&keyspace)?;
+        let mut cfg = CassandraConfig {
+            hosts,
+            keyspace,
+            user,
+            password,
+            consistency: Consistency::LocalQuorum,
+            serial_consistency: SerialConsistency::LocalSerial,
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            tls: false,
+            tls_ca: None,
+            tls_server_name: None,
+            replication_factor: 1,
+            datacenter: None,
+        };
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let v = v.into_owned();
+            match k.as_ref() {
+                "consistency" => {
+                    cfg.consistency = match v.to_ascii_lowercase().as_str() {
+                        "one" => Consistency::One,
+                        "local_one" => Consistency::LocalOne,
+                        "quorum" => Consistency::Quorum,
+                        "local_quorum" => Consistency::LocalQuorum,
+                        "each_quorum" => Consistency::EachQuorum,
+                        "all" => Consistency::All,
+                        _ => return Err(bad(&format!("unknown consistency {v:?}"))),
+                    }
+                }
+                "serial_consistency" => {
+                    cfg.serial_consistency = match v.to_ascii_lowercase().as_str() {
+                        "serial" => SerialConsistency::Serial,
+                        "local_serial" => SerialConsistency::LocalSerial,
+                        _ => return Err(bad(&format!("unknown serial_consistency {v:?}"))),
+                    }
+                }
+                "request_timeout" => cfg.request_timeout = parse_duration(&k, &v)?,
+                "connect_timeout" => cfg.connect_timeout = parse_duration(&k, &v)?,
+                "tls" | "ssl" => {
+                    cfg.tls = match v.as_str() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" => false,
+                        _ => return Err(bad(&format!("{k}={v:?} is not a boolean"))),
+                    }
+                }
+                "tls_ca" | "sslrootcert" => cfg.tls_ca = Some(v),
+                "tls_server_name" => cfg.tls_server_name = Some(v),
+                "replication_factor" => {
+                    cfg.replication_factor = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| bad(&format!("replication_factor={v:?}")))?
+                }
+                "datacenter" => cfg.datacenter = Some(v),
+                other => return Err(bad(&format!("unknown option {other:?}"))),
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// The same server with another keyspace.
+    pub fn with_keyspace(&self, keyspace: &str) -> Result<Self> {
+        validate_keyspace(keyspace)?;
+        let mut c = self.clone();
+        c.keyspace = keyspace.to_string();
+        Ok(c)
+    }
+
+    /// Connects; with `use_keyspace` the session's current keyspace is [`Self::keyspace`] (which
+    /// must exist).
+    pub(crate) async fn connect(&self, use_keyspace: bool) -> Result<Session> {
+        let profile = ExecutionProfile::builder()
+            .consistency(self.consistency)
+            .serial_consistency(Some(self.serial_consistency))
+            .request_timeout(Some(self.request_timeout))
+            .build();
+        let mut b = SessionBuilder::new()
+            .known_nodes(&self.hosts)
+            .connection_timeout(self.connect_timeout)
+            .default_execution_profile_handle(profile.into_handle());
+        if let Some(u) = &self.user {
+            b = b.user(u, self.password.clone().unwrap_or_default());
+        }
+        if self.tls {
+            b = b.tls_context(Some(self.tls_config()?));
+        }
+        if use_keyspace {
+            b = b.use_keyspace(&self.keyspace, true);
+        }
+        b.build()
+            .await
+            .map_err(|e| classify_connect(e, &self.hosts.join(",")))
+    }
+
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let ca = self.tls_ca.as_ref().ok_or_else(|| {
+            StoreError::invalid_argument("cassandra URL: tls=true needs tls_ca=<PEM file>")
+        })?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(ca).map_err(|e| {
+            StoreError::invalid_argument(format!("cassandra URL: cannot read tls_ca {ca:?}: {e}"))
+        })? {
+            let cert = cert.map_err(|e| {
+                StoreError::invalid_argument(format!("cassandra URL: bad PEM in {ca:?}: {e}"))
+            })?;
+            roots.add(cert).map_err(|e| {
+                StoreError::invalid_argument(format!("cassandra URL: bad CA in {ca:?}: {e}"))
+            })?;
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::internal(format!("tls: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(Arc::new(config))
+    }
+}
+
+/// Keyspace names: letters, digits and `_`, at most 48 characters (CQL's limit).
+fn validate_keyspace(k: &str) -> Result<()> {
+    let ok = !k.is_empty()
+        && k.len() <= 48
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !k.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid_argument(format!(
+            "cassandra: {k:?} is not a valid keyspace name (letters, digits, _; at most 48)"
+        )))
+    }
+}
+
+/// What the Cassandra backend supports.
+pub fn capability() -> Capability {
+    let mut c = Capability::all();
+    // Task queues live in partitions keyed by queue: there is no ordered scan over them.
+    c.list_task_queues = false;
+    // Membership rows expire by TTL; there is nothing to prune.
+    c.membership_prune = false;
+    // Visibility lives on Elasticsearch/OpenSearch or SQL.
+    c.visibility = false;
+    c
+}
+
+struct CassandraBackend {
+    cass: Arc<Cass>,
+}
+
+#[async_trait]
+impl Backend for CassandraBackend {
+    fn name(&self) -> &str {
+        "cassandra"
+    }
+    fn capability(&self) -> Capability {
+        capability()
+    }
+    async fn close(&self) -> Result<()> {
+        // The scylla session closes its connections when the last handle drops; until then the
+        // shared handle refuses every request (`Unavailable`), so a closed backend fails cleanly.
+        self.cass.close();
+        Ok(())
+    }
+}
+
+/// Opens the stores in the URL's keyspace. The keyspace must have the current schema
+/// (`durastore schema setup`); a missing or older schema is refused with a clear message.
+pub async fn open(url: &str) -> Result<Stores> {
+    let cfg = CassandraConfig::from_url(url)?;
+    open_config(&cfg).await
+}
+
+/// [`open`] with parsed settings.
+pub async fn open_config(cfg: &CassandraConfig) -> Result<Stores> {
+    let session = cfg.connect(true).await.map_err(|e| {
+        if e.kind() == durastore_api::ErrorKind::NotFound {
+            StoreError::not_found(format!(
+                "cassandra keyspace {:?} does not exist; run `durastore schema create-database` and \
+                 `durastore schema setup` first ({})",
+                cfg.keyspace,
+                e.message()
+            ))
+        } else {
+            e
+        }
+    })?;
+    let cass = Arc::new(Cass::new(session, cfg.keyspace.clone()));
+    schema::check_current(&cass).await?;
+    let backend: Arc<dyn Backend> = Arc::new(CassandraBackend { cass: cass.clone() });
+    Ok(Stores {
+        backend,
+        shard: shard::make(&cass),
+        execution: execution::make(&cass),
+        history: history::make(&cass),
+        task_queue: task_queue::make(&cass),
+        namespace: namespace::make(&cass),
+        cluster_metadata: cluster::make(&cass),
+        queue: queue::make(&cass),
+        visibility: None,
+    })
+}

@@ -1,0 +1,505 @@
+//! QueueStore on Cassandra (Temporal's "queue v2"): `queues` rows (one partition per queue
+//! type) hold a metadata blob with partition 0's `min_message_id` and a CAS `version`;
+//! `queue_messages` holds one partition per queue, clustered by message id.
+//!
+//! - **Ids without a counter.** An enqueue reads the highest id (`ORDER BY message_id DESC
+//!   LIMIT 1`, one reverse seek) and inserts `max + 1` with `INSERT … IF NOT EXISTS`; when a
+//!   concurrent enqueuer took that id the insert does not apply and the enqueue retries with the
+//!   next one. Paxos settles every competing insert on the same id, so no message is lost or
+//!   stored twice, and the id tried is never above `max + 1`: ids stay contiguous.
+//! - **Range delete never removes the highest id's row**, so the next enqueue still finds the
+//!   last id and ids are never reused; the row is hidden by advancing `min_message_id` instead.
+//!   The metadata update is a CAS on `version` (a lost race re-reads and recomputes); the rows
+//!   are then removed with one clustering-range `DELETE` (a single range tombstone). A crash
+//!   between the two leaves rows below `min_message_id` that reads skip and the next range
+//!   delete removes.
+//! - Because ids are contiguous and every row in `[min_message_id, last]` exists, counts are
+//!   arithmetic (`last - min + 1`, as Temporal's Cassandra store computes them), never scans.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use durastore_api::{
+    DataBlob, Page, QueueInfo, QueueKey, QueueMessage, QueueStore, QueueType, Result, StoreError,
+    validate,
+};
+
+use crate::session::{CRow, Cass, vals};
+
+/// The store.
+pub(crate) fn make(cass: &Arc<Cass>) -> Option<Arc<dyn QueueStore>> {
+    Some(Arc::new(CassQueueStore { cass: cass.clone() }))
+}
+
+/// The only message partition used, as in Temporal.
+const PARTITION: i32 = 0;
+
+/// Attempts of an enqueue (each lost attempt means another enqueuer got an id) or of a range
+/// delete's metadata CAS before giving up with a retryable error.
+const MAX_ATTEMPTS: usize = 1000;
+
+/// QueueStore over a shared session.
+struct CassQueueStore {
+    cass: Arc<Cass>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The metadata blob: persistencespb.Queue{ map<int32, QueuePartition{int64 min_message_id = 1}>
+// partitions = 1 } in protobuf wire format, encoding "Proto3", partition 0 only.
+// ---------------------------------------------------------------------------------------------
+
+fn metadata_corrupt(why: &str) -> StoreError {
+    StoreError::internal(format!(
+        "stored queue metadata is not a valid Queue protobuf: {why}"
+    ))
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A cursor over protobuf wire bytes.
+struct Wire<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Wire<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Wire { buf, pos: 0 }
+    }
+
+    fn done(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        let mut v = 0u64;
+        for shift in (0..70).step_by(7) {
+            let byte = *self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| metadata_corrupt("truncated varint"))?;
+            self.pos += 1;
+            if shift == 63 && byte > 1 {
+                return Err(metadata_corrupt("varint overflows 64 bits"));
+            }
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(metadata_corrupt("varint longer than 10 bytes"))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.buf.len())
+            .ok_or_else(|| metadata_corrupt("field runs past the end"))?;
+        let out = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn len_delimited(&mut self) -> Result<&'a [u8]> {
+        let n =
+            usize::try_from(self.varint()?).map_err(|_| metadata_corrupt("length out of range"))?;
+        self.take(n)
+    }
+
+    /// Skips a field's value of the given wire type (unknown fields are allowed).
+    fn skip(&mut self, wire_type: u64) -> Result<()> {
+        match wire_type {
+            0 => self.varint().map(|_| ()),
+            1 => self.take(8).map(|_| ()),
+            2 => self.len_delimited().map(|_| ()),
+            5 => self.take(4).map(|_| ()),
+            _ => Err(metadata_corrupt("unsupported wire type")),
+        }
+    }
+}
+
+/// Encodes `Queue{partitions: {0: {min_message_id}}}`.
+fn encode_metadata(min_message_id: i64) -> Vec<u8> {
+    let mut partition = Vec::new();
+    if min_message_id != 0 {
+        // QueuePartition.min_message_id: field 1, varint (proto3 omits the default 0; a negative
+        // int64 is its 64-bit two's complement).
+        partition.push(0x08);
+        write_varint(&mut partition, min_message_id as u64);
+    }
+    // Map entry: key (field 1, varint) = 0, value (field 2, length-delimited).
+    let mut entry = vec![0x08, 0x00, 0x12];
+    write_varint(&mut entry, partition.len() as u64);
+    entry.extend_from_slice(&partition);
+    // Queue.partitions: field 1, length-delimited.
+    let mut out = vec![0x0a];
+    write_varint(&mut out, entry.len() as u64);
+    out.extend_from_slice(&entry);
+    out
+}
+
+/// Decodes partition 0's `min_message_id` (0 when absent, the proto3 default).
+fn decode_metadata(buf: &[u8]) -> Result<i64> {
+    let mut min = 0i64;
+    let mut top = Wire::new(buf);
+    while !top.done() {
+        let tag = top.varint()?;
+        // Field 1 (partitions), wire type 2.
+        if tag != 0x0a {
+            top.skip(tag & 7)?;
+            continue;
+        }
+        let mut entry = Wire::new(top.len_delimited()?);
+        let (mut key, mut value) = (0i64, &[][..]);
+        while !entry.done() {
+            let t = entry.varint()?;
+            match (t >> 3, t & 7) {
+                (1, 0) => key = i64::from(entry.varint()? as i32),
+                (2, 2) => value = entry.len_delimited()?,
+                (_, w) => entry.skip(w)?,
+            }
+        }
+        if key != i64::from(PARTITION) {
+            continue;
+        }
+        // The last entry for a key wins, as protobuf map decoding does.
+        min = 0;
+        let mut part = Wire::new(value);
+        while !part.done() {
+            let t = part.varint()?;
+            match (t >> 3, t & 7) {
+                (1, 0) => min = part.varint()? as i64,
+                (_, w) => part.skip(w)?,
+            }
+        }
+    }
+    Ok(min)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn validate_key(key: &QueueKey) -> Result<()> {
+    validate::id_string("queue name", &key.name)
+}
+
+fn not_found(key: &QueueKey) -> StoreError {
+    StoreError::not_found(format!(
+        "queue {:?} of type {} not found",
+        key.name, key.queue_type.0
+    ))
+}
+
+/// The queue row's `min_message_id` (checking the blob's encoding).
+fn metadata_min(row: &CRow) -> Result<i64> {
+    let encoding = row.text("metadata_encoding")?;
+    if encoding != DataBlob::PROTO3 {
+        return Err(StoreError::internal(format!(
+            "queue metadata has encoding {encoding:?}, expected {}",
+            DataBlob::PROTO3
+        )));
+    }
+    decode_metadata(&row.blob("metadata_payload")?)
+}
+
+/// The queue row's state: `min_message_id` and CAS version.
+struct QueueRow {
+    min: i64,
+    version: i64,
+}
+
+/// Page size as the `int` a `LIMIT ?` marker binds: one more than asked, to know whether a
+/// next page exists.
+fn limit_plus_one(page_size: usize) -> i32 {
+    // page_size is at most validate::MAX_PAGE_SIZE.
+    i32::try_from(page_size + 1).unwrap_or(i32::MAX)
+}
+
+impl CassQueueStore {
+    /// Reads the queue row, or `NotFound`.
+    async fn queue_row(&self, key: &QueueKey) -> Result<QueueRow> {
+        let row = self
+            .cass
+            .row(
+                "SELECT metadata_payload, metadata_encoding, version FROM queues WHERE queue_type = ? AND queue_name = ?",
+                vals![key.queue_type.0, &key.name],
+            )
+            .await?
+            .ok_or_else(|| not_found(key))?;
+        Ok(QueueRow {
+            min: metadata_min(&row)?,
+            version: row.opt_i64("version")?.unwrap_or(0),
+        })
+    }
+
+    /// The highest message id of a queue (hidden or not), `None` if nothing was ever enqueued.
+    async fn last_id(&self, queue_type: i32, name: &str) -> Result<Option<i64>> {
+        let row = self
+            .cass
+            .row(
+                "SELECT message_id FROM queue_messages WHERE queue_type = ? AND queue_name = ? AND queue_partition = ? ORDER BY message_id DESC LIMIT 1",
+                vals![queue_type, name, PARTITION],
+            )
+            .await?;
+        row.map(|r| r.i64("message_id")).transpose()
+    }
+}
+
+/// The id after `id`.
+fn next_id(id: i64) -> Result<i64> {
+    id.checked_add(1)
+        .ok_or_else(|| StoreError::internal("queue message ids exhausted"))
+}
+
+fn contention(what: &str, key: &QueueKey) -> StoreError {
+    StoreError::new(
+        durastore_api::ErrorKind::Unavailable,
+        format!(
+            "{what} on queue {:?} of type {} lost {MAX_ATTEMPTS} races in a row",
+            key.name, key.queue_type.0
+        ),
+    )
+    .with_retryable(true)
+}
+
+#[async_trait]
+impl QueueStore for CassQueueStore {
+    async fn create_queue(&self, key: &QueueKey) -> Result<()> {
+        validate_key(key)?;
+        let res = self
+            .cass
+            .cas(
+                "INSERT INTO queues (queue_type, queue_name, metadata_payload, metadata_encoding, version) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
+                vals![key.queue_type.0, &key.name, encode_metadata(0), DataBlob::PROTO3, 0i64],
+            )
+            .await?;
+        if !res.applied {
+            return Err(StoreError::already_exists(format!(
+                "queue {:?} of type {} already exists",
+                key.name, key.queue_type.0
+            )));
+        }
+        Ok(())
+    }
+
+    async fn enqueue_message(&self, key: &QueueKey, blob: DataBlob) -> Result<i64> {
+        validate_key(key)?;
+        validate::blob("queue message", &blob)?;
+        self.queue_row(key).await?;
+        let qt = key.queue_type.0;
+        let mut id = match self.last_id(qt, &key.name).await? {
+            Some(last) => next_id(last)?,
+            None => 0,
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let res = self
+                .cass
+                .cas(
+                    "INSERT INTO queue_messages (queue_type, queue_name, queue_partition, message_id, message_payload, message_encoding) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS",
+                    vals![qt, &key.name, PARTITION, id, &blob.data, &blob.encoding],
+                )
+                .await?;
+            if res.applied {
+                return Ok(id);
+            }
+            // Another enqueuer holds `id` (its Paxos round is now committed). Re-read the last
+            // id in case several went ahead, but never go back: `id` is taken.
+            let last = self.last_id(qt, &key.name).await?.unwrap_or(id);
+            id = next_id(last.max(id))?;
+        }
+        Err(contention("enqueue", key))
+    }
+
+    async fn read_messages(
+        &self,
+        key: &QueueKey,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Result<Page<QueueMessage>> {
+        validate_key(key)?;
+        let page_size = validate::page_size(page_size)?;
+        let after: Option<i64> = next_page_token
+            .as_deref()
+            .map(validate::token::decode)
+            .transpose()?;
+        let q = self.queue_row(key).await?;
+        let from = after.map_or(q.min, |next| next.max(q.min));
+        let rows = self
+            .cass
+            .rows(
+                "SELECT message_id, message_payload, message_encoding FROM queue_messages WHERE queue_type = ? AND queue_name = ? AND queue_partition = ? AND message_id >= ? LIMIT ?",
+                vals![
+                    key.queue_type.0,
+                    &key.name,
+                    PARTITION,
+                    from,
+                    limit_plus_one(page_size)
+                ],
+            )
+            .await?;
+        let more = rows.len() > page_size;
+        let items = rows
+            .iter()
+            .take(page_size)
+            .map(|r| {
+                Ok(QueueMessage {
+                    id: r.i64("message_id")?,
+                    blob: DataBlob::new(r.blob("message_payload")?, r.text("message_encoding")?),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next_page_token = match (more, items.last()) {
+            (true, Some(last)) => Some(validate::token::encode(&last.id.saturating_add(1))),
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    async fn range_delete_messages(&self, key: &QueueKey, inclusive_max_id: i64) -> Result<i64> {
+        validate_key(key)?;
+        let qt = key.queue_type.0;
+        for _ in 0..MAX_ATTEMPTS {
+            let q = self.queue_row(key).await?;
+            let Some(last) = self.last_id(qt, &key.name).await? else {
+                // Never enqueued: nothing to hide, and the next id must still be 0.
+                return Ok(0);
+            };
+            // Never advance past the last id: the next enqueue (last + 1) must stay visible.
+            let upto = inclusive_max_id.min(last);
+            if upto < q.min {
+                return Ok(0);
+            }
+            let res = self
+                .cass
+                .cas(
+                    "UPDATE queues SET metadata_payload = ?, metadata_encoding = ?, version = ? WHERE queue_type = ? AND queue_name = ? IF version = ?",
+                    vals![
+                        encode_metadata(next_id(upto)?),
+                        DataBlob::PROTO3,
+                        next_id(q.version)?,
+                        qt,
+                        &key.name,
+                        q.version
+                    ],
+                )
+                .await?;
+            if !res.applied {
+                // A concurrent range delete moved the minimum: recompute from its result.
+                continue;
+            }
+            // The row of the last id stays (hidden by the new minimum) so ids are never
+            // reused; everything below it up to `upto` goes, in one range tombstone. The range
+            // is open below so rows a crashed earlier delete left behind go too.
+            let hi = upto.min(last - 1);
+            if hi >= q.min {
+                self.cass
+                    .exec(
+                        "DELETE FROM queue_messages WHERE queue_type = ? AND queue_name = ? AND queue_partition = ? AND message_id <= ?",
+                        vals![qt, &key.name, PARTITION, hi],
+                    )
+                    .await?;
+            }
+            // Ids are contiguous and rows in [min, last] exist: this many were hidden.
+            return Ok(upto - q.min + 1);
+        }
+        Err(contention("range delete", key))
+    }
+
+    async fn list_queues(
+        &self,
+        queue_type: QueueType,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Result<Page<QueueInfo>> {
+        let page_size = validate::page_size(page_size)?;
+        let after: Option<String> = next_page_token
+            .as_deref()
+            .map(validate::token::decode)
+            .transpose()?;
+        let limit = limit_plus_one(page_size);
+        let rows = match after {
+            None => {
+                self.cass
+                    .rows(
+                        "SELECT queue_name, metadata_payload, metadata_encoding FROM queues WHERE queue_type = ? LIMIT ?",
+                        vals![queue_type.0, limit],
+                    )
+                    .await?
+            }
+            Some(after) => {
+                self.cass
+                    .rows(
+                        "SELECT queue_name, metadata_payload, metadata_encoding FROM queues WHERE queue_type = ? AND queue_name > ? LIMIT ?",
+                        vals![queue_type.0, after, limit],
+                    )
+                    .await?
+            }
+        };
+        let more = rows.len() > page_size;
+        let mut items = Vec::with_capacity(rows.len().min(page_size));
+        for row in rows.iter().take(page_size) {
+            let name = row.text("queue_name")?;
+            let min = metadata_min(row)?;
+            let last = self.last_id(queue_type.0, &name).await?.unwrap_or(-1);
+            items.push(QueueInfo {
+                message_count: (last - min + 1).max(0),
+                last_message_id: last,
+                name,
+            });
+        }
+        let next_page_token = match (more, items.last()) {
+            (true, Some(l)) => Some(validate::token::encode(&l.name)),
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_round_trip() {
+        // Byte-identical to what the SQL stores write (and Temporal's protobuf encoder).
+        assert_eq!(encode_metadata(0), vec![0x0a, 0x04, 0x08, 0x00, 0x12, 0x00]);
+        assert_eq!(
+            encode_metadata(5),
+            vec![0x0a, 0x06, 0x08, 0x00, 0x12, 0x02, 0x08, 0x05]
+        );
+        for v in [0, 1, 127, 128, 300, i64::MAX, -1, i64::MIN] {
+            assert_eq!(decode_metadata(&encode_metadata(v)).ok(), Some(v));
+        }
+        assert_eq!(decode_metadata(&[]).ok(), Some(0));
+        assert!(decode_metadata(&[0x0a, 0x05]).is_err());
+        assert!(decode_metadata(&[0x0a]).is_err());
+        assert!(decode_metadata(&[0xff; 11]).is_err());
+    }
+
+    #[test]
+    fn other_partitions_and_unknown_fields_are_skipped() {
+        // partitions {7: {min 9}} then {0: {min 4}}, plus an unknown top-level varint field 2.
+        let mut buf = vec![0x10, 0x2a];
+        buf.extend([0x0a, 0x06, 0x08, 0x07, 0x12, 0x02, 0x08, 0x09]);
+        buf.extend([0x0a, 0x06, 0x08, 0x00, 0x12, 0x02, 0x08, 0x04]);
+        assert_eq!(decode_metadata(&buf).ok(), Some(4));
+    }
+}

@@ -1,0 +1,218 @@
+//! Execution-store checks on a real Cassandra beyond the conformance suite: Cassandra-specific
+//! corners of the data model (tombstones left by bypass conditions, one-batch timestamps, large
+//! blobs in a conditional batch).
+//!
+//! Needs `DURASTORE_CASSANDRA_URL` (e.g. `cassandra://127.0.0.1:9042`); without it the test
+//! prints why it is skipped. It creates its own keyspace and drops it afterwards.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use durastore_api::schema::{ApplyOptions, setup};
+use durastore_api::{
+    CreateMode, CreateWorkflowExecutionRequest, DataBlob, ExecutionStateColumns, ExecutionStore,
+    GetOrCreateShardRequest, NamespaceId, RunId, ShardId, Stores, UpdateMode,
+    UpdateWorkflowExecutionRequest, WorkflowKey, WorkflowMutation, WorkflowSnapshot,
+    WorkflowState, WorkflowStatus,
+};
+use durastore_cassandra::CassandraConfig;
+use durastore_cassandra::schema::{CassandraSchemaDriver, drop_keyspace, schema_set};
+
+fn blob(len: usize, seed: u8) -> DataBlob {
+    DataBlob::proto3((0..len).map(|i| (i as u8).wrapping_add(seed)).collect::<Vec<u8>>())
+}
+
+fn snapshot(key: WorkflowKey, state: WorkflowState) -> WorkflowSnapshot {
+    WorkflowSnapshot {
+        key,
+        execution_info: blob(40, 1),
+        execution_state: blob(20, 2),
+        state: ExecutionStateColumns {
+            create_request_id: "req".into(),
+            state,
+            status: WorkflowStatus::Running,
+            start_time: None,
+        },
+        start_version: 1,
+        last_write_version: 1,
+        next_event_id: 3,
+        db_record_version: 1,
+        condition: 0,
+        checksum: None,
+        activity_infos: BTreeMap::from([(1, blob(5, 3)), (2, DataBlob::new(Vec::new(), ""))]),
+        timer_infos: BTreeMap::new(),
+        child_execution_infos: BTreeMap::new(),
+        request_cancel_infos: BTreeMap::new(),
+        signal_infos: BTreeMap::new(),
+        chasm_nodes: BTreeMap::new(),
+        signal_requested_ids: BTreeSet::new(),
+        tasks: BTreeMap::new(),
+    }
+}
+
+fn mutation(s: &WorkflowSnapshot, version: i64) -> WorkflowMutation {
+    WorkflowMutation {
+        key: s.key.clone(),
+        execution_info: s.execution_info.clone(),
+        execution_state: s.execution_state.clone(),
+        state: s.state.clone(),
+        start_version: s.start_version,
+        last_write_version: s.last_write_version,
+        next_event_id: s.next_event_id,
+        db_record_version: version,
+        condition: 0,
+        checksum: None,
+        upsert_activity_infos: BTreeMap::new(),
+        delete_activity_infos: BTreeSet::new(),
+        upsert_timer_infos: BTreeMap::new(),
+        delete_timer_infos: BTreeSet::new(),
+        upsert_child_execution_infos: BTreeMap::new(),
+        delete_child_execution_infos: BTreeSet::new(),
+        upsert_request_cancel_infos: BTreeMap::new(),
+        delete_request_cancel_infos: BTreeSet::new(),
+        upsert_signal_infos: BTreeMap::new(),
+        delete_signal_infos: BTreeSet::new(),
+        upsert_chasm_nodes: BTreeMap::new(),
+        delete_chasm_nodes: BTreeSet::new(),
+        upsert_signal_requested_ids: BTreeSet::new(),
+        delete_signal_requested_ids: BTreeSet::new(),
+        new_buffered_events: None,
+        clear_buffered_events: false,
+        tasks: BTreeMap::new(),
+    }
+}
+
+fn create(shard: ShardId, mode: CreateMode, s: WorkflowSnapshot) -> CreateWorkflowExecutionRequest {
+    CreateWorkflowExecutionRequest {
+        shard_id: shard,
+        range_id: 1,
+        mode,
+        new_snapshot: s,
+        new_events: Vec::new(),
+    }
+}
+
+fn update(shard: ShardId, m: WorkflowMutation) -> UpdateWorkflowExecutionRequest {
+    UpdateWorkflowExecutionRequest {
+        shard_id: shard,
+        range_id: 1,
+        mode: UpdateMode::UpdateCurrent,
+        mutation: m,
+        mutation_events: Vec::new(),
+        new_snapshot: None,
+        new_events: Vec::new(),
+    }
+}
+
+async fn checks(stores: &Stores) {
+    let shards = stores.shard.clone().expect("shard store");
+    let exec: std::sync::Arc<dyn ExecutionStore> = stores.execution.clone().expect("execution");
+    let shard = ShardId(7);
+    shards
+        .get_or_create_shard(GetOrCreateShardRequest {
+            shard_id: shard,
+            create_if_missing: Some((1, blob(8, 0))),
+        })
+        .await
+        .expect("create shard");
+    let ns = NamespaceId::new_random();
+
+    // A zombie create for a workflow without current row leaves only a cell tombstone at the
+    // current-row key; a later BrandNew create must still see "no current row".
+    let zombie = snapshot(
+        WorkflowKey::new(ns, "wf-a", RunId::new_random()),
+        WorkflowState::Zombie,
+    );
+    exec.create_workflow_execution(create(shard, CreateMode::BypassCurrent, zombie.clone()))
+        .await
+        .expect("zombie create");
+    let first = snapshot(
+        WorkflowKey::new(ns, "wf-a", RunId::new_random()),
+        WorkflowState::Running,
+    );
+    exec.create_workflow_execution(create(shard, CreateMode::BrandNew, first.clone()))
+        .await
+        .expect("BrandNew after a zombie create");
+    let current = exec
+        .get_current_execution(shard, ns, &first.key.workflow_id)
+        .await
+        .expect("current");
+    assert_eq!(current.run_id, first.key.run_id);
+
+    // Empty blobs (in a map entry too) read back as empty, not missing.
+    let got = exec
+        .get_workflow_execution(shard, &first.key)
+        .await
+        .expect("get");
+    assert_eq!(got.activity_infos, first.activity_infos);
+    assert_eq!(got.checksum, None);
+
+    // Deleting and upserting the same key in one mutation upserts it (one batch has one
+    // timestamp, where a tombstone would win).
+    let mut m = mutation(&first, 2);
+    m.delete_activity_infos.insert(1);
+    m.upsert_activity_infos.insert(1, blob(9, 9));
+    m.delete_activity_infos.insert(2);
+    m.upsert_signal_requested_ids.insert("s".into());
+    m.delete_signal_requested_ids.insert("s".into());
+    m.new_buffered_events = Some(blob(3, 4));
+    exec.update_workflow_execution(update(shard, m))
+        .await
+        .expect("update");
+    let got = exec
+        .get_workflow_execution(shard, &first.key)
+        .await
+        .expect("get");
+    assert_eq!(got.activity_infos, BTreeMap::from([(1, blob(9, 9))]));
+    assert_eq!(got.signal_requested_ids, BTreeSet::from(["s".to_string()]));
+    assert_eq!(got.buffered_events, vec![blob(3, 4)]);
+
+    // Blobs at the 4 MiB limit in one conditional batch (the batch is single-partition, which
+    // Cassandra's batch size thresholds do not apply to).
+    let mut big = snapshot(
+        WorkflowKey::new(ns, "wf-big", RunId::new_random()),
+        WorkflowState::Running,
+    );
+    big.execution_info = blob(4 * 1024 * 1024, 5);
+    big.execution_state = blob(4 * 1024 * 1024, 6);
+    exec.create_workflow_execution(create(shard, CreateMode::BrandNew, big.clone()))
+        .await
+        .expect("create with two 4 MiB blobs");
+    let got = exec
+        .get_workflow_execution(shard, &big.key)
+        .await
+        .expect("get big");
+    assert!(got.execution_info == big.execution_info && got.execution_state == big.execution_state);
+}
+
+#[tokio::test]
+async fn executions_on_cassandra() {
+    let Ok(url) = std::env::var("DURASTORE_CASSANDRA_URL") else {
+        println!("skipped: DURASTORE_CASSANDRA_URL is not set");
+        return;
+    };
+    let keyspace = format!(
+        "durastore_exec_smoke_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let cfg = CassandraConfig::from_url(&url)
+        .and_then(|c| c.with_keyspace(&keyspace))
+        .expect("url");
+    let base = url.split('?').next().unwrap_or(&url);
+    let base = match base.find("://").and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j)) {
+        Some(slash) => &base[..slash],
+        None => base,
+    };
+    let ks_url = format!("{base}/{keyspace}");
+    let driver = CassandraSchemaDriver::connect_creating(&ks_url, "main")
+        .await
+        .expect("keyspace");
+    setup(&schema_set("main").expect("set"), &driver, &ApplyOptions::default())
+        .await
+        .expect("schema setup");
+    let stores = durastore_cassandra::open(&ks_url).await.expect("open");
+    let result = tokio::spawn(async move { checks(&stores).await }).await;
+    drop_keyspace(&cfg).await.expect("drop keyspace");
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -1,0 +1,305 @@
+//! # durastore-elastic: visibility on Elasticsearch 7/8 and OpenSearch 2
+//!
+//! A [`VisibilityStore`](durastore_api::VisibilityStore) over one index, through the
+//! `elasticsearch` crate's transport with raw JSON bodies (the same requests work on
+//! Elasticsearch 7, 8 and OpenSearch 2). Queries are parsed and type-checked by
+//! [`durastore_api::query`] and translated with SQL three-valued logic (see [`translate`]), so
+//! they mean exactly what they mean on the SQL stores (DESIGN §3a).
+//!
+//! - Documents are written with **external versioning by task id**: a write whose task id is
+//!   not above the stored version gets 409, which is success (a stale write is a no-op); a
+//!   delete with a stale task id likewise. Writes use `refresh=true` by default so a list right
+//!   after a write sees it (`refresh=false` for bulk loads).
+//! - Lists sort by `CloseTimeOrder` desc (running first), `StartTime` desc, `RunId` asc and page
+//!   with `search_after` on those three values (all keywords, never missing).
+//! - Custom search attributes are registered per namespace in `<index>_search_attributes` and
+//!   mapped under `Custom.<Type>.<name>` in the visibility index, so two namespaces may give one
+//!   name different types; `add_search_attributes` is an idempotent mapping update.
+//!
+//! ## URLs
+//!
+//! `elasticsearch://[user:password@]host:port/<index>?option=…` or `opensearch://…` (the scheme
+//! names the backend in reports; both speak the same requests). Options: `tls=true` (https),
+//! `tls_ca=<PEM file>`, `refresh=true|false|wait_for` (default `true`), `timeout=<duration>`
+//! (default 30 s). User and password default to `DURASTORE_ELASTIC_USER` /
+//! `DURASTORE_ELASTIC_PASSWORD`. The default index is `durastore_visibility`.
+
+#![allow(clippy::result_large_err)]
+
+mod client;
+mod doc;
+pub mod schema;
+mod store;
+pub mod translate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use durastore_api::{Backend, Capability, Result, StoreError, Stores};
+use elasticsearch::Elasticsearch;
+use elasticsearch::auth::Credentials;
+use elasticsearch::http::Method;
+use elasticsearch::http::transport::{SingleNodeConnectionPool, TransportBuilder};
+
+use crate::client::Client;
+
+pub use store::ElasticVisibility;
+
+/// Environment variable holding the user when the URL has none.
+pub const ENV_USER: &str = "DURASTORE_ELASTIC_USER";
+/// Environment variable holding the password when the URL has none.
+pub const ENV_PASSWORD: &str = "DURASTORE_ELASTIC_PASSWORD";
+/// Index used when the URL names none.
+pub const DEFAULT_INDEX: &str = "durastore_visibility";
+
+/// Settings parsed from an `elasticsearch://` / `opensearch://` URL.
+#[derive(Clone)]
+pub struct ElasticConfig {
+    /// `elasticsearch` or `opensearch`.
+    pub flavor: String,
+    /// Base URL (`http://host:port`).
+    pub base_url: String,
+    /// Visibility index.
+    pub index: String,
+    /// Basic-auth user.
+    pub user: Option<String>,
+    /// Basic-auth password.
+    pub password: Option<String>,
+    /// `refresh` parameter of writes.
+    pub refresh: String,
+    /// Request timeout.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ElasticConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ElasticConfig")
+            .field("flavor", &self.flavor)
+            .field("base_url", &self.base_url)
+            .field("index", &self.index)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("refresh", &self.refresh)
+            .finish()
+    }
+}
+
+/// `url` with its index (path) replaced by `index`, keeping credentials and options.
+pub fn url_with_index(url: &str, index: &str) -> Result<String> {
+    validate_index(index)?;
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| StoreError::invalid_argument("search URL: missing ://"))?;
+    let mut u = url::Url::parse(&format!("http://{rest}"))
+        .map_err(|e| StoreError::invalid_argument(format!("search URL: {e}")))?;
+    u.set_path(&format!("/{index}"));
+    let text = u.to_string();
+    let out = format!("{scheme}://{}", text.trim_start_matches("http://"));
+    ElasticConfig::from_url(&out)?;
+    Ok(out)
+}
+
+/// Index names: lower-case ASCII letters, digits, `_` and `-`, starting with a letter, at most
+/// 100 bytes (Elasticsearch's rules, narrowed so a name never needs escaping in a path).
+pub fn validate_index(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid_argument(format!(
+            "{name:?} is not a valid index name (lower-case letters, digits, _ and -, starting \
+             with a letter, at most 100 bytes)"
+        )))
+    }
+}
+
+impl ElasticConfig {
+    /// Parses the URL.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let bad = |why: String| StoreError::invalid_argument(format!("search URL: {why}"));
+        let (flavor, rest) = if let Some(r) = url.strip_prefix("elasticsearch://") {
+            ("elasticsearch", r)
+        } else if let Some(r) = url.strip_prefix("opensearch://") {
+            ("opensearch", r)
+        } else {
+            return Err(bad(
+                "must start with elasticsearch:// or opensearch://".to_string()
+            ));
+        };
+        let parsed = url::Url::parse(&format!("http://{rest}")).map_err(|e| bad(e.to_string()))?;
+        let host = parsed
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| bad("no host".into()))?;
+        let port = parsed.port().unwrap_or(9200);
+        let mut tls = false;
+        let mut refresh = "true".to_string();
+        let mut timeout = Duration::from_secs(30);
+        for (k, v) in parsed.query_pairs() {
+            match k.as_ref() {
+                "tls" | "ssl" => tls = matches!(v.as_ref(), "true" | "1" | "yes"),
+                "refresh" => {
+                    if !matches!(v.as_ref(), "true" | "false" | "wait_for") {
+                        return Err(bad(format!("refresh={v:?} (true, false or wait_for)")));
+                    }
+                    refresh = v.into_owned();
+                }
+                "timeout" => {
+                    let s = v.trim_end_matches('s');
+                    timeout = s
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite() && *x > 0.0)
+                        .map(Duration::from_secs_f64)
+                        .ok_or_else(|| bad(format!("timeout={v:?}")))?;
+                }
+                other => return Err(bad(format!("unknown option {other:?}"))),
+            }
+        }
+        let index = match parsed.path().trim_matches('/') {
+            "" => DEFAULT_INDEX.to_string(),
+            p => p.to_string(),
+        };
+        validate_index(&index)?;
+        let user = match parsed.username() {
+            "" => std::env::var(ENV_USER).ok().filter(|s| !s.is_empty()),
+            u => Some(u.to_string()),
+        };
+        let password = parsed
+            .password()
+            .map(str::to_string)
+            .or_else(|| std::env::var(ENV_PASSWORD).ok().filter(|s| !s.is_empty()));
+        let scheme = if tls { "https" } else { "http" };
+        Ok(ElasticConfig {
+            flavor: flavor.to_string(),
+            base_url: format!("{scheme}://{host}:{port}"),
+            index,
+            user,
+            password,
+            refresh,
+            timeout,
+        })
+    }
+
+    /// The same cluster with another index.
+    pub fn with_index(&self, index: &str) -> Result<Self> {
+        validate_index(index)?;
+        let mut c = self.clone();
+        c.index = index.to_string();
+        Ok(c)
+    }
+
+    /// The URL of this config (password omitted).
+    pub fn url(&self) -> String {
+        let hostport = self
+            .base_url
+            .split_once("://")
+            .map(|(_, h)| h)
+            .unwrap_or(&self.base_url);
+        format!("{}://{hostport}/{}", self.flavor, self.index)
+    }
+
+    pub(crate) fn client(&self) -> Result<Client> {
+        let url = url::Url::parse(&self.base_url)
+            .map_err(|e| StoreError::invalid_argument(format!("search URL: {e}")))?;
+        let mut b = TransportBuilder::new(SingleNodeConnectionPool::new(url)).disable_proxy();
+        if let Some(u) = &self.user {
+            b = b.auth(Credentials::Basic(
+                u.clone(),
+                self.password.clone().unwrap_or_default(),
+            ));
+        }
+        let transport = b
+            .timeout(self.timeout)
+            .build()
+            .map_err(|e| StoreError::internal(format!("elasticsearch transport: {e}")))?;
+        Ok(Client::new(Elasticsearch::new(transport), self.timeout))
+    }
+
+    /// Name of the per-namespace search-attribute registry index.
+    pub fn registry_index(&self) -> String {
+        format!("{}_search_attributes", self.index)
+    }
+}
+
+/// Sets up (or updates) the visibility schema in the config's index through the schema engine
+/// (idempotent: an up-to-date index is left alone).
+pub async fn setup(cfg: &ElasticConfig) -> Result<durastore_api::schema::ApplyReport> {
+    let set = schema::embedded_set(durastore_api::schema::SET_VISIBILITY)?;
+    let driver = schema::ElasticSchemaDriver::new(cfg)?;
+    durastore_api::schema::setup(
+        &set,
+        &driver,
+        &durastore_api::schema::ApplyOptions::default(),
+    )
+    .await
+}
+
+/// Deletes the visibility index and its registry and schema-version indexes (missing ones are
+/// fine).
+pub async fn drop_indexes(cfg: &ElasticConfig) -> Result<()> {
+    let c = cfg.client()?;
+    for index in [
+        cfg.index.clone(),
+        cfg.registry_index(),
+        format!("{}_schema_version", cfg.index),
+        format!("{}_schema_update_history", cfg.index),
+    ] {
+        let r = c.send(Method::Delete, &format!("/{index}"), &[], None).await?;
+        if !(200..300).contains(&r.status) && r.status != 404 {
+            return Err(client::classify(&format!("delete index {index}"), &r, true));
+        }
+    }
+    Ok(())
+}
+
+/// What the search backends support: visibility only.
+pub fn capability() -> Capability {
+    let mut c = Capability::default();
+    c.visibility = true;
+    c.durable = true;
+    c.concurrent_writers = true;
+    c
+}
+
+struct ElasticBackend {
+    flavor: String,
+}
+
+#[async_trait]
+impl Backend for ElasticBackend {
+    fn name(&self) -> &str {
+        &self.flavor
+    }
+    fn capability(&self) -> Capability {
+        capability()
+    }
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Opens the visibility store at `url`. The index must exist (`durastore schema setup`).
+pub async fn open(url: &str) -> Result<Stores> {
+    let cfg = ElasticConfig::from_url(url)?;
+    let store = ElasticVisibility::open(&cfg).await?;
+    Ok(Stores {
+        backend: Arc::new(ElasticBackend {
+            flavor: cfg.flavor.clone(),
+        }),
+        shard: None,
+        execution: None,
+        history: None,
+        task_queue: None,
+        namespace: None,
+        cluster_metadata: None,
+        queue: None,
+        visibility: Some(Arc::new(store)),
+    })
+}

@@ -1,0 +1,521 @@
+//! The VisibilityStore over one index.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use durastore_api::query::{
+    EXECUTION_STATUS, Literal, Query, SearchAttributeType, SearchAttributes, parse_query,
+    validate_custom_name,
+};
+use durastore_api::{
+    CountResult, ListWorkflowExecutionsRequest, NamespaceId, Page, Result, RunId, StoreError,
+    VisibilityRecord, VisibilityStore, WorkflowStatus, validate,
+};
+use elasticsearch::http::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::client::{Client, classify};
+use crate::doc::{
+    custom_field, doc_id, mapping_for, record_from_doc, record_to_doc, type_from_name, type_name,
+};
+use crate::translate::to_query;
+use crate::ElasticConfig;
+
+/// The list order: running first, then close time, start time descending, run id ascending.
+fn sort() -> Value {
+    json!([
+        {"CloseTimeOrder": {"order": "desc"}},
+        {"StartTime": {"order": "desc"}},
+        {"RunId": {"order": "asc"}}
+    ])
+}
+
+/// Position after the last record of a page: its three sort values, and a fingerprint of the
+/// namespace and query it belongs to (a token continues only the listing that issued it).
+#[derive(Debug, Serialize, Deserialize)]
+struct ListToken {
+    c: String,
+    s: String,
+    r: String,
+    q: String,
+}
+
+/// FNV-1a over namespace and query text: tells listings apart (not a security measure).
+fn fingerprint(ns: &NamespaceId, query: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in ns.to_string().bytes().chain([0]).chain(query.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+impl ListToken {
+    fn decode(t: &[u8], fp: &str) -> Result<Self> {
+        let tok: ListToken = validate::token::decode(t)?;
+        if tok.q != fp {
+            return Err(StoreError::invalid_argument(
+                "page token belongs to another query or namespace",
+            ));
+        }
+        let datetime_like = |s: &str| s.len() == 30 && s.is_ascii();
+        let ok = (tok.c == crate::doc::RUNNING_ORDER || datetime_like(&tok.c))
+            && datetime_like(&tok.s)
+            && tok.r.len() <= 64;
+        if ok {
+            Ok(tok)
+        } else {
+            Err(StoreError::invalid_argument("invalid page token"))
+        }
+    }
+}
+
+/// Visibility on Elasticsearch / OpenSearch.
+pub struct ElasticVisibility {
+    cfg: ElasticConfig,
+    client: Client,
+    /// Custom attributes per namespace, as registered; refreshed when a name is unknown.
+    registry: RwLock<HashMap<NamespaceId, Arc<SearchAttributes>>>,
+}
+
+impl std::fmt::Debug for ElasticVisibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ElasticVisibility")
+            .field("cfg", &self.cfg)
+            .finish()
+    }
+}
+
+fn check_optional_id(what: &str, v: &Option<String>) -> Result<()> {
+    if let Some(s) = v {
+        if s.len() > durastore_api::MAX_ID_BYTES {
+            return Err(StoreError::size_limit(format!(
+                "{what} is {} bytes, limit {}",
+                s.len(),
+                durastore_api::MAX_ID_BYTES
+            )));
+        }
+        if s.contains('\0') {
+            return Err(StoreError::invalid_argument(format!(
+                "{what} contains a NUL character"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn validate_record(r: &VisibilityRecord, closed: bool) -> Result<()> {
+    r.namespace_id.validate()?;
+    r.run_id.validate()?;
+    validate::id_string("workflow id", &r.workflow_id)?;
+    validate::optional_id_string("workflow type", &r.workflow_type)?;
+    validate::optional_id_string("task queue", &r.task_queue)?;
+    check_optional_id("parent workflow id", &r.parent_workflow_id)?;
+    check_optional_id("root workflow id", &r.root_workflow_id)?;
+    validate::non_negative("task id", r.task_id)?;
+    if let Some(m) = &r.memo {
+        validate::blob("memo", m)?;
+    }
+    validate::search_attributes(&r.search_attributes)?;
+    if closed && r.close_time.is_none() {
+        return Err(StoreError::invalid_argument(
+            "record_closed needs a close time",
+        ));
+    }
+    Ok(())
+}
+
+impl ElasticVisibility {
+    /// Opens the store; the index must exist.
+    pub async fn open(cfg: &ElasticConfig) -> Result<Self> {
+        let client = cfg.client()?;
+        let r = client
+            .send(Method::Get, &format!("/{}", cfg.index), &[], None)
+            .await?;
+        if r.status == 404 {
+            return Err(StoreError::not_found(format!(
+                "visibility index {:?} does not exist; run `durastore schema setup --url {}`",
+                cfg.index,
+                cfg.url()
+            )));
+        }
+        if !(200..300).contains(&r.status) {
+            return Err(classify("open", &r, false));
+        }
+        Ok(ElasticVisibility {
+            cfg: cfg.clone(),
+            client,
+            registry: RwLock::new(HashMap::new()),
+        })
+    }
+
+    fn doc_path(&self, ns: &NamespaceId, run: &RunId) -> String {
+        format!("/{}/_doc/{}", self.cfg.index, doc_id(ns, run))
+    }
+
+    /// The namespace's attributes, from the cache or the registry index.
+    async fn attrs(&self, ns: &NamespaceId, reload: bool) -> Result<Arc<SearchAttributes>> {
+        if !reload {
+            let cached = self
+                .registry
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(ns)
+                .cloned();
+            if let Some(a) = cached {
+                return Ok(a);
+            }
+        }
+        let body = json!({
+            "query": {"term": {"namespace_id": ns.to_string()}},
+            "size": 10000
+        });
+        let res = self
+            .client
+            .ok(
+                "read search attributes",
+                Method::Post,
+                &format!("/{}/_search", self.cfg.registry_index()),
+                &[],
+                Some(body),
+            )
+            .await?;
+        let mut custom = BTreeMap::new();
+        for hit in res
+            .pointer("/hits/hits")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let src = &hit["_source"];
+            if let (Some(name), Some(ty)) = (
+                src["name"].as_str(),
+                src["type"].as_str().and_then(type_from_name),
+            ) {
+                custom.insert(name.to_string(), ty);
+            }
+        }
+        let attrs = Arc::new(SearchAttributes::new(custom));
+        self.registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(*ns, attrs.clone());
+        Ok(attrs)
+    }
+
+    /// Parses a query; an unknown attribute triggers one registry reload (another process may
+    /// have registered it).
+    async fn parse(&self, ns: &NamespaceId, text: &str, count: bool) -> Result<(Query, Arc<SearchAttributes>)> {
+        let attrs = self.attrs(ns, false).await?;
+        match parse_query(text, &attrs, count) {
+            Ok(q) => Ok((q, attrs)),
+            Err(e) if e.message().contains("unknown search attribute") => {
+                let attrs = self.attrs(ns, true).await?;
+                Ok((parse_query(text, &attrs, count)?, attrs))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn write(&self, r: VisibilityRecord, closed: bool) -> Result<()> {
+        validate_record(&r, closed)?;
+        let mut attrs = self.attrs(&r.namespace_id, false).await?;
+        let unknown = r
+            .search_attributes
+            .keys()
+            .any(|k| attrs.type_of(k).is_none());
+        if unknown {
+            attrs = self.attrs(&r.namespace_id, true).await?;
+        }
+        let doc = record_to_doc(&r, &attrs)?;
+        let query = [
+            ("version", r.task_id.to_string()),
+            ("version_type", "external".to_string()),
+            ("refresh", self.cfg.refresh.clone()),
+        ];
+        let reply = self
+            .client
+            .send(
+                Method::Put,
+                &self.doc_path(&r.namespace_id, &r.run_id),
+                &query,
+                Some(doc),
+            )
+            .await?;
+        match reply.status {
+            200 | 201 => Ok(()),
+            // The stored version is not below this task id: a stale write, a silent no-op.
+            409 => Ok(()),
+            _ => Err(classify("write", &reply, true)),
+        }
+    }
+
+    fn page_size(size: i32) -> Result<usize> {
+        validate::page_size(size)
+    }
+}
+
+#[async_trait]
+impl VisibilityStore for ElasticVisibility {
+    async fn record_started(&self, record: VisibilityRecord) -> Result<()> {
+        self.write(record, false).await
+    }
+
+    async fn record_closed(&self, record: VisibilityRecord) -> Result<()> {
+        self.write(record, true).await
+    }
+
+    async fn upsert(&self, record: VisibilityRecord) -> Result<()> {
+        self.write(record, false).await
+    }
+
+    async fn delete(&self, namespace_id: NamespaceId, run_id: RunId, task_id: i64) -> Result<()> {
+        namespace_id.validate()?;
+        run_id.validate()?;
+        validate::non_negative("task id", task_id)?;
+        let query = [
+            ("version", task_id.to_string()),
+            ("version_type", "external".to_string()),
+            ("refresh", self.cfg.refresh.clone()),
+        ];
+        let reply = self
+            .client
+            .send(
+                Method::Delete,
+                &self.doc_path(&namespace_id, &run_id),
+                &query,
+                None,
+            )
+            .await?;
+        match reply.status {
+            // Deleted; already gone; or stored version not below the task id (stale delete).
+            200 | 404 | 409 if !reply.error_type().contains("index_not_found") => Ok(()),
+            _ => Err(classify("delete", &reply, true)),
+        }
+    }
+
+    async fn get(&self, namespace_id: NamespaceId, run_id: RunId) -> Result<VisibilityRecord> {
+        namespace_id.validate()?;
+        run_id.validate()?;
+        let reply = self
+            .client
+            .send(Method::Get, &self.doc_path(&namespace_id, &run_id), &[], None)
+            .await?;
+        let not_found = || {
+            StoreError::not_found(format!(
+                "visibility record {run_id} of namespace {namespace_id} not found"
+            ))
+        };
+        match reply.status {
+            200 if reply.body["found"].as_bool() == Some(true) => {
+                record_from_doc(&reply.body["_source"])
+            }
+            200 => Err(not_found()),
+            404 if !reply.error_type().contains("index_not_found") => Err(not_found()),
+            _ => Err(classify("get", &reply, false)),
+        }
+    }
+
+    async fn list(&self, req: ListWorkflowExecutionsRequest) -> Result<Page<VisibilityRecord>> {
+        req.namespace_id.validate()?;
+        let size = Self::page_size(req.page_size)?;
+        let token = match &req.next_page_token {
+            Some(t) => Some(ListToken::decode(t, &fingerprint(&req.namespace_id, &req.query))?),
+            None => None,
+        };
+        let (q, attrs) = self.parse(&req.namespace_id, &req.query, false).await?;
+        // One more than the page: its presence says whether a next page exists, so the last
+        // page never carries a token.
+        let mut body = json!({
+            "query": to_query(&req.namespace_id.to_string(), q.filter.as_ref(), &attrs),
+            "sort": sort(),
+            "size": size + 1,
+            "track_total_hits": false
+        });
+        if let Some(t) = &token {
+            body["search_after"] = json!([t.c, t.s, t.r]);
+        }
+        let res = self
+            .client
+            .ok(
+                "list",
+                Method::Post,
+                &format!("/{}/_search", self.cfg.index),
+                &[],
+                Some(body),
+            )
+            .await?;
+        let mut hits = res
+            .pointer("/hits/hits")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let more = hits.len() > size;
+        hits.truncate(size);
+        let mut items = Vec::with_capacity(hits.len());
+        for hit in &hits {
+            items.push(record_from_doc(&hit["_source"])?);
+        }
+        let next_page_token = match hits.last() {
+            Some(hit) if more => {
+                let sv = hit["sort"].as_array();
+                let get = |i: usize| {
+                    sv.and_then(|a| a.get(i))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .ok_or_else(|| StoreError::internal("search hit without sort values"))
+                };
+                Some(validate::token::encode(&ListToken {
+                    c: get(0)?,
+                    s: get(1)?,
+                    r: get(2)?,
+                    q: fingerprint(&req.namespace_id, &req.query),
+                }))
+            }
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            next_page_token,
+        })
+    }
+
+    async fn count(&self, req: ListWorkflowExecutionsRequest) -> Result<CountResult> {
+        req.namespace_id.validate()?;
+        let (q, attrs) = self.parse(&req.namespace_id, &req.query, true).await?;
+        let query = to_query(&req.namespace_id.to_string(), q.filter.as_ref(), &attrs);
+        if q.group_by.is_empty() {
+            let res = self
+                .client
+                .ok(
+                    "count",
+                    Method::Post,
+                    &format!("/{}/_count", self.cfg.index),
+                    &[],
+                    Some(json!({"query": query})),
+                )
+                .await?;
+            let count = res["count"]
+                .as_i64()
+                .ok_or_else(|| StoreError::internal("count reply without count"))?;
+            return Ok(CountResult {
+                count,
+                groups: Vec::new(),
+            });
+        }
+        if q.group_by.iter().any(|g| g != EXECUTION_STATUS) {
+            return Err(StoreError::invalid_argument(
+                "GROUP BY supports only ExecutionStatus",
+            ));
+        }
+        let body = json!({
+            "query": query,
+            "size": 0,
+            "track_total_hits": true,
+            "aggs": {"g": {"terms": {"field": EXECUTION_STATUS, "size": 64}}}
+        });
+        let res = self
+            .client
+            .ok(
+                "count",
+                Method::Post,
+                &format!("/{}/_search", self.cfg.index),
+                &[],
+                Some(body),
+            )
+            .await?;
+        let count = res
+            .pointer("/hits/total/value")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| StoreError::internal("count reply without total"))?;
+        let mut groups = Vec::new();
+        for b in res
+            .pointer("/aggregations/g/buckets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = b["key"].as_str().unwrap_or("");
+            let status = WorkflowStatus::from_name(name)
+                .ok_or_else(|| StoreError::internal(format!("unknown status {name:?} stored")))?;
+            let n = b["doc_count"].as_i64().unwrap_or(0);
+            groups.push((vec![Literal::Status(status)], n));
+        }
+        // One order on every backend: by status number.
+        groups.sort_by_key(|(k, _)| match k.first() {
+            Some(Literal::Status(s)) => *s as i32,
+            _ => i32::MAX,
+        });
+        Ok(CountResult { count, groups })
+    }
+
+    async fn add_search_attributes(
+        &self,
+        namespace_id: NamespaceId,
+        attributes: BTreeMap<String, SearchAttributeType>,
+    ) -> Result<()> {
+        namespace_id.validate()?;
+        for name in attributes.keys() {
+            validate_custom_name(name)?;
+        }
+        let current = self.attrs(&namespace_id, true).await?;
+        for (name, ty) in &attributes {
+            if let Some(existing) = current.custom().get(name) {
+                if existing != ty {
+                    return Err(StoreError::invalid_argument(format!(
+                        "search attribute {name:?} is already registered as {} in namespace {namespace_id}",
+                        type_name(*existing)
+                    )));
+                }
+            }
+        }
+        // Mapping first (idempotent: the same mapping again is accepted), then the registry
+        // entry, so a registered name always has its field.
+        let mut props = serde_json::Map::new();
+        for (name, ty) in &attributes {
+            props.insert(custom_field(name, *ty), mapping_for(*ty));
+        }
+        self.client
+            .ok(
+                "add search attributes",
+                Method::Put,
+                &format!("/{}/_mapping", self.cfg.index),
+                &[],
+                Some(json!({"properties": Value::Object(props)})),
+            )
+            .await?;
+        for (name, ty) in &attributes {
+            let id = format!("{namespace_id}~{name}");
+            let reply = self
+                .client
+                .send(
+                    Method::Put,
+                    &format!("/{}/_create/{id}", self.cfg.registry_index()),
+                    &[("refresh", "true".to_string())],
+                    Some(json!({
+                        "namespace_id": namespace_id.to_string(),
+                        "name": name,
+                        "type": type_name(*ty)
+                    })),
+                )
+                .await?;
+            match reply.status {
+                200 | 201 => {}
+                // Registered concurrently: fine if with the same type.
+                409 => {
+                    let again = self.attrs(&namespace_id, true).await?;
+                    if again.custom().get(name) != Some(ty) {
+                        return Err(StoreError::invalid_argument(format!(
+                            "search attribute {name:?} was registered concurrently with another type"
+                        )));
+                    }
+                }
+                _ => return Err(classify("register search attribute", &reply, true)),
+            }
+        }
+        self.attrs(&namespace_id, true).await?;
+        Ok(())
+    }
+}
