@@ -12,7 +12,8 @@ fail() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 command -v cargo >/dev/null 2>&1 || fail "cargo is not installed (install Rust from rustup.rs, toolchain >= 1.94)"
 
 # ---- server backends -------------------------------------------------------------------------
-# scripts/services.sh installs (when missing) and starts PostgreSQL and MariaDB on 127.0.0.1 and
+# scripts/services.sh installs (when missing) and starts PostgreSQL and MariaDB (Debian packages),
+# Cassandra 5, OpenSearch 2 and Elasticsearch 8 (JVMs from Maven Central) on 127.0.0.1 and
 # prints DURASTORE_<BACKEND>_URL assignments. A URL already set in the environment wins (point the
 # suite at your own servers); DURASTORE_NO_SERVICES=1 skips starting anything (server backends
 # are then skipped, which DURASTORE_REQUIRE=all turns into failures). Servers this run started
@@ -32,9 +33,11 @@ if [[ "${DURASTORE_NO_SERVICES:-0}" != 1 ]]; then
     section "services"
     # Captured first: `status | grep -q` under pipefail fails when grep exits early.
     status_before="$(bash scripts/services.sh status)"
-    if [[ $status_before != *"postgres: running"* || $status_before != *"mariadb: running"* ]]; then
-        services_started=1
-    fi
+    for svc in postgres mariadb cassandra opensearch elasticsearch; do
+        if [[ $status_before != *"$svc: running"* ]]; then
+            services_started=1
+        fi
+    done
     service_env="$(bash scripts/services.sh start)"
     while IFS= read -r line; do
         var="${line#export }"
@@ -107,6 +110,79 @@ elif [[ "${DURASTORE_REQUIRE:-}" != "" ]]; then
     fail "neither python3 nor sqlite3 is available to drop a column for the drift check"
 else
     echo "skipping the drift check: neither python3 nor sqlite3 is available"
+fi
+
+section "CLI: visibility schema and inspect smoke test"
+# The visibility set alone, then main beside it in the same database: each verifies clean (the
+# other set's tables are not drift), and `inspect visibility` answers counts and rejects a
+# malformed query with exit code 2.
+vis_ns="00000000-0000-4000-8000-000000000001"
+visibility_smoke() {
+    local u="$1"
+    durastore schema setup --set visibility --url "$u"
+    durastore schema verify --set visibility --url "$u"
+    durastore schema setup --url "$u"
+    durastore schema version --set visibility --url "$u"
+    durastore schema verify --url "$u"
+    durastore schema verify --set visibility --url "$u"
+    local count_out
+    count_out="$(durastore inspect visibility --url "$u" --namespace "$vis_ns" --count \
+        "ExecutionStatus = 'Running' GROUP BY ExecutionStatus")"
+    printf '%s\n' "$count_out"
+    grep -q "^0 matching executions$" <<<"$count_out" \
+        || fail "inspect visibility --count on an empty namespace did not print 0"
+    durastore inspect visibility --url "$u" --namespace "$vis_ns" --json "" >/dev/null
+    set +e
+    durastore inspect visibility --url "$u" --namespace "$vis_ns" "WorkflowId = " 2>/dev/null
+    local rc=$?
+    set -e
+    [[ $rc -eq 2 ]] || fail "inspect visibility exited $rc on a malformed query (expected 2)"
+}
+visibility_smoke "sqlite://$smoke_dir/visibility.db"
+# The server backends, each in a database of its own (created by setup, dropped afterwards).
+for server_url in "${DURASTORE_POSTGRES_URL:-}" "${DURASTORE_MYSQL_URL:-}"; do
+    [[ -n "$server_url" ]] || continue
+    base="${server_url%%\?*}"
+    query="${server_url#"$base"}"
+    smoke_url="${base%/*}/durastore_smoke_vis_$$${query}"
+    echo "-- ${smoke_url%%://*}"
+    visibility_smoke "$smoke_url"
+    durastore schema drop-database --force --url "$smoke_url"
+done
+
+section "CLI: schema tool on the search servers and Cassandra (fresh index / keyspace)"
+# Setup twice (idempotent), verify clean, then a manual change must show up as drift.
+for var in DURASTORE_OPENSEARCH_URL DURASTORE_ELASTICSEARCH_URL; do
+    base="${!var:-}"
+    if [[ -z $base ]]; then
+        [[ "${DURASTORE_REQUIRE:-}" == "" ]] || fail "$var is not set"
+        continue
+    fi
+    u="$base/durastore_smoke_$RANDOM$RANDOM"
+    durastore schema setup --url "$u"
+    durastore schema setup --url "$u" | grep -q "already up to date" || fail "second setup on $u"
+    durastore schema verify --url "$u"
+    http="http://${base#*://}"
+    curl -sf -XPUT "$http/${u##*/}/_mapping" -H 'content-type: application/json' \
+        -d '{"properties":{"Unexpected":{"type":"long"}}}' >/dev/null
+    set +e
+    drift_out="$(durastore schema verify --url "$u")"
+    rc=$?
+    set -e
+    printf '%s\n' "$drift_out"
+    durastore schema drop-database --force --url "$u"
+    [[ $rc -eq 1 ]] && grep -q "unexpected column Unexpected" <<<"$drift_out" \
+        || fail "schema verify on $u did not report the added field (exit $rc)"
+done
+if [[ -n "${DURASTORE_CASSANDRA_URL:-}" ]]; then
+    u="$DURASTORE_CASSANDRA_URL/durastore_smoke_$RANDOM$RANDOM"
+    durastore schema create-database --url "$u"
+    durastore schema setup --url "$u"
+    durastore schema setup --url "$u" | grep -q "already up to date" || fail "second setup on $u"
+    durastore schema verify --url "$u"
+    durastore schema drop-database --force --url "$u"
+elif [[ "${DURASTORE_REQUIRE:-}" != "" ]]; then
+    fail "DURASTORE_CASSANDRA_URL is not set"
 fi
 
 section "done"

@@ -29,7 +29,11 @@ fn classify_db(err: &DbError, conditional: bool) -> (ErrorKind, bool, bool) {
         // Paxos round may still complete, so the caller must not assume it failed.
         DbError::WriteTimeout { write_type, .. } => {
             let cas = conditional || matches!(write_type, WriteType::Cas);
-            (K::Timeout, true, cas || !matches!(write_type, WriteType::Simple))
+            (
+                K::Timeout,
+                true,
+                cas || !matches!(write_type, WriteType::Simple),
+            )
         }
         DbError::WriteFailure { .. } => (K::Unavailable, true, true),
         DbError::TruncateError => (K::Unavailable, true, false),
@@ -99,9 +103,12 @@ pub(crate) fn classify_connect(err: NewSessionError, target: &str) -> StoreError
         NewSessionError::UseKeyspaceError(_) => (ErrorKind::NotFound, false),
         _ => (ErrorKind::Unavailable, true),
     };
-    StoreError::new(kind, format!("cannot connect to cassandra at {target}: {err}"))
-        .with_retryable(retryable)
-        .with_source(err)
+    StoreError::new(
+        kind,
+        format!("cannot connect to cassandra at {target}: {err}"),
+    )
+    .with_retryable(retryable)
+    .with_source(err)
 }
 
 /// A row or value that does not have the shape the schema promises.

@@ -54,6 +54,33 @@ pub(crate) fn make(cass: &Arc<Cass>) -> Option<Arc<dyn ExecutionStore>> {
 /// Longest CHASM node path, in bytes (the same limit as the SQL stores).
 const MAX_CHASM_PATH_BYTES: usize = 1536;
 
+/// Largest payload (blobs and strings) one write may carry. Each blob is limited to 4 MiB, but
+/// a write is one CQL request, and Cassandra refuses requests over 16 MiB
+/// (`native_transport_max_frame_size`; `max_mutation_size` is half the 32 MiB commit-log
+/// segment): checked up front so the caller gets `SizeLimitExceeded`, not a server error.
+const MAX_WRITE_BYTES: usize = 15 * 1024 * 1024;
+
+/// Bytes of blob and text values in a bound value (collections and user types included).
+fn value_bytes(v: &scylla::value::CqlValue) -> usize {
+    use scylla::value::CqlValue as V;
+    match v {
+        V::Blob(b) => b.len(),
+        V::Text(s) | V::Ascii(s) => s.len(),
+        V::List(items) | V::Set(items) => items.iter().map(value_bytes).sum(),
+        V::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| value_bytes(k) + value_bytes(v))
+            .sum(),
+        V::UserDefinedType { fields, .. } => fields
+            .iter()
+            .filter_map(|(_, v)| v.as_ref())
+            .map(value_bytes)
+            .sum(),
+        V::Tuple(items) => items.iter().flatten().map(value_bytes).sum(),
+        _ => 8,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Validation: everything is checked before the first write (history appends included).
 
@@ -216,6 +243,23 @@ struct Write<'a> {
 }
 
 impl<'a> Write<'a> {
+    /// Refuses a write too large for one CQL request (see [`MAX_WRITE_BYTES`]).
+    fn check_size(&self) -> Result<()> {
+        let bytes: usize = self
+            .stmts
+            .iter()
+            .flat_map(|s| s.vals.iter().flatten())
+            .map(value_bytes)
+            .sum();
+        if bytes > MAX_WRITE_BYTES {
+            return Err(StoreError::size_limit(format!(
+                "the write carries {bytes} bytes of blobs and ids; one Cassandra request holds \
+                 at most {MAX_WRITE_BYTES}"
+            )));
+        }
+        Ok(())
+    }
+
     fn new(key: &'a WorkflowKey) -> Self {
         Write {
             namespace_id: key.namespace_id,
@@ -362,10 +406,8 @@ impl CassExecutionStore {
         match req.mode {
             UpdateMode::UpdateCurrent => {
                 // Continue-as-new moves the row to the new run; otherwise it is refreshed.
-                let fields = new.map_or_else(
-                    || CurrentFields::of_mutation(m),
-                    CurrentFields::of_snapshot,
-                );
+                let fields =
+                    new.map_or_else(|| CurrentFields::of_mutation(m), CurrentFields::of_snapshot);
                 w.current_is(shard_id, m.key.run_id, fields);
             }
             UpdateMode::BypassCurrent => {
@@ -433,6 +475,7 @@ impl ExecutionStore for CassExecutionStore {
         }
         validate_events(&req.new_events)?;
         let w = self.create_write(&req)?;
+        w.check_size()?;
         self.append_all(&[&req.new_events]).await?;
         self.commit(req.shard_id, req.range_id, w).await
     }
@@ -453,6 +496,7 @@ impl ExecutionStore for CassExecutionStore {
         validate_events(&req.mutation_events)?;
         validate_events(&req.new_events)?;
         let w = self.update_write(&req)?;
+        w.check_size()?;
         self.append_all(&[&req.mutation_events, &req.new_events])
             .await?;
         self.commit(req.shard_id, req.range_id, w).await
@@ -484,6 +528,7 @@ impl ExecutionStore for CassExecutionStore {
         validate_events(&req.new_events)?;
         validate_events(&req.current_events)?;
         let w = self.conflict_resolve_write(&req)?;
+        w.check_size()?;
         self.append_all(&[&req.reset_events, &req.new_events, &req.current_events])
             .await?;
         self.commit(req.shard_id, req.range_id, w).await
@@ -494,6 +539,7 @@ impl ExecutionStore for CassExecutionStore {
         validate_snapshot(&req.snapshot)?;
         let mut w = Write::new(&req.snapshot.key);
         w.rewrite_run(self.ks(), req.shard_id, &req.snapshot)?;
+        w.check_size()?;
         self.commit(req.shard_id, req.range_id, w).await
     }
 
@@ -645,6 +691,7 @@ impl ExecutionStore for CassExecutionStore {
             stmts: insert_tasks(shard_id, &tasks)?,
             checks: Vec::new(),
         };
+        w.check_size()?;
         self.commit(shard_id, range_id, w).await
     }
 

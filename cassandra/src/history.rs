@@ -106,7 +106,11 @@ fn decode_ancestors(row: &CRow) -> Result<Option<Vec<BranchRange>>> {
     let items = match row.get("ancestors") {
         None => return Ok(None),
         Some(CqlValue::List(items)) => items,
-        Some(other) => return Err(corrupt(format!("ancestors: expected a list, got {other:?}"))),
+        Some(other) => {
+            return Err(corrupt(format!(
+                "ancestors: expected a list, got {other:?}"
+            )));
+        }
     };
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -395,9 +399,7 @@ impl CassHistoryStore {
         // full batch may be cut short, so it is read again on its own, highest transaction first.
         while out.len() < need && lower < upper {
             let want = need - out.len();
-            let rows = self
-                .node_range(req, cols, lower, upper, want, true)
-                .await?;
+            let rows = self.node_range(req, cols, lower, upper, want, true).await?;
             if rows.len() < want {
                 out.extend(regroup_reversed(rows));
                 break;
@@ -492,47 +494,60 @@ impl CassHistoryStore {
         n: usize,
     ) -> Result<Vec<(i64, HistoryTreeBranch)>> {
         let mut out = Vec::new();
-        let rows: Vec<CRow>;
-        match after {
-            None => {
-                rows = self
-                    .cass
-                    .rows(
-                        &format!(
-                            "SELECT token(tree_id) AS tok, {TREE_COLUMNS} FROM history_tree LIMIT ?"
-                        ),
-                        vals![limit(n)],
-                    )
-                    .await?;
+        let Some((tok, tree, branch)) = after else {
+            let rows = self
+                .cass
+                .rows(
+                    &format!(
+                        "SELECT token(tree_id) AS tok, {TREE_COLUMNS} FROM history_tree LIMIT ?"
+                    ),
+                    vals![limit(n)],
+                )
+                .await?;
+            for r in &rows {
+                out.push((r.i64("tok")?, tree_branch(r)?));
             }
-            Some((tok, tree, branch)) => {
-                // The rest of the partition the last page ended in, then the following ones in
-                // token order. (Two trees whose ids hash to the same token are not told apart;
-                // with 64-bit Murmur3 tokens that is as unlikely as a UUID collision in practice.)
-                let rest = self
-                    .cass
-                    .rows(
-                        &format!("SELECT {TREE_COLUMNS} FROM history_tree WHERE tree_id = ? AND branch_id > ? LIMIT ?"),
-                        vals![tree.0, branch.0, limit(n)],
-                    )
-                    .await?;
-                for r in &rest {
-                    out.push((tok, tree_branch(r)?));
+            return Ok(out);
+        };
+        // The rest of the partition the last page ended in (in the server's clustering order).
+        let rest = self
+            .cass
+            .rows(
+                &format!("SELECT {TREE_COLUMNS} FROM history_tree WHERE tree_id = ? AND branch_id > ? LIMIT ?"),
+                vals![tree.0, branch.0, limit(n)],
+            )
+            .await?;
+        for r in &rest {
+            out.push((tok, tree_branch(r)?));
+        }
+        // Other partitions with the same token (a 64-bit hash collision: rare, but possible among
+        // billions of trees) follow it in key byte order, which is the uuid's byte order.
+        if out.len() < n {
+            let same = self
+                .cass
+                .rows(
+                    &format!("SELECT {TREE_COLUMNS} FROM history_tree WHERE token(tree_id) = ?"),
+                    vals![tok],
+                )
+                .await?;
+            for r in &same {
+                let b = tree_branch(r)?;
+                if b.branch.tree_id > tree && out.len() < n {
+                    out.push((tok, b));
                 }
-                if out.len() >= n {
-                    return Ok(out);
-                }
-                rows = self
-                    .cass
-                    .rows(
-                        &format!("SELECT token(tree_id) AS tok, {TREE_COLUMNS} FROM history_tree WHERE token(tree_id) > ? LIMIT ?"),
-                        vals![tok, limit(n - out.len())],
-                    )
-                    .await?;
             }
         }
-        for r in &rows {
-            out.push((r.i64("tok")?, tree_branch(r)?));
+        if out.len() < n {
+            let rows = self
+                .cass
+                .rows(
+                    &format!("SELECT token(tree_id) AS tok, {TREE_COLUMNS} FROM history_tree WHERE token(tree_id) > ? LIMIT ?"),
+                    vals![tok, limit(n - out.len())],
+                )
+                .await?;
+            for r in &rows {
+                out.push((r.i64("tok")?, tree_branch(r)?));
+            }
         }
         Ok(out)
     }

@@ -115,9 +115,13 @@ impl std::fmt::Debug for CassandraConfig {
 }
 
 fn parse_duration(key: &str, v: &str) -> Result<Duration> {
-    let bad = || StoreError::invalid_argument(format!("cassandra URL: {key}={v:?} is not a duration"));
+    let bad =
+        || StoreError::invalid_argument(format!("cassandra URL: {key}={v:?} is not a duration"));
     if let Some(ms) = v.strip_suffix("ms") {
-        return ms.parse::<u64>().map(Duration::from_millis).map_err(|_| bad());
+        return ms
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| bad());
     }
     let secs = v.strip_suffix('s').unwrap_or(v);
     secs.parse::<f64>()

@@ -62,9 +62,6 @@ const VERSION_ATTEMPTS: usize = 100;
 /// Rows of the namespace partition fetched per `IN` query when a page is read.
 const IN_CHUNK: usize = 100;
 
-const COLUMNS: &str =
-    "name, id, detail, detail_encoding, is_global_namespace, notification_version";
-
 const SELECT_BY_NAME: &str = "SELECT name, id, detail, detail_encoding, is_global_namespace, \
      notification_version FROM namespaces WHERE namespaces_partition = 0 AND name = ?";
 const SELECT_NAMES_IN: &str = "SELECT name, id, detail, detail_encoding, is_global_namespace, \
@@ -476,15 +473,10 @@ impl NamespaceStore for CassandraNamespaceStore {
             let Some(rec) = self.by_name(name).await? else {
                 return Ok(());
             };
-            let res = self
-                .cass
-                .cas(DELETE_ROW, vals![name, rec.id.0])
-                .await?;
+            let res = self.cass.cas(DELETE_ROW, vals![name, rec.id.0]).await?;
             if res.applied {
                 // Only our own pointer: the id row still names this name.
-                self.cass
-                    .cas(UNCLAIM_ID, vals![rec.id.0, name])
-                    .await?;
+                self.cass.cas(UNCLAIM_ID, vals![rec.id.0, name]).await?;
                 return Ok(());
             }
             backoff(attempt).await;
@@ -548,6 +540,9 @@ impl NamespaceStore for CassandraNamespaceStore {
 mod tests {
     use super::*;
 
+    const COLUMNS: &str =
+        "name, id, detail, detail_encoding, is_global_namespace, notification_version";
+
     #[test]
     fn statements_name_every_column_once() {
         for s in [SELECT_BY_NAME, SELECT_NAMES_IN] {
@@ -572,9 +567,6 @@ mod tests {
         assert_eq!(decode_token(&encode_token(id)).unwrap(), id);
         assert!(decode_token(&validate::token::encode(&1)).is_err());
         assert!(decode_token(b"\xffgarbage").is_err());
-        assert_eq!(
-            reserved(METADATA_NAME).kind(),
-            ErrorKind::InvalidArgument
-        );
+        assert_eq!(reserved(METADATA_NAME).kind(), ErrorKind::InvalidArgument);
     }
 }

@@ -181,9 +181,12 @@ pub async fn create_keyspace(cfg: &CassandraConfig) -> Result<bool> {
 pub async fn drop_keyspace(cfg: &CassandraConfig) -> Result<()> {
     validate_keyspace(&cfg.keyspace)?;
     let cass = Cass::new(cfg.connect(false).await?, cfg.keyspace.clone());
-    run_ddl(&cass, &format!("DROP KEYSPACE IF EXISTS \"{}\"", cfg.keyspace))
-        .await
-        .map_err(|e| classify(e, false))
+    run_ddl(
+        &cass,
+        &format!("DROP KEYSPACE IF EXISTS \"{}\"", cfg.keyspace),
+    )
+    .await
+    .map_err(|e| classify(e, false))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,9 +262,7 @@ async fn version_tables_exist_in(cass: &Cass) -> Result<bool> {
         .iter()
         .map(|r| r.text("table_name"))
         .collect::<Result<_>>()?;
-    Ok(VERSION_TABLES
-        .iter()
-        .all(|t| names.iter().any(|n| n == t)))
+    Ok(VERSION_TABLES.iter().all(|t| names.iter().any(|n| n == t)))
 }
 
 async fn read_version_in(cass: &Cass) -> Result<Option<VersionRecord>> {
@@ -687,18 +688,15 @@ async fn describe_keyspace(cass: &Cass) -> Result<SchemaDescription> {
         .await?
     {
         let table = i.text("table_name")?;
-        let target = map_get(i.get("options"), "target").unwrap_or_else(|| i.text("kind").unwrap_or_default());
-        out.tables
-            .entry(table)
-            .or_default()
-            .indexes
-            .insert(
-                i.text("index_name")?,
-                IndexDescription {
-                    unique: false,
-                    columns: vec![target],
-                },
-            );
+        let target = map_get(i.get("options"), "target")
+            .unwrap_or_else(|| i.text("kind").unwrap_or_default());
+        out.tables.entry(table).or_default().indexes.insert(
+            i.text("index_name")?,
+            IndexDescription {
+                unique: false,
+                columns: vec![target],
+            },
+        );
     }
 
     for t in cass
@@ -761,7 +759,9 @@ impl SchemaDriver for ReadOnly<'_> {
         Ok(())
     }
     async fn execute(&self, _statement: &str) -> Result<ExecOutcome> {
-        Err(StoreError::internal("the schema check on open does not write"))
+        Err(StoreError::internal(
+            "the schema check on open does not write",
+        ))
     }
     async fn read_version(&self) -> Result<Option<VersionRecord>> {
         read_version_in(self.0).await
@@ -770,7 +770,9 @@ impl SchemaDriver for ReadOnly<'_> {
         read_history_in(self.0).await
     }
     async fn insert_history(&self, _record: &HistoryRecord) -> Result<()> {
-        Err(StoreError::internal("the schema check on open does not write"))
+        Err(StoreError::internal(
+            "the schema check on open does not write",
+        ))
     }
     async fn finish_version(
         &self,
@@ -778,7 +780,9 @@ impl SchemaDriver for ReadOnly<'_> {
         _remove: &[HistoryRecord],
         _done: &HistoryRecord,
     ) -> Result<()> {
-        Err(StoreError::internal("the schema check on open does not write"))
+        Err(StoreError::internal(
+            "the schema check on open does not write",
+        ))
     }
     async fn describe(&self) -> Result<SchemaDescription> {
         describe_keyspace(self.0).await
@@ -854,9 +858,8 @@ mod tests {
             "CREATE KEYSPACE IF NOT EXISTS \"Temporal_1\" WITH replication = \
              {'class': 'SimpleStrategy', 'replication_factor': 1} AND durable_writes = true"
         );
-        let cfg =
-            CassandraConfig::from_url("cassandra://h/t?datacenter=dc-1&replication_factor=3")
-                .unwrap();
+        let cfg = CassandraConfig::from_url("cassandra://h/t?datacenter=dc-1&replication_factor=3")
+            .unwrap();
         assert_eq!(
             create_keyspace_statement(&cfg).unwrap(),
             "CREATE KEYSPACE IF NOT EXISTS \"t\" WITH replication = \
@@ -893,6 +896,127 @@ mod tests {
     fn drops_are_recognized() {
         assert!(statement_drops("ALTER TABLE t DROP c"));
         assert!(statement_drops("DROP INDEX i"));
-        assert!(!statement_drops("CREATE TABLE IF NOT EXISTS t (c int PRIMARY KEY)"));
+        assert!(!statement_drops(
+            "CREATE TABLE IF NOT EXISTS t (c int PRIMARY KEY)"
+        ));
+    }
+
+    /// Against the server of `DURASTORE_CASSANDRA_URL` (skipped without it): setup in a fresh
+    /// keyspace, re-run, the check on open, verify clean, then drift (a dropped column, a
+    /// dropped table, an extra table) and the refusals of a dirty, newer and missing schema.
+    #[tokio::test]
+    async fn live_setup_verify_drift_and_refusals() {
+        let Some(base) = std::env::var("DURASTORE_CASSANDRA_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        else {
+            eprintln!("skipped: no DURASTORE_CASSANDRA_URL");
+            return;
+        };
+        let ks = format!(
+            "durastore_schema_test_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        let base = base
+            .split('?')
+            .next()
+            .unwrap_or(&base)
+            .trim_end_matches('/');
+        let url = format!("{base}/{ks}");
+        let set = schema_set(SET_MAIN).unwrap();
+        let opts = schema::ApplyOptions::default();
+
+        let d = CassandraSchemaDriver::connect_creating(&url, SET_MAIN)
+            .await
+            .unwrap();
+        let result = async {
+            // Not set up yet: open refuses with the setup command.
+            let e = crate::open(&url).await.err().unwrap();
+            assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+            assert!(e.message().contains("schema setup"), "{e}");
+
+            let r = schema::setup(&set, &d, &opts).await.unwrap();
+            assert_eq!(
+                r.to.as_ref().map(ToString::to_string).as_deref(),
+                Some("1.0")
+            );
+            assert!(schema::setup(&set, &d, &opts).await.unwrap().up_to_date());
+            // Re-applying every statement (a crashed run) reports, never fails.
+            for stmt in set.versions[0].statements() {
+                d.execute(&stmt).await.unwrap();
+            }
+            let st = schema::status(&set, &d).await.unwrap();
+            assert_eq!(
+                (st.current.clone(), st.dirty.clone()),
+                (Some(set.latest_version()), None)
+            );
+            assert_eq!(d.read_history().await.unwrap().len(), 1);
+            crate::open(&url).await.unwrap();
+
+            let scratch = CassandraSchemaDriver::scratch(&url, SET_MAIN)
+                .await
+                .unwrap();
+            let rep = schema::verify(&set, &d, &scratch).await;
+            scratch.dispose().await.unwrap();
+            assert!(rep.unwrap().is_clean());
+
+            for ddl in [
+                "ALTER TABLE namespaces DROP is_global_namespace",
+                "DROP TABLE namespaces_by_id",
+                "CREATE TABLE extra_table (k int PRIMARY KEY)",
+            ] {
+                d.execute(ddl).await.unwrap();
+            }
+            let scratch = CassandraSchemaDriver::scratch(&url, SET_MAIN)
+                .await
+                .unwrap();
+            let rep = schema::verify(&set, &d, &scratch).await;
+            scratch.dispose().await.unwrap();
+            let drift = rep.unwrap().drift;
+            for want in [
+                "missing table namespaces_by_id",
+                "table namespaces: missing column is_global_namespace",
+                "unexpected table extra_table",
+            ] {
+                assert!(drift.iter().any(|l| l == want), "{want} not in {drift:?}");
+            }
+
+            // A half-applied version, a newer schema, no schema: refused on open.
+            let marker = HistoryRecord {
+                update_time: Utc::now(),
+                old_version: set.latest_version(),
+                new_version: schema::Version::parse("1.1").unwrap(),
+                manifest_md5: String::new(),
+                description: format!("{}next", schema::IN_PROGRESS_MARKER),
+            };
+            d.insert_history(&marker).await.unwrap();
+            let e = crate::open(&url).await.err().unwrap();
+            assert_eq!(e.kind(), ErrorKind::ConditionFailed, "{e}");
+            assert!(e.message().contains("schema update"), "{e}");
+            let newer = VersionRecord {
+                db_name: ks.clone(),
+                creation_time: Utc::now(),
+                curr_version: schema::Version::parse("9.9").unwrap(),
+                min_compatible_version: schema::Version::parse("9.9").unwrap(),
+            };
+            let done = HistoryRecord {
+                update_time: Utc::now(),
+                description: "newer".into(),
+                ..marker.clone()
+            };
+            d.finish_version(&newer, std::slice::from_ref(&marker), &done)
+                .await
+                .unwrap();
+            let e = crate::open(&url).await.err().unwrap();
+            assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+            d.execute("DROP TABLE schema_version").await.unwrap();
+            let e = crate::open(&url).await.err().unwrap();
+            assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+        }
+        .await;
+        let cfg = CassandraConfig::from_url(&url).unwrap();
+        drop_keyspace(&cfg).await.unwrap();
+        assert!(!keyspace_exists(&cfg).await.unwrap());
+        result
     }
 }

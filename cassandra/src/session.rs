@@ -136,7 +136,9 @@ impl CRow {
             Some(CqlValue::BigInt(v)) => Ok(Some(*v)),
             Some(CqlValue::Int(v)) => Ok(Some(i64::from(*v))),
             Some(CqlValue::Counter(c)) => Ok(Some(c.0)),
-            Some(other) => Err(corrupt(format!("{name}: expected an integer, got {other:?}"))),
+            Some(other) => Err(corrupt(format!(
+                "{name}: expected an integer, got {other:?}"
+            ))),
         }
     }
     /// Column as i64, error when NULL.
@@ -204,7 +206,9 @@ impl CRow {
                 .single()
                 .map(Some)
                 .ok_or_else(|| corrupt(format!("{name}: timestamp {} out of range", t.0))),
-            Some(other) => Err(corrupt(format!("{name}: expected timestamp, got {other:?}"))),
+            Some(other) => Err(corrupt(format!(
+                "{name}: expected timestamp, got {other:?}"
+            ))),
         }
     }
 }
@@ -249,7 +253,9 @@ pub(crate) struct Cass {
 
 impl std::fmt::Debug for Cass {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cass").field("keyspace", &self.keyspace).finish()
+        f.debug_struct("Cass")
+            .field("keyspace", &self.keyspace)
+            .finish()
     }
 }
 
@@ -293,11 +299,7 @@ impl Cass {
         if let Some(p) = self.cache().get(cql) {
             return Ok(p.clone());
         }
-        let p = self
-            .session
-            .prepare(cql)
-            .await
-            .map_err(classify_prepare)?;
+        let p = self.session.prepare(cql).await.map_err(classify_prepare)?;
         self.cache().insert(cql.to_string(), p.clone());
         Ok(p)
     }

@@ -70,9 +70,11 @@ pub(crate) fn lease_error(
     range_id: i64,
     shard_row: Option<&CRow>,
 ) -> Result<Option<StoreError>> {
+    // A single conditional statement on a missing row returns `[applied] = false` with NULL
+    // columns; a batch returns no row for it. Both mean there is no shard row.
     let stored = match shard_row {
         None => None,
-        Some(row) => Some(row.i64("range_id")?),
+        Some(row) => row.opt_i64("range_id")?,
     };
     if stored == Some(range_id) {
         Ok(None)
@@ -187,7 +189,10 @@ impl ShardStore for CassShardStore {
         shard_id.validate()?;
         // A serial read: it sees every committed renewal (and finishes one in flight), so a
         // passing check is not contradicted by an `update_shard` that already returned.
-        let row = self.cass.serial_row(SELECT_RANGE, vals![shard_id.0]).await?;
+        let row = self
+            .cass
+            .serial_row(SELECT_RANGE, vals![shard_id.0])
+            .await?;
         match lease_error(shard_id, range_id, row.as_ref())? {
             Some(e) => Err(e),
             None => Ok(()),

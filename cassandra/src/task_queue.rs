@@ -27,8 +27,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::Utc;
 use durastore_api::{
-    CompleteTasksLessThanRequest, CreateTasksRequest, DataBlob, GetTasksRequest, NamespaceId,
-    Page, Result, StoreError, TaskQueueFlavor, TaskQueueKey, TaskQueueKind, TaskQueueRecord,
+    CompleteTasksLessThanRequest, CreateTasksRequest, DataBlob, GetTasksRequest, NamespaceId, Page,
+    Result, StoreError, TaskQueueFlavor, TaskQueueKey, TaskQueueKind, TaskQueueRecord,
     TaskQueueStore, TaskQueueWrite, TaskRecord, UserDataRecord, UserDataUpdate, validate,
 };
 
@@ -154,7 +154,6 @@ fn range_conflict(key: &TaskQueueKey, expected: i64, res: &CasResult) -> Result<
 fn page_limit(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
-
 
 /// The INSERT of one task row (with `USING TTL`, 0 = none).
 fn task_insert(flavor: TaskQueueFlavor) -> String {
@@ -423,7 +422,12 @@ impl TaskQueueStore for CassTaskQueueStore {
                     table(key.flavor),
                     queue_row_where(key.flavor)
                 ),
-                vals![key.namespace_id.0, &key.name, key.task_type as i32, range_id],
+                vals![
+                    key.namespace_id.0,
+                    &key.name,
+                    key.task_type as i32,
+                    range_id
+                ],
             )
             .await?;
         if res.applied {

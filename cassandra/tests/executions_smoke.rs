@@ -11,14 +11,18 @@ use durastore_api::schema::{ApplyOptions, setup};
 use durastore_api::{
     CreateMode, CreateWorkflowExecutionRequest, DataBlob, ExecutionStateColumns, ExecutionStore,
     GetOrCreateShardRequest, NamespaceId, RunId, ShardId, Stores, UpdateMode,
-    UpdateWorkflowExecutionRequest, WorkflowKey, WorkflowMutation, WorkflowSnapshot,
-    WorkflowState, WorkflowStatus,
+    UpdateWorkflowExecutionRequest, WorkflowKey, WorkflowMutation, WorkflowSnapshot, WorkflowState,
+    WorkflowStatus,
 };
 use durastore_cassandra::CassandraConfig;
 use durastore_cassandra::schema::{CassandraSchemaDriver, drop_keyspace, schema_set};
 
 fn blob(len: usize, seed: u8) -> DataBlob {
-    DataBlob::proto3((0..len).map(|i| (i as u8).wrapping_add(seed)).collect::<Vec<u8>>())
+    DataBlob::proto3(
+        (0..len)
+            .map(|i| (i as u8).wrapping_add(seed))
+            .collect::<Vec<u8>>(),
+    )
 }
 
 fn snapshot(key: WorkflowKey, state: WorkflowState) -> WorkflowSnapshot {
@@ -182,6 +186,27 @@ async fn checks(stores: &Stores) {
         .await
         .expect("get big");
     assert!(got.execution_info == big.execution_info && got.execution_state == big.execution_state);
+
+    // More than one CQL request can carry (each blob within its limit): a bad request, and
+    // nothing is written.
+    let mut huge = snapshot(
+        WorkflowKey::new(ns, "wf-huge", RunId::new_random()),
+        WorkflowState::Running,
+    );
+    for i in 0..4 {
+        huge.activity_infos
+            .insert(100 + i, blob(4 * 1024 * 1024, 7));
+    }
+    let e = exec
+        .create_workflow_execution(create(shard, CreateMode::BrandNew, huge.clone()))
+        .await
+        .expect_err("a 16 MiB write");
+    assert_eq!(e.kind(), durastore_api::ErrorKind::SizeLimitExceeded, "{e}");
+    let e = exec
+        .get_workflow_execution(shard, &huge.key)
+        .await
+        .expect_err("nothing written");
+    assert_eq!(e.kind(), durastore_api::ErrorKind::NotFound, "{e}");
 }
 
 #[tokio::test]
@@ -198,7 +223,10 @@ async fn executions_on_cassandra() {
         .and_then(|c| c.with_keyspace(&keyspace))
         .expect("url");
     let base = url.split('?').next().unwrap_or(&url);
-    let base = match base.find("://").and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j)) {
+    let base = match base
+        .find("://")
+        .and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j))
+    {
         Some(slash) => &base[..slash],
         None => base,
     };
@@ -206,9 +234,13 @@ async fn executions_on_cassandra() {
     let driver = CassandraSchemaDriver::connect_creating(&ks_url, "main")
         .await
         .expect("keyspace");
-    setup(&schema_set("main").expect("set"), &driver, &ApplyOptions::default())
-        .await
-        .expect("schema setup");
+    setup(
+        &schema_set("main").expect("set"),
+        &driver,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("schema setup");
     let stores = durastore_cassandra::open(&ks_url).await.expect("open");
     let result = tokio::spawn(async move { checks(&stores).await }).await;
     drop_keyspace(&cfg).await.expect("drop keyspace");

@@ -41,7 +41,9 @@
 //! no tasks) and, when the backend has visibility, one visibility record each (statuses mixed:
 //! 65% Completed, 15% Running, then Failed, TimedOut, Terminated, Canceled, ContinuedAsNew),
 //! with `--preload-concurrency` writers and a progress bar. It is not measured as part of the
-//! workload; its own rate is reported.
+//! workload; its own rate is reported. On a SQLite file it writes through a second pool of one
+//! connection without a per-commit fsync ([`fast_preload_url`]); the measured phase keeps the
+//! URL's settings.
 //!
 //! # Report (`--json`)
 //!
@@ -50,30 +52,32 @@
 //! ```json
 //! {
 //!   "schema_version": 1,
-//!   "backend": "sqlite", "workload": "lifecycle",
+//!   "backend": "postgres", "workload": "lifecycle",
 //!   "shards": 16, "concurrency": 8, "visibility": true,
-//!   "preload": {"executions": 10000, "visibility_records": 10000, "seconds": 4.1,
-//!               "executions_per_second": 2439.0, "failed": 0} ,
-//!   "elapsed_seconds": 20.03,
-//!   "units": 5120, "failed_units": 0, "units_per_second": 255.6,
-//!   "workflows_per_second": 255.6,
-//!   "state_transitions": 35840, "state_transitions_per_second": 1789.4,
+//!   "preload": null,
+//!   "elapsed_seconds": 20.06,
+//!   "units": 1637, "failed_units": 0, "units_per_second": 81.6,
+//!   "workflows_per_second": 81.6,
+//!   "state_transitions": 11459, "state_transitions_per_second": 571.4,
 //!   "operations": [{"store": "execution", "operation": "update_workflow_execution",
-//!                   "count": 35840, "errors": 0, "mean_ms": 1.2, "p50_ms": 1.1,
-//!                   "p95_ms": 2.3, "p99_ms": 4.0, "max_ms": 31.0}],
-//!   "errors": {"not_found": 0},
-//!   "per_unit": {"store_calls": 25.0, "rows_written": 41.0, "blob_bytes_written": 9632.0},
-//!   "machine": {"os": "linux", "arch": "x86_64", "cpus": 2}
+//!                   "count": 9822, "errors": 0, "mean_ms": 7.6, "p50_ms": 7.09,
+//!                   "p95_ms": 14.07, "p99_ms": 20.99, "max_ms": 48.2}],
+//!   "errors": {},
+//!   "per_unit": {"store_calls": 25.0, "rows_written": 44.0, "blob_bytes_written": 12480.0},
+//!   "machine": {"os": "linux", "arch": "x86_64", "cpus": 2, "load_average_1m": 5.1}
 //! }
 //! ```
 //!
-//! A *unit* is a completed workflow for `lifecycle` (then `workflows_per_second` is set) and one
-//! call for the single-operation workloads. `rows_written` counts the logical rows each request
-//! inserts, updates or deletes (execution, current-run, history node and tree, history task,
-//! map, matching task and visibility rows), `blob_bytes_written` the payload bytes of every blob
-//! sent; both are derived from the requests, so they are the same on every backend. Latencies
-//! are per store call as the caller sees it (including pool waits), from HDR histograms
-//! (3 significant digits).
+//! With a preload, `"preload"` is `{"executions", "visibility_records", "seconds",
+//! "executions_per_second", "failed"}`. A *unit* is a completed workflow for `lifecycle` (then
+//! `workflows_per_second` is set, else it is `null`) and one call for the single-operation
+//! workloads. `rows_written` counts the logical rows each request inserts, updates or deletes
+//! (execution, current-run, history node and tree, history task, map, matching task and
+//! visibility rows), `blob_bytes_written` the payload bytes of every blob sent (writes of
+//! abandoned units included); both are derived from the requests, so they are the same on every
+//! backend. Latencies are per store call as the caller sees it (including pool waits), from HDR
+//! histograms (3 significant digits). `errors` maps [`durastore_api::ErrorKind::as_str`] names
+//! to counts of failed calls.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
@@ -130,7 +134,7 @@ const TASK_BLOCK: i64 = 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Workload {
-    /// A whole workflow with one activity (see the module docs).
+    /// A whole workflow: start, two workflow tasks, one activity, close, state and history reads.
     Lifecycle,
     /// `create_workflow_execution` with a first history node and a transfer task.
     CreateExecution,
@@ -306,6 +310,8 @@ pub struct Machine {
     pub arch: String,
     /// Available parallelism.
     pub cpus: usize,
+    /// The 1-minute load average at the end of the run (Linux), to tell a busy machine.
+    pub load_average_1m: Option<f64>,
 }
 
 impl Machine {
@@ -314,6 +320,9 @@ impl Machine {
             os: std::env::consts::OS.to_string(),
             arch: std::env::consts::ARCH.to_string(),
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            load_average_1m: std::fs::read_to_string("/proc/loadavg")
+                .ok()
+                .and_then(|l| l.split_whitespace().next()?.parse().ok()),
         }
     }
 }
@@ -339,6 +348,9 @@ pub struct BenchOptions {
     pub visibility: bool,
     /// Draw progress on stderr (when it is a terminal).
     pub progress: bool,
+    /// Stores the preload writes through instead of the measured ones (same database; the CLI
+    /// passes a SQLite pool without per-commit fsync, see [`fast_preload_url`]).
+    pub preload_stores: Option<Stores>,
 }
 
 /// Runs `durastore bench` from its arguments: opens the stores, runs, prints.
@@ -371,23 +383,55 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
             .unwrap_or_else(|| (args.concurrency * 2).max(16)),
         visibility: !args.no_visibility,
         progress: !args.json,
+        preload_stores: match args.url.as_deref().and_then(fast_preload_url) {
+            Some(u) if args.preload > 0 => Some(factory::open(&u).await?),
+            _ => None,
+        },
     };
     let backend = stores.backend.clone();
+    let preload_backend = opts.preload_stores.as_ref().map(|s| s.backend.clone());
     let report = run(stores, &opts, layer).await;
     // Close the pools whatever happened, so a server sees a clean disconnect.
     let _ = backend.close().await;
+    if let Some(b) = preload_backend {
+        let _ = b.close().await;
+    }
     let report = report?;
-    let mut out = std::io::stdout().lock();
-    let written = if args.json {
-        serde_json::to_string_pretty(&report)
-            .map_err(|e| StoreError::internal(format!("cannot render JSON: {e}")))
-            .map(|s| writeln!(out, "{s}"))?
+    let text = if args.json {
+        let mut t = serde_json::to_string_pretty(&report)
+            .map_err(|e| StoreError::internal(format!("cannot render JSON: {e}")))?;
+        t.push('\n');
+        t
     } else {
-        write!(out, "{}", render_table(&report))
+        render_table(&report)
     };
     // A closed stdout (`| head`) is not an error of the bench.
-    let _ = written;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(())
+}
+
+/// The URL a preload of the SQLite file at `url` writes through: the same file with
+/// `synchronous=normal` (WAL without an fsync per commit; durable at the next checkpoint) and
+/// `max_connections=1` unless the URL sets them.
+///
+/// Why: a preload is rebuilt, never recovered, and one fsync per row bounds it by the disk's
+/// fsync rate (about 500/s here). One connection, because with several the pool always has a
+/// reader inside the WAL, so no checkpoint can ever restart it and the WAL grows without bound
+/// (measured: 5.8 GB of WAL for 15,000 preloaded executions with four connections; 5 MB with
+/// one, at 385 instead of 540 executions/s). `None` for other backends and in-memory databases.
+pub fn fast_preload_url(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite:")?;
+    if rest.contains(":memory:") {
+        return None;
+    }
+    let mut out = url.to_string();
+    for (key, value) in [("synchronous", "normal"), ("max_connections", "1")] {
+        if !url.contains(&format!("{key}=")) {
+            out.push(if out.contains('?') { '&' } else { '?' });
+            out.push_str(&format!("{key}={value}"));
+        }
+    }
+    (out != url).then_some(out)
 }
 
 /// Runs a bench on `stores` (wrapped here with `layer` plus the bench's own observer) and
@@ -400,7 +444,21 @@ pub async fn run(stores: Stores, opts: &BenchOptions, layer: LayerOptions) -> Re
     let ctx = Arc::new(Ctx::new(&stores, opts, stats.clone()).await?);
 
     let preload = if opts.preload > 0 {
-        Some(preload(&ctx, opts).await?)
+        let target = match &opts.preload_stores {
+            Some(s) => PreloadTarget {
+                execution: s
+                    .execution
+                    .clone()
+                    .ok_or_else(|| missing("execution", s.name()))?,
+                // Only when the measured stores' visibility passed its probe.
+                visibility: ctx.visibility.as_ref().and(s.visibility.clone()),
+            },
+            None => PreloadTarget {
+                execution: ctx.execution.clone(),
+                visibility: ctx.visibility.clone(),
+            },
+        };
+        Some(preload(&ctx, Arc::new(target), opts).await?)
     } else {
         None
     };
@@ -923,7 +981,7 @@ fn preload_status(i: u64) -> WorkflowStatus {
         17 => WorkflowStatus::TimedOut,
         18 => WorkflowStatus::Terminated,
         _ => {
-            if (i / 20) % 2 == 0 {
+            if (i / 20).is_multiple_of(2) {
                 WorkflowStatus::Canceled
             } else {
                 WorkflowStatus::ContinuedAsNew
@@ -932,7 +990,17 @@ fn preload_status(i: u64) -> WorkflowStatus {
     }
 }
 
-async fn preload(ctx: &Arc<Ctx>, opts: &BenchOptions) -> Result<PreloadReport> {
+/// The stores a preload writes through.
+struct PreloadTarget {
+    execution: Arc<dyn ExecutionStore>,
+    visibility: Option<Arc<dyn VisibilityStore>>,
+}
+
+async fn preload(
+    ctx: &Arc<Ctx>,
+    target: Arc<PreloadTarget>,
+    opts: &BenchOptions,
+) -> Result<PreloadReport> {
     let total = opts.preload;
     let bar = if opts.progress {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
@@ -961,13 +1029,14 @@ async fn preload(ctx: &Arc<Ctx>, opts: &BenchOptions) -> Result<PreloadReport> {
             failed.clone(),
         );
         let bar = bar.clone();
+        let target = target.clone();
         handles.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total {
                     break;
                 }
-                match preload_one(&ctx, i).await {
+                match preload_one(&ctx, &target, i).await {
                     Ok(wrote_record) => {
                         if wrote_record {
                             records.fetch_add(1, Ordering::Relaxed);
@@ -1006,7 +1075,7 @@ async fn preload(ctx: &Arc<Ctx>, opts: &BenchOptions) -> Result<PreloadReport> {
 }
 
 /// One preloaded execution: a create (no history, no tasks) and its visibility record.
-async fn preload_one(ctx: &Ctx, i: u64) -> Result<bool> {
+async fn preload_one(ctx: &Ctx, target: &PreloadTarget, i: u64) -> Result<bool> {
     let shard = ctx.shard();
     let status = preload_status(i);
     let r = mix(i);
@@ -1025,7 +1094,8 @@ async fn preload_one(ctx: &Ctx, i: u64) -> Result<bool> {
         RunId::new_random(),
     );
     let snap = snapshot(key.clone(), columns(state, status, start), 12);
-    ctx.execution
+    target
+        .execution
         .create_workflow_execution(CreateWorkflowExecutionRequest {
             shard_id: shard.id,
             range_id: shard.range_id,
@@ -1034,7 +1104,7 @@ async fn preload_one(ctx: &Ctx, i: u64) -> Result<bool> {
             new_events: Vec::new(),
         })
         .await?;
-    let Some(vis) = &ctx.visibility else {
+    let Some(vis) = &target.visibility else {
         return Ok(false);
     };
     let rec = visibility_record(
@@ -1780,6 +1850,16 @@ pub fn render_table(r: &BenchReport) -> String {
             p.executions, p.visibility_records, p.seconds, p.executions_per_second, p.failed
         );
     }
+    let load = r
+        .machine
+        .load_average_1m
+        .map(|l| format!(", load average {l:.1}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "machine: {} {}, {} cpus{load}",
+        r.machine.os, r.machine.arch, r.machine.cpus
+    );
     let _ = writeln!(
         s,
         "measured {:.1} s: {} units ({:.1}/s), {} failed",
@@ -1849,6 +1929,7 @@ mod tests {
             preload_concurrency: 2,
             visibility: true,
             progress: false,
+            preload_stores: None,
         }
     }
 
@@ -1904,6 +1985,24 @@ mod tests {
             assert_eq!((r.units, r.failed_units), (6, 0), "{w:?}: {r:?}");
             assert!(r.errors.is_empty(), "{w:?}: {:?}", r.errors);
         }
+    }
+
+    #[test]
+    fn preload_url_skips_fsync_and_extra_connections_of_sqlite_files_only() {
+        assert_eq!(
+            fast_preload_url("sqlite:///tmp/b.db").as_deref(),
+            Some("sqlite:///tmp/b.db?synchronous=normal&max_connections=1")
+        );
+        assert_eq!(
+            fast_preload_url("sqlite:///tmp/b.db?max_connections=2").as_deref(),
+            Some("sqlite:///tmp/b.db?max_connections=2&synchronous=normal")
+        );
+        assert_eq!(
+            fast_preload_url("sqlite:///tmp/b.db?synchronous=full&max_connections=4"),
+            None
+        );
+        assert_eq!(fast_preload_url("sqlite::memory:"), None);
+        assert_eq!(fast_preload_url("postgres://u@h/db"), None);
     }
 
     #[tokio::test]

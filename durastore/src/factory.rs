@@ -402,7 +402,9 @@ fn cassandra_url_with_keyspace(url: &str, keyspace: &str) -> Result<String> {
         Some((b, q)) => (b, Some(q)),
         None => (rest, None),
     };
-    let authority = before_query.split_once('/').map_or(before_query, |(a, _)| a);
+    let authority = before_query
+        .split_once('/')
+        .map_or(before_query, |(a, _)| a);
     let mut out = format!("{scheme}://{authority}/{keyspace}");
     if let Some(q) = query {
         out.push('?');

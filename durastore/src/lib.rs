@@ -6,7 +6,8 @@
 //!   target for the schema tool); one match arm per backend;
 //! - [`provision`]: how the conformance test binary finds a server for each backend
 //!   (`DURASTORE_<BACKEND>_URL`, else a container when Docker answers, else a visible skip);
-//! - [`bench`]: `durastore bench`, the workload driver that measures a backend per workflow.
+//! - [`bench`](mod@bench): `durastore bench`, the workload driver that measures a backend per
+//!   workflow.
 //!
 //! The `durastore` binary (schema tool, conformance runner, inspector, bench) is built on these.
 

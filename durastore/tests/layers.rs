@@ -21,7 +21,7 @@ struct Seen(Mutex<Vec<(String, String, Option<ErrorKind>)>>);
 impl CallObserver for Seen {
     fn observe(&self, call: &Call<'_>) {
         assert_eq!(call.backend, "sqlite");
-        self.0.lock().unwrap().push((
+        self.0.lock().expect("observer lock").push((
             call.store.to_string(),
             call.operation.to_string(),
             call.error.map(|e| e.kind()),

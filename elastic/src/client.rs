@@ -36,7 +36,11 @@ pub(crate) fn classify(what: &str, r: &Reply, write: bool) -> StoreError {
         .body
         .pointer("/error/reason")
         .and_then(Value::as_str)
-        .or_else(|| r.body.pointer("/error/root_cause/0/reason").and_then(Value::as_str))
+        .or_else(|| {
+            r.body
+                .pointer("/error/root_cause/0/reason")
+                .and_then(Value::as_str)
+        })
         .unwrap_or("");
     let msg = format!(
         "elasticsearch: {what}: HTTP {} {}: {reason}",
@@ -133,9 +137,12 @@ impl Client {
         })?;
         let status = resp.status_code().as_u16();
         let text = resp.text().await.map_err(|e| {
-            StoreError::new(ErrorKind::Unavailable, format!("elasticsearch: {path}: {e}"))
-                .with_retryable(true)
-                .with_outcome_unknown(write)
+            StoreError::new(
+                ErrorKind::Unavailable,
+                format!("elasticsearch: {path}: {e}"),
+            )
+            .with_retryable(true)
+            .with_outcome_unknown(write)
         })?;
         let body = if text.is_empty() {
             Value::Null

@@ -209,7 +209,12 @@ pub(crate) fn record_to_doc(r: &VisibilityRecord, attrs: &SearchAttributes) -> R
     put(&mut d, &mut present, "WorkflowId", json!(r.workflow_id));
     put(&mut d, &mut present, "WorkflowType", json!(r.workflow_type));
     put(&mut d, &mut present, "TaskQueue", json!(r.task_queue));
-    put(&mut d, &mut present, "ExecutionStatus", json!(r.status.name()));
+    put(
+        &mut d,
+        &mut present,
+        "ExecutionStatus",
+        json!(r.status.name()),
+    );
     put(
         &mut d,
         &mut present,
@@ -360,7 +365,10 @@ mod tests {
     fn base64_round_trip() {
         for len in 0..20 {
             let data: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
-            assert_eq!(base64_decode(&base64_encode(&data)).as_deref(), Some(&data[..]));
+            assert_eq!(
+                base64_decode(&base64_encode(&data)).as_deref(),
+                Some(&data[..])
+            );
         }
         assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64_encode(b"fo"), "Zm8=");

@@ -251,7 +251,9 @@ pub async fn drop_indexes(cfg: &ElasticConfig) -> Result<()> {
         format!("{}_schema_version", cfg.index),
         format!("{}_schema_update_history", cfg.index),
     ] {
-        let r = c.send(Method::Delete, &format!("/{index}"), &[], None).await?;
+        let r = c
+            .send(Method::Delete, &format!("/{index}"), &[], None)
+            .await?;
         if !(200..300).contains(&r.status) && r.status != 404 {
             return Err(client::classify(&format!("delete index {index}"), &r, true));
         }

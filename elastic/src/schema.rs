@@ -83,7 +83,9 @@ fn parse_request(statement: &str) -> Result<(Method, String, Option<Value>)> {
     let path = parts
         .next()
         .filter(|p| p.starts_with('/'))
-        .ok_or_else(|| StoreError::invalid_argument(format!("schema request without a path: {head:?}")))?
+        .ok_or_else(|| {
+            StoreError::invalid_argument(format!("schema request without a path: {head:?}"))
+        })?
         .to_string();
     let body = if body.is_empty() {
         None
@@ -170,7 +172,12 @@ impl SchemaDriver for ElasticSchemaDriver {
     async fn version_tables_exist(&self) -> Result<bool> {
         let r = self
             .client
-            .send(Method::Get, &format!("/{}", version_index(&self.cfg)), &[], None)
+            .send(
+                Method::Get,
+                &format!("/{}", version_index(&self.cfg)),
+                &[],
+                None,
+            )
             .await?;
         Ok((200..300).contains(&r.status))
     }
@@ -191,7 +198,9 @@ impl SchemaDriver for ElasticSchemaDriver {
             return Ok(ExecOutcome::Applied);
         }
         if r.error_type() == "resource_already_exists_exception" {
-            return Ok(ExecOutcome::AlreadyApplied(format!("{path} already exists")));
+            return Ok(ExecOutcome::AlreadyApplied(format!(
+                "{path} already exists"
+            )));
         }
         Err(classify(&format!("schema request {path}"), &r, true))
     }
@@ -329,12 +338,15 @@ impl SchemaDriver for ElasticSchemaDriver {
                 .cloned()
                 .unwrap_or(Value::Null);
             let mut columns = Vec::new();
-            let dynamic = mapping["dynamic"].as_str().map(str::to_string).or_else(|| {
-                mapping["dynamic"].as_bool().map(|b| b.to_string())
-            });
+            let dynamic = mapping["dynamic"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| mapping["dynamic"].as_bool().map(|b| b.to_string()));
             columns.push(ColumnDescription {
                 name: "(dynamic)".into(),
-                data_type: dynamic.unwrap_or_else(|| "true".into()).to_ascii_uppercase(),
+                data_type: dynamic
+                    .unwrap_or_else(|| "true".into())
+                    .to_ascii_uppercase(),
                 nullable: true,
                 default: None,
             });

@@ -16,12 +16,12 @@ use elasticsearch::http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::ElasticConfig;
 use crate::client::{Client, classify};
 use crate::doc::{
     custom_field, doc_id, mapping_for, record_from_doc, record_to_doc, type_from_name, type_name,
 };
 use crate::translate::to_query;
-use crate::ElasticConfig;
 
 /// The list order: running first, then close time, start time descending, run id ascending.
 fn sort() -> Value {
@@ -207,7 +207,12 @@ impl ElasticVisibility {
 
     /// Parses a query; an unknown attribute triggers one registry reload (another process may
     /// have registered it).
-    async fn parse(&self, ns: &NamespaceId, text: &str, count: bool) -> Result<(Query, Arc<SearchAttributes>)> {
+    async fn parse(
+        &self,
+        ns: &NamespaceId,
+        text: &str,
+        count: bool,
+    ) -> Result<(Query, Arc<SearchAttributes>)> {
         let attrs = self.attrs(ns, false).await?;
         match parse_query(text, &attrs, count) {
             Ok(q) => Ok((q, attrs)),
@@ -301,7 +306,12 @@ impl VisibilityStore for ElasticVisibility {
         run_id.validate()?;
         let reply = self
             .client
-            .send(Method::Get, &self.doc_path(&namespace_id, &run_id), &[], None)
+            .send(
+                Method::Get,
+                &self.doc_path(&namespace_id, &run_id),
+                &[],
+                None,
+            )
             .await?;
         let not_found = || {
             StoreError::not_found(format!(
@@ -322,7 +332,10 @@ impl VisibilityStore for ElasticVisibility {
         req.namespace_id.validate()?;
         let size = Self::page_size(req.page_size)?;
         let token = match &req.next_page_token {
-            Some(t) => Some(ListToken::decode(t, &fingerprint(&req.namespace_id, &req.query))?),
+            Some(t) => Some(ListToken::decode(
+                t,
+                &fingerprint(&req.namespace_id, &req.query),
+            )?),
             None => None,
         };
         let (q, attrs) = self.parse(&req.namespace_id, &req.query, false).await?;
@@ -462,13 +475,13 @@ impl VisibilityStore for ElasticVisibility {
         }
         let current = self.attrs(&namespace_id, true).await?;
         for (name, ty) in &attributes {
-            if let Some(existing) = current.custom().get(name) {
-                if existing != ty {
-                    return Err(StoreError::invalid_argument(format!(
-                        "search attribute {name:?} is already registered as {} in namespace {namespace_id}",
-                        type_name(*existing)
-                    )));
-                }
+            if let Some(existing) = current.custom().get(name)
+                && existing != ty
+            {
+                return Err(StoreError::invalid_argument(format!(
+                    "search attribute {name:?} is already registered as {} in namespace {namespace_id}",
+                    type_name(*existing)
+                )));
             }
         }
         // Mapping first (idempotent: the same mapping again is accepted), then the registry

@@ -215,7 +215,10 @@ mod tests {
     fn not_equal_requires_presence() {
         let v = q("WorkflowType != 'a'");
         let t = &v["bool"]["filter"][1];
-        assert_eq!(t["bool"]["filter"][0]["term"][PRESENT_FIELD], "WorkflowType");
+        assert_eq!(
+            t["bool"]["filter"][0]["term"][PRESENT_FIELD],
+            "WorkflowType"
+        );
         assert_eq!(t["bool"]["must_not"][0]["term"]["WorkflowType"], "a");
     }
 
@@ -224,7 +227,10 @@ mod tests {
         // NOT (x = 1) is true only where x is present and not 1.
         let v = q("NOT HistoryLength = 1");
         let t = &v["bool"]["filter"][1];
-        assert_eq!(t["bool"]["filter"][0]["term"][PRESENT_FIELD], "HistoryLength");
+        assert_eq!(
+            t["bool"]["filter"][0]["term"][PRESENT_FIELD],
+            "HistoryLength"
+        );
         assert_eq!(t["bool"]["must_not"][0]["term"]["HistoryLength"], 1);
     }
 

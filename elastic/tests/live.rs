@@ -3,6 +3,8 @@
 //! `DURASTORE_OPENSEARCH_URL` and `DURASTORE_ELASTICSEARCH_URL`; without them it prints why it
 //! did nothing (the conformance suite is the full check, and CI sets both).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use durastore_api::chrono::{TimeZone, Utc};
@@ -51,14 +53,19 @@ async fn check(url: &str) {
     let ns = NamespaceId::new_random();
     let mut attrs = BTreeMap::new();
     attrs.insert("Color".to_string(), SearchAttributeType::Keyword);
-    store.add_search_attributes(ns, attrs.clone()).await.unwrap();
+    store
+        .add_search_attributes(ns, attrs.clone())
+        .await
+        .unwrap();
     store.add_search_attributes(ns, attrs).await.unwrap();
     let mut recs = Vec::new();
     for i in 0..5 {
         let mut r = record(ns, i, 10);
         if i < 3 {
-            r.search_attributes
-                .insert("Color".into(), SearchAttributeValue::String(format!("c{i}")));
+            r.search_attributes.insert(
+                "Color".into(),
+                SearchAttributeValue::String(format!("c{i}")),
+            );
         }
         store.record_started(r.clone()).await.unwrap();
         recs.push(r);
@@ -127,6 +134,9 @@ async fn live_servers() {
         }
     }
     if std::env::var("DURASTORE_REQUIRE").is_ok_and(|v| v == "all") {
-        assert_eq!(ran, 2, "DURASTORE_REQUIRE=all but a search server URL is missing");
+        assert_eq!(
+            ran, 2,
+            "DURASTORE_REQUIRE=all but a search server URL is missing"
+        );
     }
 }

@@ -206,3 +206,51 @@ async fn crash_halfway_and_newer_schema() {
     drop(sd);
     durastore_mysql::drop_database(&base, &name).await.unwrap();
 }
+
+/// The visibility set alone, then beside main in one database: open serves exactly the stores
+/// of the sets present, and each set verifies clean although the other's tables are there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_sets_decide_the_stores() {
+    use durastore_api::schema::SET_VISIBILITY;
+    let Some(base) = common::server_url("schema_sets_decide_the_stores") else {
+        return;
+    };
+    let (url, name) = common::fresh_database(&base, "sets").await;
+    let verify = |set: &'static str| {
+        let url = url.clone();
+        async move {
+            let sd = MysqlSchemaDriver::connect(&url, set).await.unwrap();
+            let scratch = MysqlSchemaDriver::scratch(&url, set).await.unwrap();
+            let rep = schema::verify(&schema_set(set).unwrap(), &sd, &scratch).await;
+            scratch.dispose().await.unwrap();
+            let rep = rep.unwrap();
+            assert!(rep.is_clean(), "{set}: {:?}", rep.drift);
+            assert!(rep.notes.is_empty(), "{set}: {:?}", rep.notes);
+        }
+    };
+    let setup = |set: &'static str| {
+        let url = url.clone();
+        async move {
+            let sd = MysqlSchemaDriver::connect(&url, set).await.unwrap();
+            schema::setup(&schema_set(set).unwrap(), &sd, &ApplyOptions::default())
+                .await
+                .unwrap();
+        }
+    };
+
+    setup(SET_VISIBILITY).await;
+    verify(SET_VISIBILITY).await;
+    let stores = durastore_mysql::open(&url).await.unwrap();
+    assert!(stores.visibility.is_some() && stores.shard.is_none());
+    assert!(stores.capability().visibility && !stores.capability().shard);
+    stores.backend.close().await.unwrap();
+
+    setup(SET_MAIN).await;
+    verify(SET_MAIN).await;
+    verify(SET_VISIBILITY).await;
+    let stores = durastore_mysql::open(&url).await.unwrap();
+    assert!(stores.visibility.is_some() && stores.shard.is_some());
+    assert_eq!(stores.capability(), durastore_api::Capability::all());
+    stores.backend.close().await.unwrap();
+    durastore_mysql::drop_database(&base, &name).await.unwrap();
+}

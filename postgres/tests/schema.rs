@@ -195,3 +195,53 @@ async fn ensure_database_creates_once() {
         .await
         .unwrap();
 }
+
+/// The visibility set alone, then beside main in one database: open serves exactly the stores
+/// of the sets present, and each set verifies clean although the other's tables are there.
+#[tokio::test]
+async fn schema_sets_decide_the_stores() {
+    use durastore_api::schema::SET_VISIBILITY;
+    let Some(admin) = server_url("schema_sets_decide_the_stores") else {
+        return;
+    };
+    let db = FreshDb::create(&admin, "sets").await;
+    let verify = |set: &'static str| {
+        let url = db.url.clone();
+        async move {
+            let sd = PostgresSchemaDriver::connect(&url, set).await.unwrap();
+            let scratch = PostgresSchemaDriver::scratch(&url, set).await.unwrap();
+            let rep = schema::verify(&schema_set(set).unwrap(), &sd, &scratch).await;
+            scratch.dispose().await.unwrap();
+            sd.dispose().await.unwrap();
+            let rep = rep.unwrap();
+            assert!(rep.is_clean(), "{set}: {:?}", rep.drift);
+            assert!(rep.notes.is_empty(), "{set}: {:?}", rep.notes);
+        }
+    };
+    let setup = |set: &'static str| {
+        let url = db.url.clone();
+        async move {
+            let sd = PostgresSchemaDriver::connect(&url, set).await.unwrap();
+            schema::setup(&schema_set(set).unwrap(), &sd, &ApplyOptions::default())
+                .await
+                .unwrap();
+            sd.dispose().await.unwrap();
+        }
+    };
+
+    setup(SET_VISIBILITY).await;
+    verify(SET_VISIBILITY).await;
+    let stores = durastore_postgres::open(&db.url).await.unwrap();
+    assert!(stores.visibility.is_some() && stores.shard.is_none());
+    assert!(stores.capability().visibility && !stores.capability().shard);
+    stores.backend.close().await.unwrap();
+
+    setup(SET_MAIN).await;
+    verify(SET_MAIN).await;
+    verify(SET_VISIBILITY).await;
+    let stores = durastore_postgres::open(&db.url).await.unwrap();
+    assert!(stores.visibility.is_some() && stores.shard.is_some());
+    assert_eq!(stores.capability(), durastore_api::Capability::all());
+    stores.backend.close().await.unwrap();
+    db.drop_now().await;
+}

@@ -252,7 +252,13 @@ mod tests {
     #[test]
     fn conditional_upsert() {
         assert_eq!(
-            SqliteDialect.upsert_if_newer("t", &["k", "v", "_version"], &["?", "?", "?"], &["k"], "_version"),
+            SqliteDialect.upsert_if_newer(
+                "t",
+                &["k", "v", "_version"],
+                &["?", "?", "?"],
+                &["k"],
+                "_version"
+            ),
             "INSERT INTO t (k, v, _version) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v, _version = excluded._version WHERE t._version < excluded._version"
         );
     }

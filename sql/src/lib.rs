@@ -115,7 +115,11 @@ pub fn stores(backend: Arc<dyn Backend>, driver: Arc<dyn SqlDriver>) -> Stores {
 }
 
 /// Builds the [`Stores`] bundle for a SQL backend: the stores of the schema sets present.
-pub fn stores_for(backend: Arc<dyn Backend>, driver: Arc<dyn SqlDriver>, sets: SchemaSets) -> Stores {
+pub fn stores_for(
+    backend: Arc<dyn Backend>,
+    driver: Arc<dyn SqlDriver>,
+    sets: SchemaSets,
+) -> Stores {
     let store = SqlStore::new(driver);
     Stores {
         backend,

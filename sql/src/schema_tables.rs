@@ -167,13 +167,22 @@ pub fn tables_created(set: &SchemaSet) -> BTreeSet<String> {
         for stmt in v.statements() {
             let words: Vec<&str> = stmt.split_whitespace().take(6).collect();
             let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
-            let name = match upper.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            let name = match upper
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
                 ["CREATE", "TABLE", "IF", "NOT", "EXISTS", ..] => words.get(5),
                 ["CREATE", "TABLE", ..] => words.get(2),
                 _ => None,
             };
             if let Some(n) = name {
-                let n = n.split('(').next().unwrap_or(n).trim_matches(|c| c == '"' || c == '`');
+                let n = n
+                    .split('(')
+                    .next()
+                    .unwrap_or(n)
+                    .trim_matches(|c| c == '"' || c == '`');
                 out.insert(n.to_ascii_lowercase());
             }
         }

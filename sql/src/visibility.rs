@@ -40,12 +40,16 @@
 //! start_time DESC, run_id ASC`, where `close_time_order` is a stored generated column,
 //! `COALESCE(close_time, '~')` ('~' sorts above every datetime text, so running executions come
 //! first). Pages are keyset pages: the token holds the last row's `(close_time_order,
-//! start_time, run_id)`, so a page continues exactly after it even while rows are added.
+//! start_time, run_id)`, so a page continues exactly after it even while rows are added, and
+//! a hash of the namespace and the parsed query: a token used with another query or namespace is
+//! `InvalidArgument`. Counts group by the integer `status`; groups come largest first, ties by
+//! status code.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use durastore_api::query::{
     EXECUTION_STATUS, Literal, SearchAttributeType, SearchAttributes, is_reserved_name,
     parse_query, validate_custom_name,
@@ -54,7 +58,6 @@ use durastore_api::{
     CountResult, ErrorKind, ListWorkflowExecutionsRequest, NamespaceId, Page, Result, RunId,
     SearchAttributeValue, StoreError, VisibilityRecord, VisibilityStore, WorkflowStatus, validate,
 };
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::paging::keyset_page;
@@ -63,7 +66,7 @@ use crate::visibility_columns::{
     ALIAS_TABLE, CUSTOM_FIELDS, Kind, PREDEFINED_COLUMNS, Registry, TABLE, custom_column,
     datetime_from_text, datetime_text, json_array, token_set, type_from_name, type_name,
 };
-use crate::visibility_query::translate;
+use crate::visibility_query::{Condition, translate};
 use crate::{SqlStore, params};
 
 pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn VisibilityStore>> {
@@ -90,7 +93,8 @@ const ORDER_BY: &str = "close_time_order DESC, start_time DESC, run_id ASC";
 /// column or name first.
 const REGISTER_ATTEMPTS: usize = 8;
 
-/// Keyset position of a listing: the last returned row's order columns.
+/// Keyset position of a listing: the last returned row's order columns, and the fingerprint of
+/// the namespace and query it belongs to (a token is refused with any other).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ListToken {
     /// `close_time_order`.
@@ -99,12 +103,30 @@ struct ListToken {
     s: String,
     /// `run_id`.
     r: String,
+    /// [`query_fingerprint`] of the listing.
+    q: String,
+}
+
+/// A short hash of the namespace and the parsed query (not its text, so spacing and keyword
+/// case do not matter): what a page token is bound to.
+fn query_fingerprint(ns: NamespaceId, q: &durastore_api::query::Query) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(ns.as_bytes());
+    // Serializing the plain AST cannot fail; an empty rendering would still bind the namespace.
+    h.update(serde_json::to_vec(q).unwrap_or_default());
+    crate::paging::hex(&h.finalize()[..12])
 }
 
 impl ListToken {
-    fn decode(token: &Option<Vec<u8>>) -> Result<Option<Self>> {
+    fn decode(token: &Option<Vec<u8>>, fingerprint: &str) -> Result<Option<Self>> {
         let Some(t) = token else { return Ok(None) };
         let tok: ListToken = validate::token::decode(t)?;
+        if tok.q != fingerprint {
+            return Err(StoreError::invalid_argument(
+                "invalid page token: it was issued for another query or namespace",
+            ));
+        }
         // Values are bound as parameters anyway; this only rejects what no page ever issued.
         let datetime_like = |s: &str| s.len() == 30 && s.is_ascii();
         let ok = (tok.c == RUNNING_ORDER || datetime_like(&tok.c))
@@ -197,11 +219,12 @@ fn encode_attribute(
     use serde_json::Value as J;
     let what = format!("search attribute {name:?}");
     Ok(match (ty, value) {
-        (SearchAttributeType::Keyword, V::String(s)) => (Value::Text(s.clone()), J::from(s.clone())),
-        (SearchAttributeType::Text, V::String(s)) => (
-            Value::Text(json_array(&token_set(s))),
-            J::from(s.clone()),
-        ),
+        (SearchAttributeType::Keyword, V::String(s)) => {
+            (Value::Text(s.clone()), J::from(s.clone()))
+        }
+        (SearchAttributeType::Text, V::String(s)) => {
+            (Value::Text(json_array(&token_set(s))), J::from(s.clone()))
+        }
         (SearchAttributeType::Int, V::Int(i)) => (Value::Int(*i), J::from(*i)),
         (SearchAttributeType::Double, V::Double(d)) => {
             let n = serde_json::Number::from_f64(*d).ok_or_else(|| {
@@ -283,12 +306,24 @@ fn encode_row(r: &VisibilityRecord, reg: &Registry, json_ph: &'static str) -> Re
     p("close_time", opt_dt("close time", &r.close_time)?);
     p("history_length", Value::from(r.history_length));
     p("history_size_bytes", Value::from(r.history_size_bytes));
-    p("execution_duration", Value::from(r.execution_duration_nanos));
-    p("state_transition_count", Value::from(r.state_transition_count));
+    p(
+        "execution_duration",
+        Value::from(r.execution_duration_nanos),
+    );
+    p(
+        "state_transition_count",
+        Value::from(r.state_transition_count),
+    );
     p("memo", Value::from(r.memo.as_ref().map(|m| m.data.clone())));
-    p("encoding", Value::from(r.memo.as_ref().map(|m| &m.encoding)));
+    p(
+        "encoding",
+        Value::from(r.memo.as_ref().map(|m| &m.encoding)),
+    );
     p("task_queue", Value::from(&r.task_queue));
-    p("parent_workflow_id", Value::from(r.parent_workflow_id.as_ref()));
+    p(
+        "parent_workflow_id",
+        Value::from(r.parent_workflow_id.as_ref()),
+    );
     p(
         "parent_run_id",
         Value::from(r.parent_run_id.map(|x| x.to_string())),
@@ -381,6 +416,7 @@ fn record_from_row(
     ns: NamespaceId,
     row: &Row,
     reg: &Registry,
+    fingerprint: &str,
 ) -> Result<(VisibilityRecord, ListToken)> {
     let run_text = row.string(0)?;
     let run_id = run_text
@@ -418,6 +454,7 @@ fn record_from_row(
         c: row.string(21)?,
         s: start_text,
         r: run_text,
+        q: fingerprint.to_string(),
     };
     Ok((rec, token))
 }
@@ -441,25 +478,16 @@ impl SqlStore {
         validate_record(&r, kind)?;
         let reg = self.vis_registry(r.namespace_id).await?;
         let row = encode_row(&r, &reg, self.dialect().json_placeholder())?;
-        let sql = self.dialect().upsert_if_newer(
-            TABLE,
-            &row.columns,
-            &row.placeholders,
-            KEY,
-            "_version",
-        );
+        let sql =
+            self.dialect()
+                .upsert_if_newer(TABLE, &row.columns, &row.placeholders, KEY, "_version");
         // Zero rows affected is a stale write: a silent no-op by contract.
         self.driver.execute(&sql, &row.values).await?;
         Ok(())
     }
 
-    /// Parses `text` and translates its filter: `(sql, params, group_by)`.
-    async fn vis_query(
-        &self,
-        ns: NamespaceId,
-        text: &str,
-        is_count: bool,
-    ) -> Result<(Registry, Option<crate::visibility_query::Condition>, Vec<String>)> {
+    /// Parses `text` and translates its filter.
+    async fn vis_query(&self, ns: NamespaceId, text: &str, is_count: bool) -> Result<Parsed> {
         let reg = self.vis_registry(ns).await?;
         let q = parse_query(text, &SearchAttributes::new(reg.types()), is_count)?;
         if !q.order_by.is_empty() {
@@ -472,7 +500,12 @@ impl SqlStore {
             .as_ref()
             .map(|f| translate(f, &reg, self.dialect()))
             .transpose()?;
-        Ok((reg, cond, q.group_by))
+        Ok(Parsed {
+            fingerprint: query_fingerprint(ns, &q),
+            registry: reg,
+            condition: cond,
+            group_by: q.group_by,
+        })
     }
 
     async fn vis_add_attempt(
@@ -539,6 +572,14 @@ impl SqlStore {
     }
 }
 
+/// A query ready to run.
+struct Parsed {
+    registry: Registry,
+    condition: Option<Condition>,
+    group_by: Vec<String>,
+    fingerprint: String,
+}
+
 fn registry_from_rows(rows: &[Row]) -> Result<Registry> {
     let mut reg = Registry::default();
     for row in rows {
@@ -602,7 +643,7 @@ impl VisibilityStore for SqlStore {
             )
             .await?;
         match rows.first() {
-            Some(row) => Ok(record_from_row(namespace_id, row, &reg)?.0),
+            Some(row) => Ok(record_from_row(namespace_id, row, &reg, "")?.0),
             None => Err(StoreError::not_found(format!(
                 "no visibility record for run {run_id} in namespace {namespace_id}"
             ))),
@@ -612,8 +653,14 @@ impl VisibilityStore for SqlStore {
     async fn list(&self, req: ListWorkflowExecutionsRequest) -> Result<Page<VisibilityRecord>> {
         req.namespace_id.validate()?;
         let page_size = validate::page_size(req.page_size)?;
-        let token = ListToken::decode(&req.next_page_token)?;
-        let (reg, cond, group_by) = self.vis_query(req.namespace_id, &req.query, false).await?;
+        validate::page_token(req.next_page_token.as_deref())?;
+        let Parsed {
+            registry: reg,
+            condition: cond,
+            group_by,
+            fingerprint,
+        } = self.vis_query(req.namespace_id, &req.query, false).await?;
+        let token = ListToken::decode(&req.next_page_token, &fingerprint)?;
         if !group_by.is_empty() {
             return Err(StoreError::invalid_argument(
                 "query: GROUP BY is only allowed in a count",
@@ -638,7 +685,7 @@ impl VisibilityStore for SqlStore {
         let page = keyset_page(
             &rows,
             page_size,
-            |row| record_from_row(req.namespace_id, row, &reg),
+            |row| record_from_row(req.namespace_id, row, &reg, &fingerprint),
             |(_, key)| key.clone(),
         )?;
         Ok(Page {
@@ -649,7 +696,11 @@ impl VisibilityStore for SqlStore {
 
     async fn count(&self, req: ListWorkflowExecutionsRequest) -> Result<CountResult> {
         req.namespace_id.validate()?;
-        let (_, cond, group_by) = self.vis_query(req.namespace_id, &req.query, true).await?;
+        let Parsed {
+            condition: cond,
+            group_by,
+            ..
+        } = self.vis_query(req.namespace_id, &req.query, true).await?;
         let grouped = match group_by.as_slice() {
             [] => false,
             [g] if g == EXECUTION_STATUS => true,
@@ -722,10 +773,7 @@ impl VisibilityStore for SqlStore {
                  in namespace {namespace_id}; retry"
             ),
         )
-        .with_source(last.map_or_else(
-            || StoreError::internal("no attempt ran"),
-            |e| e,
-        )))
+        .with_source(last.unwrap_or_else(|| StoreError::internal("no attempt ran"))))
     }
 }
 
@@ -765,8 +813,10 @@ mod tests {
     #[test]
     fn row_encoding_checks_attributes() {
         let mut reg = Registry::default();
-        reg.custom
-            .insert("Tags".into(), ("KeywordList01", SearchAttributeType::KeywordList));
+        reg.custom.insert(
+            "Tags".into(),
+            ("KeywordList01", SearchAttributeType::KeywordList),
+        );
         let mut r = record();
         r.search_attributes
             .insert("Tags".into(), SearchAttributeValue::KeywordList(vec![]));
@@ -775,7 +825,10 @@ mod tests {
             SearchAttributeValue::KeywordList(vec!["b1".into()]),
         );
         let row = encode_row(&r, &reg, "?").unwrap();
-        assert_eq!(row.columns.len(), 22 + PREDEFINED_COLUMNS.len() + CUSTOM_FIELDS.len());
+        assert_eq!(
+            row.columns.len(),
+            22 + PREDEFINED_COLUMNS.len() + CUSTOM_FIELDS.len()
+        );
         let at = |c: &str| row.values[row.columns.iter().position(|x| *x == c).unwrap()].clone();
         assert_eq!(at("KeywordList01"), Value::Null);
         assert_eq!(at("BuildIds"), Value::Text(r#"["b1"]"#.into()));
@@ -805,12 +858,25 @@ mod tests {
 
     #[test]
     fn tokens_reject_garbage() {
-        let t = validate::token::encode(&ListToken {
-            c: "~".into(),
-            s: "x".into(),
-            r: "r".into(),
-        });
-        assert!(ListToken::decode(&Some(t)).is_err());
-        assert!(ListToken::decode(&Some(b"junk".to_vec())).is_err());
+        let tok = |s: &str, q: &str| {
+            Some(validate::token::encode(&ListToken {
+                c: "~".into(),
+                s: s.into(),
+                r: "r".into(),
+                q: q.into(),
+            }))
+        };
+        let good = "2024-05-01T10:00:00.000000000Z";
+        assert!(ListToken::decode(&tok(good, "f"), "f").is_ok());
+        assert!(ListToken::decode(&tok(good, "f"), "g").is_err());
+        assert!(ListToken::decode(&tok("x", "f"), "f").is_err());
+        assert!(ListToken::decode(&Some(b"junk".to_vec()), "f").is_err());
+        let ns = NamespaceId::new_random();
+        let q = durastore_api::query::Query::default();
+        assert_eq!(query_fingerprint(ns, &q), query_fingerprint(ns, &q));
+        assert_ne!(
+            query_fingerprint(ns, &q),
+            query_fingerprint(NamespaceId::new_random(), &q)
+        );
     }
 }

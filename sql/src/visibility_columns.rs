@@ -94,7 +94,10 @@ pub(crate) const SYSTEM_COLUMNS: &[(&str, Column)] = &[
     ("CloseTime", col("close_time", Kind::Datetime)),
     ("HistoryLength", col("history_length", Kind::Int)),
     ("ExecutionDuration", col("execution_duration", Kind::Int)),
-    ("StateTransitionCount", col("state_transition_count", Kind::Int)),
+    (
+        "StateTransitionCount",
+        col("state_transition_count", Kind::Int),
+    ),
     ("HistorySizeBytes", col("history_size_bytes", Kind::Int)),
     ("ParentWorkflowId", col("parent_workflow_id", Kind::Keyword)),
     ("ParentRunId", col("parent_run_id", Kind::Keyword)),
@@ -123,7 +126,10 @@ pub(crate) const PREDEFINED_COLUMNS: &[(&str, SearchAttributeType)] = &[
     ("BatcherUser", SearchAttributeType::Keyword),
     ("TemporalScheduledById", SearchAttributeType::Keyword),
     ("TemporalNamespaceDivision", SearchAttributeType::Keyword),
-    ("TemporalWorkerDeploymentVersion", SearchAttributeType::Keyword),
+    (
+        "TemporalWorkerDeploymentVersion",
+        SearchAttributeType::Keyword,
+    ),
     (
         "TemporalWorkflowVersioningBehavior",
         SearchAttributeType::Keyword,
@@ -320,7 +326,11 @@ mod tests {
     #[test]
     fn every_language_attribute_has_a_column() {
         for (n, t) in PREDEFINED_ATTRIBUTES {
-            assert_eq!(predefined_column(n).map(|c| c.kind), Some(Kind::of(*t)), "{n}");
+            assert_eq!(
+                predefined_column(n).map(|c| c.kind),
+                Some(Kind::of(*t)),
+                "{n}"
+            );
         }
         assert_eq!(PREDEFINED_ATTRIBUTES.len(), PREDEFINED_COLUMNS.len());
         for (name, _) in durastore_api::query::SYSTEM_ATTRIBUTES {

@@ -15,8 +15,7 @@ use durastore_api::{
 use uuid::Uuid;
 
 use super::rows::{
-    CurrentRow, EXECUTION_ROW_TYPE, PERMANENT_RUN_ID, run_vals, select_current_cql,
-    workflow_vals,
+    CurrentRow, EXECUTION_ROW_TYPE, PERMANENT_RUN_ID, run_vals, select_current_cql, workflow_vals,
 };
 use crate::session::{CRow, Cass};
 use crate::shard;
@@ -161,7 +160,10 @@ impl Batch<'_> {
                     None,
                 )),
                 Some(c) if c.run_id != *run_id => Some(self.current_conflict(
-                    format!("workflow {wf}: current run is {}, expected {run_id}", c.run_id),
+                    format!(
+                        "workflow {wf}: current run is {}, expected {run_id}",
+                        c.run_id
+                    ),
                     Some(&c),
                 )),
                 Some(c) => match reuse_version {

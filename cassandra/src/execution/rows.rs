@@ -73,8 +73,7 @@ const CURRENT_DETAIL: &str = "create_request_id >= '' AND workflow_state >= -214
 
 /// The execution CAS: stored `db_record_version = ?`, and an always-true condition on the other
 /// CAS column so a failed batch returns both (`WorkflowConditionFailed` carries both).
-const CAS_VERSION: &str =
-    "IF db_record_version = ? AND next_event_id >= -9223372036854775808";
+const CAS_VERSION: &str = "IF db_record_version = ? AND next_event_id >= -9223372036854775808";
 /// The legacy execution CAS on `next_event_id` (when the record version is 0).
 const CAS_NEXT_EVENT_ID: &str =
     "IF next_event_id = ? AND db_record_version >= -9223372036854775808";
@@ -82,7 +81,8 @@ const CAS_NEXT_EVENT_ID: &str =
 /// The execution CAS a whole-state or mutation write carries: condition text and its value.
 fn cas(db_record_version: i64, condition: i64) -> (&'static str, i64) {
     if db_record_version != 0 {
-        (CAS_VERSION, db_record_version - 1)
+        // Wrapping: `i64::MIN` must not panic; no stored version can precede it anyway.
+        (CAS_VERSION, db_record_version.wrapping_sub(1))
     } else {
         (CAS_NEXT_EVENT_ID, condition)
     }
@@ -122,7 +122,10 @@ fn blob_udt(keyspace: &str, b: &DataBlob) -> CqlValue {
         name: "serialized_blob".to_string(),
         fields: vec![
             ("data".to_string(), Some(CqlValue::Blob(b.data.clone()))),
-            ("encoding".to_string(), Some(CqlValue::Text(b.encoding.clone()))),
+            (
+                "encoding".to_string(),
+                Some(CqlValue::Text(b.encoding.clone())),
+            ),
         ],
     }
 }
@@ -182,7 +185,11 @@ fn int_set<'a>(keys: impl IntoIterator<Item = &'a i64>) -> CqlValue {
 }
 
 fn text_set<'a>(keys: impl IntoIterator<Item = &'a String>) -> CqlValue {
-    CqlValue::Set(keys.into_iter().map(|k| CqlValue::Text(k.clone())).collect())
+    CqlValue::Set(
+        keys.into_iter()
+            .map(|k| CqlValue::Text(k.clone()))
+            .collect(),
+    )
 }
 
 /// Keys deleted by a mutation that it does not upsert again. In one batch every cell has the

@@ -365,7 +365,8 @@ pub(super) async fn complete_history_task(
     };
     let mut v = rows.prefix(shard_id);
     v.extend(vals![ts(ms), key.task_id]);
-    let cql = format!("DELETE FROM executions WHERE {PREFIX} AND visibility_ts = ? AND task_id = ?");
+    let cql =
+        format!("DELETE FROM executions WHERE {PREFIX} AND visibility_ts = ? AND task_id = ?");
     cass.exec(&cql, v).await
 }
 

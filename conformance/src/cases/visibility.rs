@@ -344,6 +344,12 @@ pub fn cases() -> Vec<Case> {
         ),
         case!(
             "visibility",
+            execution_duration_every_operator,
+            ["visibility"],
+            execution_duration_every_operator
+        ),
+        case!(
+            "visibility",
             system_keyword_attributes,
             ["visibility"],
             system_keyword_attributes
@@ -2294,10 +2300,10 @@ pub async fn concurrent_writes_highest_task_id_wins(ctx: &Ctx) -> Result<(), Cas
 // ---------------------------------------------------------------------------------------------
 
 /// Labels and one attribute value each (`None`: attribute absent).
-type Column<'a> = Vec<(&'static str, Option<SearchAttributeValue>)>;
+type Column = Vec<(&'static str, Option<SearchAttributeValue>)>;
 
 /// A fixture whose records carry `attr` with the given values.
-async fn column_fixture(ctx: &Ctx, attr: &str, values: Column<'_>) -> Result<Fixture, CaseError> {
+async fn column_fixture(ctx: &Ctx, attr: &str, values: Column) -> Result<Fixture, CaseError> {
     let mut fx = Fixture::new(ctx).await?;
     let rows = values
         .into_iter()
@@ -2893,6 +2899,61 @@ pub async fn execution_status_every_operator(ctx: &Ctx) -> Result<(), CaseError>
         "ExecutionStatus = 'Bogus'",
         "ExecutionStatus = ''",
         "ExecutionStatus IN ('Running', 'Bogus')",
+    ])
+    .await
+}
+
+/// ExecutionDuration (Int nanoseconds): every comparison, IN, BETWEEN, with integer nanoseconds,
+/// quoted integers, `H:MM:SS` and Go-style duration strings; running records have none.
+pub async fn execution_duration_every_operator(ctx: &Ctx) -> Result<(), CaseError> {
+    let mut fx = Fixture::new(ctx).await?;
+    let durations: [(&'static str, i64); 5] = [
+        ("d0", 0),
+        ("d1", 1_500_000_000),
+        ("d2", 5_400_000_000_000),
+        ("d3", 86_400_000_000_000),
+        ("d4", 100_000_000),
+    ];
+    for (i, (l, nanos)) in durations.iter().enumerate() {
+        let r = fx.running(l, i as i64);
+        let mut c = closed(&r, at(200_000 + i as i64, 0), WorkflowStatus::Completed);
+        c.execution_duration_nanos = Some(*nanos);
+        fx.put(l, c).await?;
+    }
+    let r = fx.running("run", 10);
+    fx.put("run", r).await?;
+    fx.check(&[
+        ("ExecutionDuration = 0", &["d0"]),
+        ("ExecutionDuration = '1.5s'", &["d1"]),
+        ("ExecutionDuration = 1500000000", &["d1"]),
+        ("ExecutionDuration = '1500000000'", &["d1"]),
+        ("ExecutionDuration > '1h'", &["d2", "d3"]),
+        ("ExecutionDuration >= '1h30m'", &["d2", "d3"]),
+        ("ExecutionDuration < '1s'", &["d0", "d4"]),
+        ("ExecutionDuration <= '100ms'", &["d0", "d4"]),
+        ("ExecutionDuration > '100000us'", &["d1", "d2", "d3"]),
+        ("ExecutionDuration != 0", &["d1", "d2", "d3", "d4"]),
+        ("ExecutionDuration IN ('100ms', '1d')", &["d3", "d4"]),
+        (
+            "ExecutionDuration NOT IN ('100ms', '1d')",
+            &["d0", "d1", "d2"],
+        ),
+        ("ExecutionDuration BETWEEN '1s' AND '2h'", &["d1", "d2"]),
+        (
+            "ExecutionDuration NOT BETWEEN '1s' AND '2h'",
+            &["d0", "d3", "d4"],
+        ),
+        ("ExecutionDuration = '1:30:00'", &["d2"]),
+        ("ExecutionDuration = '24h'", &["d3"]),
+        ("ExecutionDuration IS NULL", &["run"]),
+        ("NOT (ExecutionDuration > 0)", &["d0"]),
+    ])
+    .await?;
+    fx.check_invalid(&[
+        "ExecutionDuration = 'forever'",
+        "ExecutionDuration = 1.5",
+        "ExecutionDuration STARTS_WITH '1'",
+        "ExecutionDuration = true",
     ])
     .await
 }

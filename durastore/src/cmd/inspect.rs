@@ -584,7 +584,9 @@ async fn visibility(a: VisibilityArgs) -> CliResult {
                 r.workflow_type.clone(),
                 r.status.name().to_string(),
                 time_text(&r.start_time),
-                r.close_time.as_ref().map_or_else(|| "-".to_string(), time_text),
+                r.close_time
+                    .as_ref()
+                    .map_or_else(|| "-".to_string(), time_text),
             ]
         })
         .collect();
@@ -615,13 +617,15 @@ async fn visibility(a: VisibilityArgs) -> CliResult {
         let refs: Vec<&str> = c.iter().map(String::as_str).collect();
         outln!("{}", line(&refs));
     }
+    let plural = |n: usize| if n == 1 { "execution" } else { "executions" };
     if more {
         outln!(
-            "{} executions shown; more match (raise --limit, or narrow the query)",
-            rows.len()
+            "{} {} shown; more match (raise --limit, or narrow the query)",
+            rows.len(),
+            plural(rows.len())
         );
     } else {
-        outln!("{} executions", rows.len());
+        outln!("{} {}", rows.len(), plural(rows.len()));
     }
     Ok(())
 }

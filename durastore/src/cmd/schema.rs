@@ -14,9 +14,10 @@ use crate::{CliError, CliResult, TargetArgs};
 pub struct SchemaArgs {
     #[command(flatten)]
     target: TargetArgs,
-    /// Schema set: main or visibility
-    #[arg(long, default_value = SET_MAIN, value_parser = [SET_MAIN, SET_VISIBILITY])]
-    set: String,
+    /// Schema set: main or visibility (default: main, or the only set the backend has, e.g.
+    /// visibility on Elasticsearch/OpenSearch)
+    #[arg(long, value_parser = [SET_MAIN, SET_VISIBILITY])]
+    set: Option<String>,
     /// Print a JSON document instead of text
     #[arg(long)]
     json: bool,
@@ -83,8 +84,20 @@ fn role(set: &str) -> StoreRole {
 }
 
 async fn target(a: &SchemaArgs, mode: SchemaOpen) -> Result<(String, SchemaTarget), CliError> {
-    let url = resolve_url(&a.target, role(&a.set))?;
-    let t = open_schema(&url, &a.set, mode).await?;
+    let set = match &a.set {
+        Some(s) => s.clone(),
+        None => {
+            let url = resolve_url(&a.target, StoreRole::Default)?;
+            let sets = durastore::factory::schema_sets(&url)?;
+            if sets.contains(&SET_MAIN) {
+                SET_MAIN.to_string()
+            } else {
+                sets.first().copied().unwrap_or(SET_MAIN).to_string()
+            }
+        }
+    };
+    let url = resolve_url(&a.target, role(&set))?;
+    let t = open_schema(&url, &set, mode).await?;
     // The URL is only shown from here on: never print a password.
     Ok((redact_url(&url), t))
 }
