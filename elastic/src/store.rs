@@ -88,45 +88,6 @@ impl std::fmt::Debug for ElasticVisibility {
     }
 }
 
-fn check_optional_id(what: &str, v: &Option<String>) -> Result<()> {
-    if let Some(s) = v {
-        if s.len() > durastore_api::MAX_ID_BYTES {
-            return Err(StoreError::size_limit(format!(
-                "{what} is {} bytes, limit {}",
-                s.len(),
-                durastore_api::MAX_ID_BYTES
-            )));
-        }
-        if s.contains('\0') {
-            return Err(StoreError::invalid_argument(format!(
-                "{what} contains a NUL character"
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn validate_record(r: &VisibilityRecord, closed: bool) -> Result<()> {
-    r.namespace_id.validate()?;
-    r.run_id.validate()?;
-    validate::id_string("workflow id", &r.workflow_id)?;
-    validate::optional_id_string("workflow type", &r.workflow_type)?;
-    validate::optional_id_string("task queue", &r.task_queue)?;
-    check_optional_id("parent workflow id", &r.parent_workflow_id)?;
-    check_optional_id("root workflow id", &r.root_workflow_id)?;
-    validate::non_negative("task id", r.task_id)?;
-    if let Some(m) = &r.memo {
-        validate::blob("memo", m)?;
-    }
-    validate::search_attributes(&r.search_attributes)?;
-    if closed && r.close_time.is_none() {
-        return Err(StoreError::invalid_argument(
-            "record_closed needs a close time",
-        ));
-    }
-    Ok(())
-}
-
 impl ElasticVisibility {
     /// Opens the store; the index must exist.
     pub async fn open(cfg: &ElasticConfig) -> Result<Self> {
@@ -225,7 +186,7 @@ impl ElasticVisibility {
     }
 
     async fn write(&self, r: VisibilityRecord, closed: bool) -> Result<()> {
-        validate_record(&r, closed)?;
+        validate::visibility_record(&r, closed)?;
         let mut attrs = self.attrs(&r.namespace_id, false).await?;
         let unknown = r
             .search_attributes

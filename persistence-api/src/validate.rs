@@ -191,6 +191,47 @@ pub fn search_attributes(
     Ok(())
 }
 
+/// An optional id field of a visibility record: at most [`crate::MAX_ID_BYTES`]
+/// (`SizeLimitExceeded`), no NUL (`InvalidArgument`).
+fn optional_record_id(what: &str, v: &Option<String>) -> Result<()> {
+    match v {
+        Some(s) if s.len() > crate::MAX_ID_BYTES => Err(StoreError::size_limit(format!(
+            "{what} is {} bytes, limit {}",
+            s.len(),
+            crate::MAX_ID_BYTES
+        ))),
+        Some(s) if s.contains('\0') => Err(StoreError::invalid_argument(format!(
+            "{what} contains a NUL character"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Backend-independent checks of a visibility record before any write: ids, task id, memo size,
+/// search-attribute sizes ([`search_attributes`]), and a close time when `closed` (a closed
+/// record without one would sort as running). Whether each attribute is registered is the
+/// store's check.
+pub fn visibility_record(r: &crate::visibility::VisibilityRecord, closed: bool) -> Result<()> {
+    r.namespace_id.validate()?;
+    r.run_id.validate()?;
+    id_string("workflow id", &r.workflow_id)?;
+    optional_id_string("workflow type", &r.workflow_type)?;
+    optional_id_string("task queue", &r.task_queue)?;
+    optional_record_id("parent workflow id", &r.parent_workflow_id)?;
+    optional_record_id("root workflow id", &r.root_workflow_id)?;
+    non_negative("task id", r.task_id)?;
+    if let Some(m) = &r.memo {
+        blob("memo", m)?;
+    }
+    search_attributes(&r.search_attributes)?;
+    if closed && r.close_time.is_none() {
+        return Err(StoreError::invalid_argument(
+            "record_closed needs a close time",
+        ));
+    }
+    Ok(())
+}
+
 /// A page token carrying JSON: the format every store in this repository uses for keyset paging.
 ///
 /// Encodes as a version byte `1` followed by the JSON text, so a token from another store or a

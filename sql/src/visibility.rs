@@ -156,40 +156,9 @@ enum WriteKind {
     Upsert,
 }
 
-fn check_optional_id(what: &str, v: &Option<String>) -> Result<()> {
-    match v {
-        Some(s) if s.len() > durastore_api::MAX_ID_BYTES => Err(StoreError::size_limit(format!(
-            "{what} is {} bytes, limit {}",
-            s.len(),
-            durastore_api::MAX_ID_BYTES
-        ))),
-        Some(s) if s.contains('\0') => Err(StoreError::invalid_argument(format!(
-            "{what} contains a NUL character"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// Checks the parts of a record that do not depend on the namespace's registry.
 fn validate_record(r: &VisibilityRecord, kind: WriteKind) -> Result<()> {
-    r.namespace_id.validate()?;
-    r.run_id.validate()?;
-    validate::id_string("workflow id", &r.workflow_id)?;
-    validate::optional_id_string("workflow type", &r.workflow_type)?;
-    validate::optional_id_string("task queue", &r.task_queue)?;
-    check_optional_id("parent workflow id", &r.parent_workflow_id)?;
-    check_optional_id("root workflow id", &r.root_workflow_id)?;
-    validate::non_negative("task id", r.task_id)?;
-    if let Some(m) = &r.memo {
-        validate::blob("memo", m)?;
-    }
-    validate::search_attributes(&r.search_attributes)?;
-    if kind == WriteKind::Closed && r.close_time.is_none() {
-        return Err(StoreError::invalid_argument(
-            "record_closed needs a close time",
-        ));
-    }
-    Ok(())
+    validate::visibility_record(r, kind == WriteKind::Closed)
 }
 
 /// A column's placeholder and value in the upsert.
