@@ -399,6 +399,7 @@ fn connect_error(cfg: &MysqlConfig, e: sqlx::Error) -> StoreError {
 /// connections are pinged before use, so a connection the server dropped is replaced instead of
 /// failing the next call.
 pub async fn connect(cfg: &MysqlConfig) -> Result<MysqlDriver> {
+    durastore_sql::tls::install_crypto_provider();
     let opts = cfg.connect_options();
     let pool = MySqlPoolOptions::new()
         .max_connections(cfg.max_connections)

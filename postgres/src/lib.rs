@@ -89,6 +89,7 @@ pub async fn connect(cfg: &PostgresConfig) -> Result<PostgresDriver> {
 }
 
 async fn connect_pool(cfg: &PostgresConfig, max_connections: u32) -> Result<sqlx::PgPool> {
+    durastore_sql::tls::install_crypto_provider();
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(cfg.min_connections.min(max_connections))

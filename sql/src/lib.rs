@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod driver;
 pub mod schema_tables;
 pub mod value;
+pub mod tls;
 
 mod cluster;
 mod execution;
