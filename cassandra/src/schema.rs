@@ -140,8 +140,15 @@ async fn keyspace_exists_in(cass: &Cass, keyspace: &str) -> Result<bool> {
 }
 
 /// Runs one DDL statement (never bound values) and waits for schema agreement.
+/// How long one schema statement may take before the client gives up.
+const DDL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn run_ddl(cass: &Cass, cql: &str) -> std::result::Result<(), ExecutionError> {
-    cass.session().query_unpaged(cql, &[]).await?;
+    // A schema change flushes and rewrites schema tables on every node; on a loaded node that
+    // takes far longer than a data request, so it gets its own, longer, timeout.
+    let mut st = scylla::statement::Statement::new(cql);
+    st.set_request_timeout(Some(DDL_TIMEOUT));
+    cass.session().query_unpaged(st, &[]).await?;
     await_agreement(cass).await;
     Ok(())
 }

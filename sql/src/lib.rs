@@ -11,8 +11,8 @@
 pub mod dialect;
 pub mod driver;
 pub mod schema_tables;
-pub mod value;
 pub mod tls;
+pub mod value;
 
 mod cluster;
 mod execution;
