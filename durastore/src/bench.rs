@@ -206,6 +206,10 @@ pub struct BenchArgs {
     /// Do not use the visibility store even when the backend has one
     #[arg(long)]
     pub no_visibility: bool,
+    /// After the run, replay the same statements without the adapter and report the ratio
+    /// (PostgreSQL, MySQL/MariaDB; see `durastore::floor`)
+    #[arg(long)]
+    pub floor: bool,
     /// Print one JSON document (see the module docs) instead of the table
     #[arg(long)]
     pub json: bool,
@@ -248,6 +252,8 @@ pub struct BenchReport {
     pub errors: BTreeMap<String, u64>,
     /// Averages per completed unit.
     pub per_unit: PerUnit,
+    /// The floor (`--floor`): the same statements replayed without the adapter.
+    pub floor: Option<crate::floor::FloorReport>,
     /// Where it ran.
     pub machine: Machine,
 }
@@ -360,6 +366,16 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
             "--duration must be a positive number of seconds",
         ));
     }
+    if args.floor {
+        match &args.url {
+            Some(u) => crate::floor::check_supported(u)?,
+            None => {
+                return Err(StoreError::invalid_argument(
+                    "--floor needs --url (the database the statements replay in)",
+                ));
+            }
+        }
+    }
     let stores = match (&args.url, &args.config) {
         (Some(u), _) => factory::open(u).await?,
         (None, Some(path)) => {
@@ -396,7 +412,15 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
     if let Some(b) = preload_backend {
         let _ = b.close().await;
     }
-    let report = report?;
+    let mut report = report?;
+    if let (true, Some(url)) = (args.floor, &args.url) {
+        if opts.progress {
+            eprintln!(
+                "floor: recording the workload's statements and replaying them without the adapter…"
+            );
+        }
+        report.floor = Some(crate::floor::measure(url, &opts, report.units_per_second).await?);
+    }
     let text = if args.json {
         let mut t = serde_json::to_string_pretty(&report)
             .map_err(|e| StoreError::internal(format!("cannot render JSON: {e}")))?;
@@ -521,6 +545,37 @@ pub async fn run(stores: Stores, opts: &BenchOptions, layer: LayerOptions) -> Re
         bar.finish_and_clear();
     }
     Ok(ctx.report(opts, preload, elapsed))
+}
+
+/// Runs `units` units of `opts.workload` one after the other on one worker and shard, calling
+/// `after_unit` after each (the floor takes the statements recorded for that unit there).
+/// `stores` must be otherwise idle: the capture acquires shard 1 again.
+pub(crate) async fn run_units_one_by_one(
+    stores: &Stores,
+    opts: &BenchOptions,
+    units: usize,
+    after_unit: &mut (dyn FnMut() + Send),
+) -> Result<()> {
+    let one = BenchOptions {
+        shards: 1,
+        concurrency: 1,
+        preload: 0,
+        preload_stores: None,
+        progress: false,
+        ..opts.clone()
+    };
+    let ctx = Arc::new(Ctx::new(stores, &one, Arc::new(Stats::default())).await?);
+    let mut workers = setup_workers(&ctx, &one).await?;
+    let w = workers
+        .first_mut()
+        .ok_or_else(|| StoreError::internal("no bench worker"))?;
+    // Setup statements (shard acquisition, queue creation) are not part of a unit.
+    after_unit();
+    for _ in 0..units {
+        w.run_unit(&ctx, opts.workload).await?;
+        after_unit();
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -697,6 +752,7 @@ impl Ctx {
                 rows_written: per(self.counters.rows.load(Ordering::Relaxed)),
                 blob_bytes_written: per(self.counters.bytes.load(Ordering::Relaxed)),
             },
+            floor: None,
             machine: Machine::this(),
         }
     }
@@ -1901,6 +1957,31 @@ pub fn render_table(r: &BenchReport) -> String {
     if !r.errors.is_empty() {
         let list: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let _ = writeln!(s, "\nerrors by kind: {}", list.join(", "));
+    }
+    if let Some(f) = &r.floor {
+        let _ = writeln!(
+            s,
+            "\nfloor: the same {} statements in {} transactions per unit, without the adapter",
+            f.statements_per_unit, f.transactions_per_unit
+        );
+        for run in &f.runs {
+            let _ = writeln!(
+                s,
+                "  {:<12} {:>9.1} units/s ({} units, {} failed, {:.1} s)",
+                run.method, run.units_per_second, run.units, run.failed_units, run.elapsed_seconds
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  adapter {:.1} units/s / floor {:.1} units/s = floor_ratio {:.3}",
+            r.units_per_second, f.floor_units_per_second, f.floor_ratio
+        );
+        if let Some(p) = &f.pgbench_script {
+            let _ = writeln!(s, "  pgbench script: {}", p.display());
+        }
+        for n in &f.notes {
+            let _ = writeln!(s, "  note: {n}");
+        }
     }
     s
 }

@@ -14,6 +14,7 @@
 pub mod bench;
 pub mod config;
 pub mod factory;
+pub mod floor;
 pub mod provision;
 
 pub use config::{Config, StoreRole};

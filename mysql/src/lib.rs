@@ -618,6 +618,19 @@ async fn check_set(driver: &MysqlDriver, shown: &str, name: &str) -> Result<bool
 /// it (`main`: every store but visibility; `visibility`), which must be current; a database with
 /// neither, or with a newer set, is refused.
 pub async fn open(url: &str) -> Result<Stores> {
+    open_wrapped(url, &|d| d).await
+}
+
+/// Like [`open`], with the store logic running over `wrap(driver)` instead of the driver itself
+/// (`durastore bench --floor` wraps it in a [`durastore_sql::record::RecordingDriver`]).
+pub async fn open_wrapped(
+    url: &str,
+    wrap: &(
+         dyn Fn(Arc<dyn durastore_sql::SqlDriver>) -> Arc<dyn durastore_sql::SqlDriver>
+             + Send
+             + Sync
+     ),
+) -> Result<Stores> {
     let cfg = MysqlConfig::from_url(url)?;
     if cfg.database.is_none() {
         return Err(StoreError::invalid_argument(format!(
@@ -637,7 +650,7 @@ pub async fn open(url: &str) -> Result<Stores> {
         driver: driver.clone(),
         sets,
     });
-    Ok(durastore_sql::stores_for(backend, driver, sets))
+    Ok(durastore_sql::stores_for(backend, wrap(driver), sets))
 }
 
 #[cfg(test)]

@@ -153,6 +153,19 @@ impl Backend for PostgresBackend {
 /// with the command to run, and so is a set that is older than this binary, half-applied, or
 /// newer (written by a newer binary).
 pub async fn open(url: &str) -> Result<Stores> {
+    open_wrapped(url, &|d| d).await
+}
+
+/// Like [`open`], with the store logic running over `wrap(driver)` instead of the driver itself
+/// (`durastore bench --floor` wraps it in a [`durastore_sql::record::RecordingDriver`]).
+pub async fn open_wrapped(
+    url: &str,
+    wrap: &(
+         dyn Fn(Arc<dyn durastore_sql::SqlDriver>) -> Arc<dyn durastore_sql::SqlDriver>
+             + Send
+             + Sync
+     ),
+) -> Result<Stores> {
     let cfg = PostgresConfig::from_url(url)?;
     let driver = Arc::new(connect(&cfg).await?);
     let sets = match check_schema(&driver, url).await {
@@ -166,7 +179,7 @@ pub async fn open(url: &str) -> Result<Stores> {
         driver: driver.clone(),
         sets,
     });
-    Ok(durastore_sql::stores_for(backend, driver, sets))
+    Ok(durastore_sql::stores_for(backend, wrap(driver), sets))
 }
 
 /// Which schema sets are set up and current; an error for a set that is there but unusable, or

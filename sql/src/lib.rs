@@ -10,6 +10,8 @@
 
 pub mod dialect;
 pub mod driver;
+pub mod floor;
+pub mod record;
 pub mod schema_tables;
 pub mod tls;
 pub mod value;

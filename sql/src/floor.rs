@@ -1,0 +1,477 @@
+//! The floor of a SQL backend: the statements the store logic sent for one unit of work
+//! (recorded by [`crate::record::RecordingDriver`]), replayed without the store logic.
+//!
+//! Two recorded units of the same workload differ only where a workflow differs from the next
+//! (ids, task ids); those parameter positions become per-iteration variables, every other
+//! parameter stays as recorded. An iteration `it` rewrites each variable deterministically, so
+//! a value that appears in several statements (a run id in the execution row and in its
+//! tasks) stays the same value within one iteration, and two iterations never collide.
+//!
+//! The template replays two ways: through a [`SqlDriver`] (the same pool and prepared
+//! statements the adapter uses, minus the adapter) and, for PostgreSQL, as a pgbench script.
+
+use std::fmt::Write as _;
+
+use durastore_api::{Result, StoreError};
+use sha2::{Digest, Sha256};
+
+use crate::driver::SqlDriver;
+use crate::record::{RecordedTx, StmtKind, TxKind};
+use crate::value::Value;
+
+/// How far apart two iterations put an integer variable. Larger than the spread of the task ids
+/// one recorded unit uses, so `orig_a + it_a * STRIDE` never equals `orig_b + it_b * STRIDE`
+/// for two different iterations.
+pub const INT_STRIDE: i64 = 1 << 20;
+
+/// The largest iteration number: `INT_STRIDE * MAX_ITERATION` plus a task id (the shard's
+/// range id shifted by 32) stays well inside an `i64`.
+pub const MAX_ITERATION: u64 = 1 << 39;
+
+/// One parameter of a template statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// The same in every iteration.
+    Const(Value),
+    /// Rewritten per iteration from this recorded value.
+    Vary(Value),
+}
+
+/// A statement of the template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateStmt {
+    /// SQL with `?` placeholders.
+    pub sql: String,
+    /// Its parameters.
+    pub params: Vec<Param>,
+    /// Query or execute.
+    pub kind: StmtKind,
+}
+
+/// A transaction of the template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateTx {
+    /// How it runs.
+    pub kind: TxKind,
+    /// Its statements.
+    pub stmts: Vec<TemplateStmt>,
+    /// Whether it commits (else it rolls back, as recorded).
+    pub commit: bool,
+}
+
+/// One unit of work as replayable statements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    /// The transactions in order.
+    pub txs: Vec<TemplateTx>,
+}
+
+fn shape_error(what: String) -> StoreError {
+    StoreError::internal(format!(
+        "the two recorded units do not send the same statements, so no floor can be derived \
+         from them: {what}"
+    ))
+}
+
+impl Template {
+    /// Derives the template from two units of the same workload recorded one after the other.
+    /// Fails when they differ in anything but parameter values.
+    pub fn derive(a: &[RecordedTx], b: &[RecordedTx]) -> Result<Self> {
+        if a.len() != b.len() {
+            return Err(shape_error(format!(
+                "{} vs {} transactions",
+                a.len(),
+                b.len()
+            )));
+        }
+        let mut txs = Vec::with_capacity(a.len());
+        for (i, (ta, tb)) in a.iter().zip(b).enumerate() {
+            if ta.kind != tb.kind
+                || ta.committed != tb.committed
+                || ta.stmts.len() != tb.stmts.len()
+            {
+                return Err(shape_error(format!("transaction {i} differs")));
+            }
+            let mut stmts = Vec::with_capacity(ta.stmts.len());
+            for (sa, sb) in ta.stmts.iter().zip(&tb.stmts) {
+                if sa.sql != sb.sql || sa.kind != sb.kind || sa.params.len() != sb.params.len() {
+                    return Err(shape_error(format!(
+                        "transaction {i}: `{}` vs `{}`",
+                        sa.sql, sb.sql
+                    )));
+                }
+                let params = sa
+                    .params
+                    .iter()
+                    .zip(&sb.params)
+                    .map(|(va, vb)| classify(va, vb))
+                    .collect();
+                stmts.push(TemplateStmt {
+                    sql: sa.sql.clone(),
+                    params,
+                    kind: sa.kind,
+                });
+            }
+            txs.push(TemplateTx {
+                kind: ta.kind,
+                stmts,
+                commit: ta.committed,
+            });
+        }
+        Ok(Self { txs })
+    }
+
+    /// Statements per unit.
+    pub fn statements(&self) -> usize {
+        self.txs.iter().map(|t| t.stmts.len()).sum()
+    }
+
+    /// Whether `other` (another recorded unit) has this template's statements, in order.
+    pub fn same_shape(&self, other: &[RecordedTx]) -> bool {
+        self.txs.len() == other.len()
+            && self.txs.iter().zip(other).all(|(t, o)| {
+                t.kind == o.kind
+                    && t.stmts.len() == o.stmts.len()
+                    && t.stmts.iter().zip(&o.stmts).all(|(s, os)| s.sql == os.sql)
+            })
+    }
+
+    /// Runs iteration `it` (1..=[`MAX_ITERATION`]) through `driver`. A failing statement rolls
+    /// its transaction back and ends the iteration with the error.
+    pub async fn run(&self, driver: &dyn SqlDriver, it: u64) -> Result<()> {
+        for tx in &self.txs {
+            match tx.kind {
+                TxKind::Autocommit => {
+                    for s in &tx.stmts {
+                        let params = instantiate(&s.params, it);
+                        match s.kind {
+                            StmtKind::Query => driver.query(&s.sql, &params).await.map(|_| ())?,
+                            StmtKind::Execute => {
+                                driver.execute(&s.sql, &params).await.map(|_| ())?
+                            }
+                        }
+                    }
+                }
+                TxKind::ReadWrite | TxKind::ReadOnly => {
+                    let mut t = if tx.kind == TxKind::ReadOnly {
+                        driver.begin_read().await?
+                    } else {
+                        driver.begin().await?
+                    };
+                    for s in &tx.stmts {
+                        let params = instantiate(&s.params, it);
+                        let r = match s.kind {
+                            StmtKind::Query => t.query(&s.sql, &params).await.map(|_| ()),
+                            StmtKind::Execute => t.execute(&s.sql, &params).await.map(|_| ()),
+                        };
+                        if let Err(e) = r {
+                            let _ = t.rollback().await;
+                            return Err(e);
+                        }
+                    }
+                    if tx.commit {
+                        t.commit().await?;
+                    } else {
+                        t.rollback().await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The template as a pgbench script (PostgreSQL; run with `-M prepared` so each statement
+    /// is parsed once per connection, as sqlx does). The iteration is `:it`, drawn at random
+    /// from 1..=[`MAX_ITERATION`]; variables become SQL expressions of it, constants literals
+    /// of the type the adapter binds.
+    pub fn pgbench_script(&self) -> String {
+        let mut out = String::from(
+            "-- durastore floor: the statements of one recorded unit, replayed by pgbench.\n",
+        );
+        let _ = writeln!(out, "\\set it random(1, {MAX_ITERATION})");
+        for tx in &self.txs {
+            match tx.kind {
+                TxKind::Autocommit => {}
+                TxKind::ReadWrite => out.push_str("BEGIN;\n"),
+                TxKind::ReadOnly => {
+                    out.push_str("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n")
+                }
+            }
+            for s in &tx.stmts {
+                let mut n = 0;
+                let sql = replace_placeholders(&s.sql, |_| {
+                    let e = s.params.get(n).map_or_else(|| "NULL".into(), pg_expr);
+                    n += 1;
+                    e
+                });
+                // One line per statement: pgbench reads a command up to its `;`, but keeping it on
+                // one line makes the script easy to diff.
+                let one_line: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+                out.push_str(&one_line);
+                out.push_str(";\n");
+            }
+            match tx.kind {
+                TxKind::Autocommit => {}
+                _ if tx.commit => out.push_str("COMMIT;\n"),
+                _ => out.push_str("ROLLBACK;\n"),
+            }
+        }
+        out
+    }
+}
+
+/// Equal values are constants; values that differ between two workflows vary per iteration
+/// when rewriting them keeps them valid (ids, task ids). Timestamps, JSON documents and blobs
+/// that differ keep the first unit's value: they are data, not keys.
+fn classify(a: &Value, b: &Value) -> Param {
+    if a == b {
+        return Param::Const(a.clone());
+    }
+    match a {
+        Value::Int(_) => Param::Vary(a.clone()),
+        Value::Bytes(x) if x.len() == 16 => Param::Vary(a.clone()),
+        Value::Text(s) if is_uuid_text(s) || is_plain_id(s) => Param::Vary(a.clone()),
+        _ => Param::Const(a.clone()),
+    }
+}
+
+fn is_uuid_text(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+/// Text that reads as an identifier (not JSON, not a datetime): safe to extend with a suffix.
+fn is_plain_id(s: &str) -> bool {
+    let json = s.starts_with(['{', '[']);
+    let datetime =
+        s.len() >= 20 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && s.ends_with('Z');
+    !(s.is_empty() || json || datetime)
+}
+
+fn digest(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+fn uuid_text(b: &[u8]) -> String {
+    let hex: String = b[..16].iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// The value of a variable in iteration `it`.
+pub fn vary(v: &Value, it: u64) -> Value {
+    let tag = it.to_string();
+    match v {
+        Value::Int(x) => Value::Int(x.wrapping_add((it as i64).wrapping_mul(INT_STRIDE))),
+        Value::Bytes(b) => Value::Bytes(digest(&[b, b"~", tag.as_bytes()])[..16].to_vec()),
+        Value::Text(s) if is_uuid_text(s) => {
+            Value::Text(uuid_text(&digest(&[s.as_bytes(), b"~", tag.as_bytes()])))
+        }
+        Value::Text(s) => Value::Text(format!("{s}~{tag}")),
+        other => other.clone(),
+    }
+}
+
+fn instantiate(params: &[Param], it: u64) -> Vec<Value> {
+    params
+        .iter()
+        .map(|p| match p {
+            Param::Const(v) => v.clone(),
+            Param::Vary(v) => vary(v, it),
+        })
+        .collect()
+}
+
+/// Replaces each `?` outside quotes with `f(index)`.
+fn replace_placeholders(sql: &str, mut f: impl FnMut(usize) -> String) -> String {
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut quote: Option<char> = None;
+    let mut n = 0;
+    for c in sql.chars() {
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                out.push(c);
+            }
+            None => match c {
+                '\'' | '"' => {
+                    quote = Some(c);
+                    out.push(c);
+                }
+                '?' => {
+                    out.push_str(&f(n));
+                    n += 1;
+                }
+                _ => out.push(c),
+            },
+        }
+    }
+    out
+}
+
+fn pg_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn pg_hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A PostgreSQL literal of the type the adapter binds `v` as (see the postgres driver).
+fn pg_literal(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Int(x) => format!("{x}::int8"),
+        Value::Bool(b) => (if *b { "TRUE" } else { "FALSE" }).into(),
+        Value::Double(x) => format!("'{x:?}'::float8"),
+        Value::Text(s) => format!("{}::text", pg_string(s)),
+        Value::Bytes(b) => format!("'\\x{}'::bytea", pg_hex(b)),
+        Value::Time(t) => format!(
+            "'{}'::timestamp",
+            t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f")
+        ),
+    }
+}
+
+/// A variable as a SQL expression of pgbench's `:it`, rewritten as [`vary`] does (the exact
+/// values differ from the driver replay's; within one iteration they agree).
+fn pg_vary(v: &Value) -> String {
+    match v {
+        Value::Int(x) => format!("({x}::int8 + :it::int8 * {INT_STRIDE})"),
+        Value::Bytes(b) => format!("decode(md5({} || :it::text), 'hex')", pg_string(&pg_hex(b))),
+        Value::Text(s) if is_uuid_text(s) => {
+            format!("(md5({} || :it::text)::uuid::text)", pg_string(s))
+        }
+        Value::Text(s) => format!("({} || :it::text)", pg_string(&format!("{s}~"))),
+        other => pg_literal(other),
+    }
+}
+
+fn pg_expr(p: &Param) -> String {
+    match p {
+        Param::Const(v) => pg_literal(v),
+        Param::Vary(v) => pg_vary(v),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::record::RecordedStmt;
+
+    fn unit(wf: &str, run: &str, task: i64, at: &str) -> Vec<RecordedTx> {
+        vec![RecordedTx {
+            kind: TxKind::ReadWrite,
+            committed: true,
+            stmts: vec![
+                RecordedStmt {
+                    sql: "INSERT INTO t (wf, run, task, at, n) VALUES (?, ?, ?, ?, ?)".into(),
+                    params: vec![
+                        Value::Text(wf.into()),
+                        Value::Text(run.into()),
+                        Value::Int(task),
+                        Value::Text(at.into()),
+                        Value::Int(7),
+                    ],
+                    kind: StmtKind::Execute,
+                },
+                RecordedStmt {
+                    sql: "SELECT 1 FROM t WHERE run = ? AND s = 'a?b'".into(),
+                    params: vec![Value::Text(run.into())],
+                    kind: StmtKind::Query,
+                },
+            ],
+        }]
+    }
+
+    const RUN_A: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    const RUN_B: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+
+    #[test]
+    fn derive_marks_what_differs() {
+        let a = unit("wf-1", RUN_A, 100, "2026-01-01T00:00:00.000000000Z");
+        let b = unit("wf-2", RUN_B, 108, "2026-01-01T00:00:01.000000000Z");
+        let t = Template::derive(&a, &b).unwrap();
+        let p = &t.txs[0].stmts[0].params;
+        assert!(matches!(p[0], Param::Vary(_)));
+        assert!(matches!(p[1], Param::Vary(_)));
+        assert!(matches!(p[2], Param::Vary(_)));
+        // A differing datetime is data: kept as recorded.
+        assert!(matches!(p[3], Param::Const(_)));
+        assert_eq!(p[4], Param::Const(Value::Int(7)));
+        assert_eq!(t.statements(), 2);
+        assert!(t.same_shape(&unit("x", RUN_B, 1, "z")));
+    }
+
+    #[test]
+    fn derive_refuses_different_shapes() {
+        let a = unit("wf-1", RUN_A, 100, "x");
+        let mut b = unit("wf-2", RUN_B, 108, "x");
+        b[0].stmts.pop();
+        assert!(Template::derive(&a, &b).is_err());
+        b.clear();
+        assert!(Template::derive(&a, &b).is_err());
+    }
+
+    #[test]
+    fn iterations_agree_within_and_differ_across() {
+        let run = Value::Text(RUN_A.into());
+        assert_eq!(vary(&run, 5), vary(&run, 5));
+        assert_ne!(vary(&run, 5), vary(&run, 6));
+        let Value::Text(s) = vary(&run, 5) else {
+            panic!()
+        };
+        assert!(is_uuid_text(&s), "{s}");
+        // Task ids of one unit (spread < stride) never meet another iteration's.
+        let (a, b) = (Value::Int(100), Value::Int(107));
+        assert_ne!(vary(&a, 2), vary(&b, 1));
+        assert_eq!(vary(&Value::Int(1), 1), Value::Int(1 + INT_STRIDE));
+        let bytes = Value::Bytes(vec![1; 16]);
+        let Value::Bytes(v) = vary(&bytes, 3) else {
+            panic!()
+        };
+        assert_eq!(v.len(), 16);
+    }
+
+    #[test]
+    fn pgbench_script_inlines_values_and_keeps_quoted_question_marks() {
+        let a = unit("wf-1", RUN_A, 100, "2026-01-01T00:00:00.000000000Z");
+        let b = unit("wf-2", RUN_B, 108, "2026-01-01T00:00:01.000000000Z");
+        let s = Template::derive(&a, &b).unwrap().pgbench_script();
+        assert!(s.contains(&format!("\\set it random(1, {MAX_ITERATION})")));
+        assert!(s.contains("BEGIN;\nINSERT INTO t"), "{s}");
+        assert!(s.contains("('wf-1~' || :it::text)"), "{s}");
+        assert!(
+            s.contains(&format!("(md5('{RUN_A}' || :it::text)::uuid::text)")),
+            "{s}"
+        );
+        assert!(
+            s.contains(&format!("(100::int8 + :it::int8 * {INT_STRIDE})")),
+            "{s}"
+        );
+        assert!(s.contains("7::int8"), "{s}");
+        assert!(s.contains("s = 'a?b';"), "{s}");
+        assert!(s.ends_with("COMMIT;\n"), "{s}");
+        assert_eq!(pg_literal(&Value::Text("it's".into())), "'it''s'::text");
+        assert_eq!(pg_literal(&Value::Bytes(vec![0, 255])), "'\\x00ff'::bytea");
+    }
+}
