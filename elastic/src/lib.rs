@@ -19,9 +19,9 @@
 //! ## URLs
 //!
 //! `elasticsearch://[user:password@]host:port/<index>?option=…` or `opensearch://…` (the scheme
-//! names the backend in reports; both speak the same requests). Options: `tls=true` (https),
-//! `tls_ca=<PEM file>`, `refresh=true|false|wait_for` (default `true`), `timeout=<duration>`
-//! (default 30 s). User and password default to `DURASTORE_ELASTIC_USER` /
+//! names the backend in reports; both speak the same requests). Options: `tls=true` (https,
+//! verified against the system's roots), `refresh=true|false|wait_for` (default `true`),
+//! `timeout=<seconds>` (`30` or `30s`, fractions allowed; default 30 s). User and password default to `DURASTORE_ELASTIC_USER` /
 //! `DURASTORE_ELASTIC_PASSWORD`. The default index is `durastore_visibility`.
 
 #![allow(clippy::result_large_err)]
