@@ -1,5 +1,8 @@
 //! The sqlx-based [`SqlDriver`] for SQLite.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use async_trait::async_trait;
 use durastore_api::{Result, StoreError};
 use durastore_sql::{Dialect, Row, SqlDriver, SqlTx, SqliteDialect, Value, time_to_text};
@@ -12,12 +15,59 @@ use crate::error::classify;
 #[derive(Debug, Clone)]
 pub struct SqliteDriver {
     pool: SqlitePool,
+    wal: Arc<WalBound>,
+}
+
+/// Write commits between two `wal_checkpoint(TRUNCATE)` calls.
+const CHECKPOINT_EVERY: u64 = 1000;
+
+/// Keeps the WAL from growing without bound.
+///
+/// SQLite's automatic checkpoint is PASSIVE: it copies what no reader still needs, and the WAL
+/// restarts from its beginning only when a checkpoint finds no reader inside it. With several
+/// pooled connections under steady load some reader always is, so the WAL never restarts and
+/// grows by every commit (measured: gigabytes for a few thousand workflows). Every
+/// [`CHECKPOINT_EVERY`] write commits one background `wal_checkpoint(TRUNCATE)` waits (busy
+/// timeout) for the readers of older snapshots to finish, copies the WAL back and truncates it.
+#[derive(Debug, Default)]
+struct WalBound {
+    commits: AtomicU64,
+    running: Arc<AtomicBool>,
+}
+
+impl WalBound {
+    fn after_write(&self, pool: &SqlitePool) {
+        if self.commits.fetch_add(1, Ordering::Relaxed) % CHECKPOINT_EVERY != CHECKPOINT_EVERY - 1 {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // One checkpoint at a time.
+        if self.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (pool, running) = (pool.clone(), self.running.clone());
+        rt.spawn(async move {
+            match sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_all(&pool)
+                .await
+            {
+                Ok(_) => tracing::debug!("sqlite: WAL checkpointed and truncated"),
+                Err(e) => tracing::debug!("sqlite: WAL checkpoint skipped: {e}"),
+            }
+            running.store(false, Ordering::Release);
+        });
+    }
 }
 
 impl SqliteDriver {
     /// Wraps a pool.
     pub fn new(pool: SqlitePool) -> Self {
-        SqliteDriver { pool }
+        SqliteDriver {
+            pool,
+            wal: Arc::new(WalBound::default()),
+        }
     }
 
     /// The underlying pool.
@@ -97,6 +147,7 @@ impl SqlDriver for SqliteDriver {
             .execute(&self.pool)
             .await
             .map_err(|e| classify(e, false))?;
+        self.wal.after_write(&self.pool);
         Ok(r.rows_affected())
     }
 
@@ -108,13 +159,19 @@ impl SqlDriver for SqliteDriver {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|e| classify(e, false))?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            after_commit: Some((self.wal.clone(), self.pool.clone())),
+        }))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn SqlTx>> {
         // Deferred: takes no write lock, and in WAL mode its reads share one snapshot.
         let tx = self.pool.begin().await.map_err(|e| classify(e, false))?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            after_commit: None,
+        }))
     }
 
     async fn close(&self) -> Result<()> {
@@ -125,6 +182,8 @@ impl SqlDriver for SqliteDriver {
 
 struct SqliteTx {
     tx: sqlx::Transaction<'static, Sqlite>,
+    /// Write transactions: the WAL bound to tell about the commit.
+    after_commit: Option<(Arc<WalBound>, SqlitePool)>,
 }
 
 #[async_trait]
@@ -146,7 +205,11 @@ impl SqlTx for SqliteTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await.map_err(|e| classify(e, true))
+        self.tx.commit().await.map_err(|e| classify(e, true))?;
+        if let Some((wal, pool)) = &self.after_commit {
+            wal.after_write(pool);
+        }
+        Ok(())
     }
 
     async fn rollback(self: Box<Self>) -> Result<()> {
