@@ -175,6 +175,11 @@ pub fn json_string(s: &str) -> String {
 
 /// Rewrites `?` placeholders to `$1, $2, …` (PostgreSQL), leaving quoted text alone.
 pub fn number_placeholders(sql: &str) -> String {
+    rewrite_placeholders(sql, |i| format!("${}", i + 1))
+}
+
+/// Replaces the `i`-th `?` placeholder (from 0) outside quoted text with `f(i)`.
+pub fn rewrite_placeholders(sql: &str, mut f: impl FnMut(usize) -> String) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
     let mut quote: Option<char> = None;
@@ -192,9 +197,8 @@ pub fn number_placeholders(sql: &str) -> String {
                     out.push(c);
                 }
                 '?' => {
+                    out.push_str(&f(n));
                     n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
                 }
                 _ => out.push(c),
             },

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use durastore_api::{Result, StoreError};
 use sha2::{Digest, Sha256};
 
+use crate::dialect::rewrite_placeholders;
 use crate::driver::SqlDriver;
 use crate::record::{RecordedTx, StmtKind, TxKind};
 use crate::value::Value;
@@ -199,7 +200,7 @@ impl Template {
             }
             for s in &tx.stmts {
                 let mut n = 0;
-                let sql = replace_placeholders(&s.sql, |_| {
+                let sql = rewrite_placeholders(&s.sql, |_| {
                     let e = s.params.get(n).map_or_else(|| "NULL".into(), pg_expr);
                     n += 1;
                     e
@@ -296,35 +297,6 @@ fn instantiate(params: &[Param], it: u64) -> Vec<Value> {
             Param::Vary(v) => vary(v, it),
         })
         .collect()
-}
-
-/// Replaces each `?` outside quotes with `f(index)`.
-fn replace_placeholders(sql: &str, mut f: impl FnMut(usize) -> String) -> String {
-    let mut out = String::with_capacity(sql.len() + 64);
-    let mut quote: Option<char> = None;
-    let mut n = 0;
-    for c in sql.chars() {
-        match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                }
-                out.push(c);
-            }
-            None => match c {
-                '\'' | '"' => {
-                    quote = Some(c);
-                    out.push(c);
-                }
-                '?' => {
-                    out.push_str(&f(n));
-                    n += 1;
-                }
-                _ => out.push(c),
-            },
-        }
-    }
-    out
 }
 
 fn pg_string(s: &str) -> String {
