@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Multiplies the preloaded bench visibility documents of an Elasticsearch/OpenSearch index.
 
-    scripts/scale-clone-search.py http://127.0.0.1:9200 INDEX TOTAL
+    scripts/scale-clone-search.py http://127.0.0.1:9200 INDEX TOTAL [SEED_INDEX]
 
 The search-side twin of scale-clone-sqlite.py: `durastore bench --preload N` (with a config
 whose visibilityStore is the index) writes N documents through the visibility store; this
 copies them with the `_bulk` API until the index holds TOTAL documents. Each copy gets a new run
 id (a random UUID), `<workflow id>~<k>` as workflow id, and the document id the store would
 give it (`<namespace id>~<run id>`); every other field is copied as the store wrote it, and the
-copy is indexed with the original's external version, as the store indexes. The index's refresh
-is restored at the end.
+copy is indexed with the original's external version, as the store indexes. The originals come
+from SEED_INDEX when given (to fill a new index from an old one). The index's refresh is
+restored at the end.
 """
 import json
 import sys
@@ -30,10 +31,11 @@ def call(base, method, path, body=None, ndjson=False):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         sys.exit(__doc__)
     base, index, total = sys.argv[1].rstrip("/"), sys.argv[2], int(sys.argv[3])
-    call(base, "POST", f"/{index}/_refresh")
+    seed_index = sys.argv[4] if len(sys.argv) == 5 else index
+    call(base, "POST", f"/{seed_index}/_refresh")
     seeds = []
     after = None
     while True:
@@ -41,7 +43,7 @@ def main():
              "query": {"bool": {"must_not": {"wildcard": {"WorkflowId": "*~*"}}}}}
         if after:
             q["search_after"] = after
-        hits = call(base, "POST", f"/{index}/_search", q)["hits"]["hits"]
+        hits = call(base, "POST", f"/{seed_index}/_search", q)["hits"]["hits"]
         if not hits:
             break
         seeds += [(h["_source"], h["_version"]) for h in hits]
