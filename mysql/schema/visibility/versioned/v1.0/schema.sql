@@ -76,6 +76,8 @@ CREATE TABLE IF NOT EXISTS executions_visibility (
   INDEX by_workflow_id (namespace_id, workflow_id, close_time_order DESC, start_time DESC, run_id),
   INDEX by_workflow_type (namespace_id, workflow_type_name, close_time_order DESC, start_time DESC, run_id),
   INDEX by_status (namespace_id, status, close_time_order DESC, start_time DESC, run_id),
+  -- Narrow, for count and count GROUP BY ExecutionStatus (an index-only scan).
+  INDEX by_status_count (namespace_id, status),
   INDEX by_close_time (namespace_id, close_time, close_time_order DESC, start_time DESC, run_id),
   INDEX by_history_length (namespace_id, history_length, close_time_order DESC, start_time DESC, run_id),
   INDEX by_history_size_bytes (namespace_id, history_size_bytes, close_time_order DESC, start_time DESC, run_id),

@@ -73,6 +73,9 @@ CREATE INDEX IF NOT EXISTS by_execution_time ON executions_visibility (namespace
 CREATE INDEX IF NOT EXISTS by_workflow_id ON executions_visibility (namespace_id, workflow_id, close_time_order DESC, start_time DESC, run_id);
 CREATE INDEX IF NOT EXISTS by_workflow_type ON executions_visibility (namespace_id, workflow_type_name, close_time_order DESC, start_time DESC, run_id);
 CREATE INDEX IF NOT EXISTS by_status ON executions_visibility (namespace_id, status, close_time_order DESC, start_time DESC, run_id);
+-- Narrow, for count and count GROUP BY ExecutionStatus: an index-only scan of (namespace, status)
+-- reads a fraction of what the wide list index or the table holds (1M records: 168 -> 51 ms).
+CREATE INDEX IF NOT EXISTS by_status_count ON executions_visibility (namespace_id, status);
 CREATE INDEX IF NOT EXISTS by_close_time ON executions_visibility (namespace_id, close_time, close_time_order DESC, start_time DESC, run_id);
 CREATE INDEX IF NOT EXISTS by_history_length ON executions_visibility (namespace_id, history_length, close_time_order DESC, start_time DESC, run_id);
 CREATE INDEX IF NOT EXISTS by_history_size_bytes ON executions_visibility (namespace_id, history_size_bytes, close_time_order DESC, start_time DESC, run_id);
