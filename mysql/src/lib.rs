@@ -623,14 +623,7 @@ pub async fn open(url: &str) -> Result<Stores> {
 
 /// Like [`open`], with the store logic running over `wrap(driver)` instead of the driver itself
 /// (`durastore bench --floor` wraps it in a [`durastore_sql::record::RecordingDriver`]).
-pub async fn open_wrapped(
-    url: &str,
-    wrap: &(
-         dyn Fn(Arc<dyn durastore_sql::SqlDriver>) -> Arc<dyn durastore_sql::SqlDriver>
-             + Send
-             + Sync
-     ),
-) -> Result<Stores> {
+pub async fn open_wrapped(url: &str, wrap: &durastore_sql::record::WrapDriver) -> Result<Stores> {
     let cfg = MysqlConfig::from_url(url)?;
     if cfg.database.is_none() {
         return Err(StoreError::invalid_argument(format!(
