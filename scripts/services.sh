@@ -113,6 +113,12 @@ END \$\$;
 -- Lets the tests terminate sessions (connection-kill tests, DROP DATABASE WITH (FORCE) while
 -- an autovacuum worker is inside) without making the role a superuser.
 GRANT pg_signal_backend TO $DB_USER;
+-- Lets \`durastore bench --floor\` start every measured run right after a CHECKPOINT (PG 15+).
+DO \$\$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pg_checkpoint') THEN
+    GRANT pg_checkpoint TO $DB_USER;
+  END IF;
+END \$\$;
 SQL
     echo "export DURASTORE_POSTGRES_URL=postgres://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/postgres"
 }

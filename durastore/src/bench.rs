@@ -210,6 +210,9 @@ pub struct BenchArgs {
     /// (PostgreSQL, MySQL/MariaDB; see `durastore::floor`)
     #[arg(long)]
     pub floor: bool,
+    /// With --floor: rounds of adapter run + replays, alternating (the ratio is their median)
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub floor_rounds: u32,
     /// Print one JSON document (see the module docs) instead of the table
     #[arg(long)]
     pub json: bool,
@@ -321,7 +324,7 @@ pub struct Machine {
 }
 
 impl Machine {
-    fn this() -> Self {
+    pub(crate) fn this() -> Self {
         Self {
             os: std::env::consts::OS.to_string(),
             arch: std::env::consts::ARCH.to_string(),
@@ -406,21 +409,16 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
     };
     let backend = stores.backend.clone();
     let preload_backend = opts.preload_stores.as_ref().map(|s| s.backend.clone());
-    let report = run(stores, &opts, layer).await;
+    let report = match (args.floor, &args.url) {
+        (true, Some(url)) => run_with_floor(&stores, &opts, &layer, url, args.floor_rounds).await,
+        _ => run(stores, &opts, layer).await,
+    };
     // Close the pools whatever happened, so a server sees a clean disconnect.
     let _ = backend.close().await;
     if let Some(b) = preload_backend {
         let _ = b.close().await;
     }
-    let mut report = report?;
-    if let (true, Some(url)) = (args.floor, &args.url) {
-        if opts.progress {
-            eprintln!(
-                "floor: recording the workload's statements and replaying them without the adapter…"
-            );
-        }
-        report.floor = Some(crate::floor::measure(url, &opts, report.units_per_second).await?);
-    }
+    let report = report?;
     let text = if args.json {
         let mut t = serde_json::to_string_pretty(&report)
             .map_err(|e| StoreError::internal(format!("cannot render JSON: {e}")))?;
@@ -432,6 +430,44 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
     // A closed stdout (`| head`) is not an error of the bench.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(())
+}
+
+/// `--floor`: `rounds` adapter runs, each followed by the floor's replays (see
+/// [`crate::floor`]). The report is the first adapter run's (which did the preload), with the
+/// floor's rounds.
+async fn run_with_floor(
+    stores: &Stores,
+    opts: &BenchOptions,
+    layer: &LayerOptions,
+    url: &str,
+    rounds: u32,
+) -> Result<BenchReport> {
+    let mut floor = crate::floor::Rounds::default();
+    floor.settle(url).await?;
+    let mut report = run(stores.clone(), opts, layer.clone()).await?;
+    let again = BenchOptions {
+        preload: 0,
+        preload_stores: None,
+        ..opts.clone()
+    };
+    let mut adapter = report.units_per_second;
+    for round in 1..=rounds {
+        if round > 1 {
+            floor.settle(url).await?;
+            adapter = run(stores.clone(), &again, layer.clone())
+                .await?
+                .units_per_second;
+        }
+        if opts.progress {
+            eprintln!(
+                "floor round {round}/{rounds}: adapter {adapter:.1} units/s; recording the \
+                 statements and replaying them without the adapter…"
+            );
+        }
+        floor.measure(url, opts, adapter).await?;
+    }
+    report.floor = Some(floor.finish());
+    Ok(report)
 }
 
 /// The URL a preload of the SQLite file at `url` writes through: the same file with
@@ -465,7 +501,7 @@ pub async fn run(stores: Stores, opts: &BenchOptions, layer: LayerOptions) -> Re
     let mut layer = layer;
     layer.observer = Some(stats.clone());
     let stores = durastore_api::instrument(stores, &layer);
-    let ctx = Arc::new(Ctx::new(&stores, opts, stats.clone()).await?);
+    let ctx = Arc::new(Ctx::new(&stores, opts, stats.clone(), 1).await?);
 
     let preload = if opts.preload > 0 {
         let target = match &opts.preload_stores {
@@ -547,12 +583,14 @@ pub async fn run(stores: Stores, opts: &BenchOptions, layer: LayerOptions) -> Re
     Ok(ctx.report(opts, preload, elapsed))
 }
 
-/// Runs `units` units of `opts.workload` one after the other on one worker and shard, calling
-/// `after_unit` after each (the floor takes the statements recorded for that unit there).
-/// `stores` must be otherwise idle: the capture acquires shard 1 again.
+/// Runs `units` units of `opts.workload` one after the other on one worker (with task queues
+/// of its own) and shard `shard`, calling `after_unit` after each (the floor takes the
+/// statements recorded for that unit there). `stores` must be otherwise idle: the capture
+/// acquires the shard again.
 pub(crate) async fn run_units_one_by_one(
     stores: &Stores,
     opts: &BenchOptions,
+    shard: ShardId,
     units: usize,
     after_unit: &mut (dyn FnMut() + Send),
 ) -> Result<()> {
@@ -564,7 +602,7 @@ pub(crate) async fn run_units_one_by_one(
         progress: false,
         ..opts.clone()
     };
-    let ctx = Arc::new(Ctx::new(stores, &one, Arc::new(Stats::default())).await?);
+    let ctx = Arc::new(Ctx::new(stores, &one, Arc::new(Stats::default()), shard.0).await?);
     let mut workers = setup_workers(&ctx, &one).await?;
     let w = workers
         .first_mut()
@@ -626,7 +664,13 @@ fn missing(store: &str, backend: &str) -> StoreError {
 }
 
 impl Ctx {
-    async fn new(stores: &Stores, opts: &BenchOptions, stats: Arc<Stats>) -> Result<Self> {
+    /// Acquires `opts.shards` shards with consecutive ids from `first_shard`.
+    async fn new(
+        stores: &Stores,
+        opts: &BenchOptions,
+        stats: Arc<Stats>,
+        first_shard: i32,
+    ) -> Result<Self> {
         let backend = stores.name().to_string();
         let shard_store = stores
             .shard
@@ -660,8 +704,8 @@ impl Ctx {
         // Acquire the shards as a history host does: read (or create) the row, then move the
         // lease on, so this run's task ids cannot collide with an earlier run's.
         let mut shards = Vec::with_capacity(opts.shards as usize);
-        for i in 1..=opts.shards as i32 {
-            let id = ShardId(i);
+        for i in 0..opts.shards as i32 {
+            let id = ShardId(first_shard + i);
             let info = shard_store
                 .get_or_create_shard(GetOrCreateShardRequest {
                     shard_id: id,
@@ -1961,20 +2005,40 @@ pub fn render_table(r: &BenchReport) -> String {
     if let Some(f) = &r.floor {
         let _ = writeln!(
             s,
-            "\nfloor: the same {} statements in {} transactions per unit, without the adapter",
-            f.statements_per_unit, f.transactions_per_unit
+            "\nfloor: the same {} statements in {} transactions per unit, without the adapter \
+             ({} templates: a shard and task queues per worker)",
+            f.statements_per_unit, f.transactions_per_unit, f.templates
         );
-        for run in &f.runs {
+        for round in &f.rounds {
             let _ = writeln!(
                 s,
-                "  {:<12} {:>9.1} units/s ({} units, {} failed, {:.1} s)",
-                run.method, run.units_per_second, run.units, run.failed_units, run.elapsed_seconds
+                "  round {}: adapter {:.1} units/s / floor {:.1} units/s = {:.3}{}",
+                round.round,
+                round.adapter_units_per_second,
+                round.floor_units_per_second,
+                round.ratio,
+                round
+                    .load_average_1m
+                    .map(|l| format!(" (load {l:.1})"))
+                    .unwrap_or_default()
             );
+            for run in f.runs.iter().filter(|x| x.round == round.round) {
+                let _ = writeln!(
+                    s,
+                    "    {:<12} {:>9.1} units/s ({} units, {} failed, {:.1} s)",
+                    run.method,
+                    run.units_per_second,
+                    run.units,
+                    run.failed_units,
+                    run.elapsed_seconds
+                );
+            }
         }
         let _ = writeln!(
             s,
-            "  adapter {:.1} units/s / floor {:.1} units/s = floor_ratio {:.3}",
-            r.units_per_second, f.floor_units_per_second, f.floor_ratio
+            "  floor_ratio (median of {} rounds) {:.3}",
+            f.rounds.len(),
+            f.floor_ratio
         );
         if let Some(p) = &f.pgbench_script {
             let _ = writeln!(s, "  pgbench script: {}", p.display());

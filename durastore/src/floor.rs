@@ -1,18 +1,24 @@
 //! `durastore bench --floor`: what the database itself does with the adapter's statements.
 //!
-//! After the adapter run, the same workload runs one unit at a time through stores whose SQL
+//! After an adapter run, the same workload runs one unit at a time through stores whose SQL
 //! driver records every statement ([`durastore_sql::record`]). Two consecutive units give a
 //! template ([`durastore_sql::floor::Template`]): the same statements in the same
-//! transactions, with ids and task ids rewritten per iteration. The template then runs, at the
-//! adapter's concurrency and for the same time:
+//! transactions, with ids and task ids rewritten per iteration. As in the adapter run, where
+//! every worker has task queues of its own and the workflows spread over the shards, one
+//! template is recorded per floor worker (up to `--shards` of them), each on a shard and task
+//! queues of its own: the floor's workers contend for rows no more than the adapter's. The
+//! templates then run, at the adapter's concurrency and for the same time:
 //!
 //! - through the backend's own driver and pool, without the store logic (`driver_loop`:
 //!   prepared statements, as the adapter sends them), on PostgreSQL and MySQL/MariaDB;
 //! - through `pgbench -M prepared` (PostgreSQL, when `pgbench` is on the PATH).
 //!
-//! The floor is the faster of the two, and `floor_ratio` = adapter units/s ÷ floor units/s.
-//! Nothing of the store logic runs in the floor: no request checks, no row mapping, no
-//! condition evaluation, no metrics layer.
+//! A round is one adapter run followed by the replays; the round's floor is the faster replay
+//! and its ratio adapter units/s ÷ floor units/s. Several rounds alternate adapter and floor,
+//! so a drift of the machine (disk flush latency, a neighbour's load, a growing database)
+//! touches both sides, and `floor_ratio` is the median of the rounds' ratios. Nothing of the
+//! store logic runs in the floor: no request checks, no row mapping, no condition evaluation,
+//! no metrics layer.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -20,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use durastore_api::{Result, StoreError};
+use durastore_api::{Result, ShardId, StoreError};
 use durastore_sql::SqlDriver;
 use durastore_sql::floor::{MAX_ITERATION, Template};
 use durastore_sql::record::{Recorder, RecordingDriver};
@@ -28,9 +34,11 @@ use serde::Serialize;
 
 use crate::bench::{BenchOptions, run_units_one_by_one};
 
-/// One replay of the template.
+/// One replay of the templates.
 #[derive(Debug, Clone, Serialize)]
 pub struct FloorRun {
+    /// The round it belongs to (1-based).
+    pub round: u32,
     /// `driver_loop` or `pgbench`.
     pub method: String,
     /// Units completed.
@@ -43,6 +51,21 @@ pub struct FloorRun {
     pub units_per_second: f64,
 }
 
+/// One adapter run and the replays after it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FloorRound {
+    /// 1-based.
+    pub round: u32,
+    /// The adapter run's units/s.
+    pub adapter_units_per_second: f64,
+    /// The fastest replay of the round.
+    pub floor_units_per_second: f64,
+    /// `adapter_units_per_second / floor_units_per_second`.
+    pub ratio: f64,
+    /// The machine's 1-minute load average at the end of the round.
+    pub load_average_1m: Option<f64>,
+}
+
 /// The floor's numbers, part of the `--json` report as `floor`.
 #[derive(Debug, Clone, Serialize)]
 pub struct FloorReport {
@@ -50,11 +73,17 @@ pub struct FloorReport {
     pub transactions_per_unit: usize,
     /// Statements per unit.
     pub statements_per_unit: usize,
-    /// The replays that ran.
+    /// Templates: floor workers with a shard and task queues of their own.
+    pub templates: usize,
+    /// Every replay that ran, in order.
     pub runs: Vec<FloorRun>,
-    /// The fastest replay's units/s.
+    /// Every round, in order.
+    pub rounds: Vec<FloorRound>,
+    /// The median of the rounds' floors.
     pub floor_units_per_second: f64,
-    /// Adapter units/s ÷ floor units/s.
+    /// The median of the rounds' adapter rates.
+    pub adapter_units_per_second: f64,
+    /// The median of the rounds' ratios (adapter ÷ floor).
     pub floor_ratio: f64,
     /// The pgbench script, kept for reruns (`pgbench -n -M prepared -f FILE …`).
     pub pgbench_script: Option<PathBuf>,
@@ -107,10 +136,33 @@ async fn connect_raw(url: &str) -> Result<Arc<dyn SqlDriver>> {
     })
 }
 
-/// Records the workload's statements and derives the template (see the module docs).
-pub async fn capture(url: &str, opts: &BenchOptions) -> Result<Template> {
+/// Records the workload's statements and derives one template per floor worker (see the
+/// module docs): worker `k` gets shard `k + 1` and task queues of its own.
+pub async fn capture(url: &str, opts: &BenchOptions) -> Result<Vec<Template>> {
+    let slots = opts.concurrency.min(opts.shards).max(1);
     let recorder = Arc::new(Recorder::default());
     let stores = open_recorded(url, recorder.clone()).await?;
+    let mut templates = Vec::with_capacity(slots as usize);
+    let mut result = Ok(());
+    for slot in 0..slots {
+        match capture_one(&stores, &recorder, opts, ShardId(slot as i32 + 1)).await {
+            Ok(t) => templates.push(t),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    let _ = stores.backend.close().await;
+    result.map(|()| templates)
+}
+
+async fn capture_one(
+    stores: &durastore_api::Stores,
+    recorder: &Arc<Recorder>,
+    opts: &BenchOptions,
+    shard: ShardId,
+) -> Result<Template> {
     let units = Arc::new(Mutex::new(Vec::new()));
     let (rec, sink) = (recorder.clone(), units.clone());
     let mut after = move || {
@@ -119,9 +171,7 @@ pub async fn capture(url: &str, opts: &BenchOptions) -> Result<Template> {
     };
     // Unit 1 warms caches and may differ (first use of a queue); units 2 and 3 make the
     // template; unit 4 checks it.
-    let r = run_units_one_by_one(&stores, opts, 4, &mut after).await;
-    let _ = stores.backend.close().await;
-    r?;
+    run_units_one_by_one(stores, opts, shard, 4, &mut after).await?;
     let units = std::mem::take(&mut *units.lock().unwrap_or_else(|p| p.into_inner()));
     let [_setup, _warm, a, b, check] = <[_; 5]>::try_from(units)
         .map_err(|u: Vec<_>| StoreError::internal(format!("recorded {} groups, not 5", u.len())))?;
@@ -135,13 +185,17 @@ pub async fn capture(url: &str, opts: &BenchOptions) -> Result<Template> {
     Ok(template)
 }
 
-/// Replays `template` through the backend's own driver at `concurrency` for `duration`.
+/// Replays `templates` through the backend's own driver at `concurrency` for `duration`:
+/// worker `k` runs template `k % templates.len()`.
 pub async fn driver_loop(
     url: &str,
-    template: Arc<Template>,
+    templates: Arc<Vec<Template>>,
     concurrency: u32,
     duration: Duration,
 ) -> Result<FloorRun> {
+    if templates.is_empty() {
+        return Err(StoreError::internal("no floor template to replay"));
+    }
     let driver = connect_raw(url).await?;
     // Iterations start at a random point so a second floor run on the same database does not
     // meet the rows of the first.
@@ -156,13 +210,14 @@ pub async fn driver_loop(
     let started = Instant::now();
     let deadline = started + duration;
     let mut handles = Vec::new();
-    for _ in 0..concurrency {
-        let (driver, template) = (driver.clone(), template.clone());
+    for k in 0..concurrency as usize {
+        let (driver, templates) = (driver.clone(), templates.clone());
         let (next, done, failed, stop) = (next.clone(), done.clone(), failed.clone(), stop.clone());
         handles.push(tokio::spawn(async move {
             let mut first_error = None;
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
                 let it = next.fetch_add(1, Ordering::Relaxed);
+                let template = &templates[k % templates.len()];
                 match template.run(driver.as_ref(), it).await {
                     Ok(()) => done.fetch_add(1, Ordering::Relaxed),
                     Err(e) => {
@@ -198,6 +253,7 @@ pub async fn driver_loop(
         tracing::warn!(failed, "floor replay: some units failed: {e}");
     }
     Ok(FloorRun {
+        round: 0,
         method: "driver_loop".into(),
         units,
         failed_units: failed,
@@ -206,11 +262,12 @@ pub async fn driver_loop(
     })
 }
 
-/// Runs the template as a pgbench script at `concurrency` for `duration` (rounded up to whole
-/// seconds). `Ok(None)` when pgbench is not installed.
+/// Runs the templates as one pgbench script at `concurrency` for `duration` (rounded up to
+/// whole seconds): client `k` runs template `k % templates.len()`. `Ok(None)` when pgbench is
+/// not installed.
 pub async fn pgbench(
     url: &str,
-    template: &Template,
+    templates: &[Template],
     concurrency: u32,
     duration: Duration,
 ) -> Result<Option<(FloorRun, PathBuf)>> {
@@ -219,7 +276,7 @@ pub async fn pgbench(
         "durastore-floor-{}.pgbench.sql",
         uuid::Uuid::new_v4().simple()
     ));
-    std::fs::write(&script, template.pgbench_script())
+    std::fs::write(&script, durastore_sql::floor::pgbench_script(templates))
         .map_err(|e| StoreError::internal(format!("cannot write {}: {e}", script.display())))?;
     let secs = duration.as_secs_f64().ceil().max(1.0) as u64;
     let threads =
@@ -276,6 +333,7 @@ pub async fn pgbench(
     match (out.status.success(), processed, tps) {
         (true, Some(units), Some(tps)) => Ok(Some((
             FloorRun {
+                round: 0,
                 method: "pgbench".into(),
                 units: units as u64,
                 failed_units: failed as u64,
@@ -309,43 +367,134 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join(" | ")
 }
 
-/// Captures the template and runs every replay the backend has; `adapter_units_per_second`
-/// comes from the adapter run just before.
-pub async fn measure(
-    url: &str,
-    opts: &BenchOptions,
-    adapter_units_per_second: f64,
-) -> Result<FloorReport> {
-    let template = Arc::new(capture(url, opts).await?);
-    let mut runs = vec![driver_loop(url, template.clone(), opts.concurrency, opts.duration).await?];
-    let mut notes = Vec::new();
-    let mut script = None;
-    if backend_of(url)? == Sql::Postgres {
-        match pgbench(url, &template, opts.concurrency, opts.duration).await? {
-            Some((run, path)) => {
-                runs.push(run);
-                script = Some(path);
+/// The median of `values` (the mean of the middle two for an even count); 0 when empty.
+fn median(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.into_iter().collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+/// The rounds of one `--floor` measurement: call [`Rounds::measure`] right after each adapter
+/// run, then [`Rounds::finish`].
+#[derive(Debug, Default)]
+pub struct Rounds {
+    runs: Vec<FloorRun>,
+    rounds: Vec<FloorRound>,
+    /// Transactions and statements per unit, templates.
+    shape: (usize, usize, usize),
+    script: Option<PathBuf>,
+    notes: Vec<String>,
+}
+
+impl Rounds {
+    /// Brings the database to the same starting point before every measured run: on
+    /// PostgreSQL a `CHECKPOINT`. After a checkpoint the first change of each page writes the
+    /// whole page to the WAL, which on a small machine slows a run by up to half until the hot
+    /// pages have been written once; whichever run follows a checkpoint pays for it. So every
+    /// run (adapter and replays) starts right after one, and none inherits the other's phase.
+    /// Without the privilege (`pg_checkpoint`, PostgreSQL 15+, or superuser) the runs go on
+    /// and the report says so.
+    pub async fn settle(&mut self, url: &str) -> Result<()> {
+        if backend_of(url)? != Sql::Postgres {
+            return Ok(());
+        }
+        let driver = connect_raw(url).await?;
+        let r = driver.execute("CHECKPOINT", &[]).await;
+        let _ = driver.close().await;
+        if let Err(e) = r {
+            let note = format!(
+                "runs did not start after a CHECKPOINT ({e}); grant pg_checkpoint to the user for \
+                 steadier ratios"
+            );
+            if !self.notes.contains(&note) {
+                tracing::warn!("{note}");
+                self.notes.push(note);
             }
-            None => notes.push("pgbench is not on the PATH; only the driver loop ran".into()),
+        }
+        Ok(())
+    }
+
+    /// Captures fresh templates (the adapter run moved the shards' leases on) and runs every
+    /// replay the backend has; `adapter_units_per_second` comes from the adapter run just
+    /// before.
+    pub async fn measure(
+        &mut self,
+        url: &str,
+        opts: &BenchOptions,
+        adapter_units_per_second: f64,
+    ) -> Result<()> {
+        let round = self.rounds.len() as u32 + 1;
+        let templates = Arc::new(capture(url, opts).await?);
+        if let Some(t) = templates.first() {
+            self.shape = (t.txs.len(), t.statements(), templates.len());
+        }
+        self.settle(url).await?;
+        let mut runs =
+            vec![driver_loop(url, templates.clone(), opts.concurrency, opts.duration).await?];
+        if backend_of(url)? == Sql::Postgres {
+            self.settle(url).await?;
+            match pgbench(url, &templates, opts.concurrency, opts.duration).await? {
+                Some((run, path)) => {
+                    runs.push(run);
+                    // Keep the last round's script only.
+                    if let Some(old) = self.script.replace(path) {
+                        let _ = std::fs::remove_file(old);
+                    }
+                }
+                None if self.notes.is_empty() => self
+                    .notes
+                    .push("pgbench is not on the PATH; only the driver loop ran".into()),
+                None => {}
+            }
+        }
+        for r in &mut runs {
+            r.round = round;
+        }
+        let floor = runs
+            .iter()
+            .map(|r| r.units_per_second)
+            .fold(0.0_f64, f64::max);
+        self.rounds.push(FloorRound {
+            round,
+            adapter_units_per_second,
+            floor_units_per_second: floor,
+            ratio: if floor > 0.0 {
+                adapter_units_per_second / floor
+            } else {
+                0.0
+            },
+            load_average_1m: crate::bench::Machine::this().load_average_1m,
+        });
+        self.runs.extend(runs);
+        Ok(())
+    }
+
+    /// The report: medians over the rounds.
+    pub fn finish(self) -> FloorReport {
+        let (transactions_per_unit, statements_per_unit, templates) = self.shape;
+        FloorReport {
+            transactions_per_unit,
+            statements_per_unit,
+            templates,
+            floor_units_per_second: median(self.rounds.iter().map(|r| r.floor_units_per_second)),
+            adapter_units_per_second: median(
+                self.rounds.iter().map(|r| r.adapter_units_per_second),
+            ),
+            floor_ratio: median(self.rounds.iter().map(|r| r.ratio)),
+            runs: self.runs,
+            rounds: self.rounds,
+            pgbench_script: self.script,
+            notes: self.notes,
         }
     }
-    let floor = runs
-        .iter()
-        .map(|r| r.units_per_second)
-        .fold(0.0_f64, f64::max);
-    Ok(FloorReport {
-        transactions_per_unit: template.txs.len(),
-        statements_per_unit: template.statements(),
-        runs,
-        floor_units_per_second: floor,
-        floor_ratio: if floor > 0.0 {
-            adapter_units_per_second / floor
-        } else {
-            0.0
-        },
-        pgbench_script: script,
-        notes,
-    })
 }
 
 #[cfg(test)]
@@ -365,6 +514,14 @@ mod tests {
         assert_eq!(parse_after(tps, "tps ="), Some(411.3));
         assert_eq!(parse_after("x", "tps ="), None);
         assert_eq!(tail("a\n\nb\nc\n", 2), "b | c");
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median([]), 0.0);
+        assert_eq!(median([3.0]), 3.0);
+        assert_eq!(median([0.9, 0.5, 1.2]), 0.9);
+        assert_eq!(median([4.0, 1.0, 2.0, 3.0]), 2.5);
     }
 
     #[test]

@@ -186,10 +186,11 @@ impl Template {
     /// from 1..=[`MAX_ITERATION`]; variables become SQL expressions of it, constants literals
     /// of the type the adapter binds.
     pub fn pgbench_script(&self) -> String {
-        let mut out = String::from(
-            "-- durastore floor: the statements of one recorded unit, replayed by pgbench.\n",
-        );
-        let _ = writeln!(out, "\\set it random(1, {MAX_ITERATION})");
+        pgbench_script(std::slice::from_ref(self))
+    }
+
+    /// Writes the template's statements, one line each, as pgbench commands.
+    fn write_pgbench(&self, out: &mut String) {
         for tx in &self.txs {
             match tx.kind {
                 TxKind::Autocommit => {}
@@ -217,8 +218,31 @@ impl Template {
                 _ => out.push_str("ROLLBACK;\n"),
             }
         }
-        out
     }
+}
+
+/// One pgbench script for several templates (one per floor worker, each recorded on a shard
+/// and task queues of its own): pgbench client `c` runs template `c % templates.len()`, as
+/// [`Template::run`] does for driver-loop worker `c`. Run it with `-M prepared`.
+pub fn pgbench_script(templates: &[Template]) -> String {
+    let mut out = String::from(
+        "-- durastore floor: the statements of recorded units, replayed by pgbench.\n",
+    );
+    let _ = writeln!(out, "\\set it random(1, {MAX_ITERATION})");
+    match templates {
+        [one] => one.write_pgbench(&mut out),
+        _ => {
+            for (i, t) in templates.iter().enumerate() {
+                let branch = if i == 0 { "\\if" } else { "\\elif" };
+                let _ = writeln!(out, "{branch} :client_id % {} = {i}", templates.len());
+                t.write_pgbench(&mut out);
+            }
+            if !templates.is_empty() {
+                out.push_str("\\endif\n");
+            }
+        }
+    }
+    out
 }
 
 /// Equal values are constants; values that differ between two workflows vary per iteration
@@ -445,5 +469,25 @@ mod tests {
         assert!(s.ends_with("COMMIT;\n"), "{s}");
         assert_eq!(pg_literal(&Value::Text("it's".into())), "'it''s'::text");
         assert_eq!(pg_literal(&Value::Bytes(vec![0, 255])), "'\\x00ff'::bytea");
+    }
+
+    #[test]
+    fn pgbench_script_gives_each_client_its_template() {
+        let t1 = Template::derive(
+            &unit("wf-1", RUN_A, 100, "x"),
+            &unit("wf-2", RUN_B, 108, "x"),
+        )
+        .unwrap();
+        let t2 =
+            Template::derive(&unit("q-1", RUN_A, 900, "x"), &unit("q-2", RUN_B, 908, "x")).unwrap();
+        let s = pgbench_script(&[t1.clone(), t2]);
+        let first = s.find("\\if :client_id % 2 = 0\nBEGIN;").unwrap();
+        let second = s.find("\\elif :client_id % 2 = 1\nBEGIN;").unwrap();
+        assert!(first < second, "{s}");
+        assert!(s[first..second].contains("('wf-1~' || :it::text)"), "{s}");
+        assert!(s[second..].contains("('q-1~' || :it::text)"), "{s}");
+        assert!(s.ends_with("COMMIT;\n\\endif\n"), "{s}");
+        // One template: no branches.
+        assert!(!pgbench_script(&[t1]).contains("\\if"));
     }
 }
