@@ -8,6 +8,7 @@ use sqlx::postgres::{PgArguments, PgPool, PgRow, PgValueFormat, Postgres};
 use sqlx::{AssertSqlSafe, Row as _, TypeInfo, ValueRef};
 
 use crate::error::classify;
+use crate::pool::{Conn, ConnPool};
 
 /// PostgreSQL's SQL dialect: the shared default (`ON CONFLICT` upserts, `FOR SHARE` /
 /// `FOR UPDATE` row locks, `LIMIT` subqueries, `LIKE … ESCAPE` prefixes) is already
@@ -41,20 +42,45 @@ impl Dialect for PostgresDialect {
 static DIALECT: PostgresDialect = PostgresDialect;
 
 /// A pool of PostgreSQL connections running the shared SQL store logic.
+///
+/// Store statements run on a pool of its own that tests connections only when there is a
+/// reason to doubt them (see `pool.rs`); [`PostgresDriver::pool`] is a sqlx pool on the same
+/// database for the schema tool, which opens its connections only when used.
 #[derive(Debug, Clone)]
 pub struct PostgresDriver {
     pool: PgPool,
+    conns: ConnPool,
 }
 
 impl PostgresDriver {
-    /// Wraps a pool.
-    pub fn new(pool: PgPool) -> Self {
-        PostgresDriver { pool }
+    pub(crate) fn new(pool: PgPool, conns: ConnPool) -> Self {
+        PostgresDriver { pool, conns }
     }
 
-    /// The underlying pool.
+    /// A sqlx pool on the same database (the schema tool's).
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// `BEGIN …` on a pooled connection. A `BEGIN` that fails because the connection was dead
+    /// has changed nothing, so it is tried again on another (at most once per pooled
+    /// connection, plus a new one).
+    async fn begin_with(&self, begin: &'static str) -> Result<Box<dyn SqlTx>> {
+        let mut attempts = self.conns.max_connections() + 1;
+        loop {
+            let mut conn = self.conns.acquire().await?;
+            match conn.simple(begin).await {
+                Ok(()) => {
+                    conn.in_tx = true;
+                    return Ok(Box::new(PostgresTx { conn }));
+                }
+                Err(e) if conn.broken() && attempts > 1 => {
+                    attempts -= 1;
+                    tracing::debug!("postgres: BEGIN on a dead connection ({e}); trying another");
+                }
+                Err(e) => return Err(classify(e, false)),
+            }
+        }
     }
 }
 
@@ -246,8 +272,9 @@ impl SqlDriver for PostgresDriver {
     }
 
     async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let rows = bind(sql, params)
-            .fetch_all(&self.pool)
+        let mut conn = self.conns.acquire().await?;
+        let rows = conn
+            .fetch_all(bind(sql, params))
             .await
             .map_err(|e| classify(e, false))?;
         rows.iter().map(decode).collect()
@@ -256,70 +283,69 @@ impl SqlDriver for PostgresDriver {
     async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         // A single statement outside a transaction commits as it completes: losing the
         // connection before the reply leaves its outcome unknown.
-        let r = bind(sql, params)
-            .execute(&self.pool)
+        let mut conn = self.conns.acquire().await?;
+        conn.execute(bind(sql, params))
             .await
-            .map_err(|e| classify(e, true))?;
-        Ok(r.rows_affected())
+            .map_err(|e| classify(e, true))
     }
 
     async fn begin(&self) -> Result<Box<dyn SqlTx>> {
         // Row locks (FOR SHARE on the shard row, FOR UPDATE on the rows a write checks) give
         // the isolation the store logic needs; READ COMMITTED re-reads a locked row's newest
         // version after waiting, so no serialization failures are raised for lost races.
-        let tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+        self.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
             .await
-            .map_err(|e| classify(e, false))?;
-        Ok(Box::new(PostgresTx { tx }))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn SqlTx>> {
         // One snapshot for every statement; read-only transactions never raise serialization
         // failures at REPEATABLE READ.
-        let tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
-            .map_err(|e| classify(e, false))?;
-        Ok(Box::new(PostgresTx { tx }))
     }
 
     async fn close(&self) -> Result<()> {
+        self.conns.close().await;
         self.pool.close().await;
         Ok(())
     }
 }
 
+/// A transaction on a pooled connection. Dropped without commit or rollback, the connection
+/// is rolled back before its next use (see `pool.rs`).
 struct PostgresTx {
-    tx: sqlx::Transaction<'static, Postgres>,
+    conn: Conn,
 }
 
 #[async_trait]
 impl SqlTx for PostgresTx {
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let rows = bind(sql, params)
-            .fetch_all(&mut *self.tx)
+        let rows = self
+            .conn
+            .fetch_all(bind(sql, params))
             .await
             .map_err(|e| classify(e, false))?;
         rows.iter().map(decode).collect()
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let r = bind(sql, params)
-            .execute(&mut *self.tx)
+        self.conn
+            .execute(bind(sql, params))
             .await
-            .map_err(|e| classify(e, false))?;
-        Ok(r.rows_affected())
+            .map_err(|e| classify(e, false))
     }
 
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await.map_err(|e| classify(e, true))
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        let r = self.conn.simple("COMMIT").await;
+        // A COMMIT that reached the server ended the transaction, committed or not.
+        self.conn.in_tx = false;
+        r.map_err(|e| classify(e, true))
     }
 
-    async fn rollback(self: Box<Self>) -> Result<()> {
-        self.tx.rollback().await.map_err(|e| classify(e, false))
+    async fn rollback(mut self: Box<Self>) -> Result<()> {
+        let r = self.conn.simple("ROLLBACK").await;
+        self.conn.in_tx = r.is_err();
+        r.map_err(|e| classify(e, false))
     }
 }
 

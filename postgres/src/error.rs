@@ -64,6 +64,23 @@ pub(crate) fn classify_sqlstate(code: &str) -> Class {
     }
 }
 
+/// Whether `err` ended the session, so the connection cannot serve another statement: I/O,
+/// protocol and TLS failures, and the SQLSTATEs with which the server ends a session
+/// (`57P01`-`57P05`, `25P03`, class `08`).
+pub(crate) fn is_connection_error(err: &sqlx::Error) -> bool {
+    use sqlx::Error as E;
+    match err {
+        E::Io(_) | E::Protocol(_) | E::WorkerCrashed | E::Tls(_) => true,
+        E::Database(db) => db.code().is_some_and(|c| {
+            matches!(
+                c.as_ref(),
+                "57P01" | "57P02" | "57P03" | "57P04" | "57P05" | "25P03"
+            ) || c.starts_with("08")
+        }),
+        _ => false,
+    }
+}
+
 /// Classifies a sqlx error from PostgreSQL. `during_commit` marks failures where the
 /// transaction may or may not have been made durable (a lost connection during COMMIT).
 pub(crate) fn classify(err: sqlx::Error, during_commit: bool) -> StoreError {

@@ -18,6 +18,7 @@
 mod config;
 mod driver;
 mod error;
+mod pool;
 pub mod schema;
 
 use std::sync::Arc;
@@ -80,12 +81,64 @@ fn describe_target(cfg: &PostgresConfig) -> String {
 
 /// Opens a connection pool without touching the schema (the schema tool uses this too).
 ///
-/// Pooled connections are pinged before each use (`test_before_acquire`), so a connection the
-/// server dropped is replaced instead of failing the next call.
+/// A pooled connection is tested with a round trip before use only when it has been idle for
+/// a second or more, or when another connection has failed since it was last used; a dead one
+/// is replaced, and a transaction whose `BEGIN` meets one starts again on another connection.
+/// Details: `pool.rs`.
 pub async fn connect(cfg: &PostgresConfig) -> Result<PostgresDriver> {
-    connect_pool(cfg, cfg.max_connections)
-        .await
-        .map(PostgresDriver::new)
+    durastore_sql::tls::install_crypto_provider();
+    let opts = pool::PoolOptions {
+        max_connections: cfg.max_connections,
+        min_connections: cfg.min_connections.min(cfg.max_connections),
+        connect_timeout: cfg.connect_timeout,
+        acquire_timeout: cfg.acquire_timeout,
+        idle_timeout: cfg.idle_timeout,
+        max_lifetime: cfg.max_lifetime,
+    };
+    let target = describe_target(cfg);
+    let conns = match tokio::time::timeout(
+        cfg.connect_timeout,
+        pool::ConnPool::connect(connect_options(cfg), opts),
+    )
+    .await
+    {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return Err(connect_error(e, &target)),
+        Err(_) => return Err(connect_timeout_error(cfg, &target)),
+    };
+    // The schema tool's pool opens its connections only when it is used.
+    let schema_pool = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(cfg.acquire_timeout)
+        .idle_timeout(cfg.idle_timeout)
+        .max_lifetime(cfg.max_lifetime)
+        .test_before_acquire(true)
+        .connect_lazy_with(connect_options(cfg));
+    Ok(PostgresDriver::new(schema_pool, conns))
+}
+
+fn connect_error(e: sqlx::Error, target: &str) -> StoreError {
+    let missing_db = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "3D000");
+    let hint = if missing_db {
+        " (create it with `durastore schema setup --url …`)"
+    } else {
+        ""
+    };
+    let context = format!("cannot connect to postgres at {target}{hint}");
+    error::classify_in(e, false, Some(&context))
+}
+
+fn connect_timeout_error(cfg: &PostgresConfig, target: &str) -> StoreError {
+    StoreError::new(
+        ErrorKind::Unavailable,
+        format!(
+            "cannot connect to postgres at {target}: no answer within {:?}",
+            cfg.connect_timeout
+        ),
+    )
 }
 
 async fn connect_pool(cfg: &PostgresConfig, max_connections: u32) -> Result<sqlx::PgPool> {
@@ -100,26 +153,8 @@ async fn connect_pool(cfg: &PostgresConfig, max_connections: u32) -> Result<sqlx
     let target = describe_target(cfg);
     match tokio::time::timeout(cfg.connect_timeout, pool.connect_with(connect_options(cfg))).await {
         Ok(Ok(pool)) => Ok(pool),
-        Ok(Err(e)) => {
-            let missing_db = e
-                .as_database_error()
-                .and_then(|d| d.code())
-                .is_some_and(|c| c == "3D000");
-            let hint = if missing_db {
-                " (create it with `durastore schema setup --url …`)"
-            } else {
-                ""
-            };
-            let context = format!("cannot connect to postgres at {target}{hint}");
-            Err(error::classify_in(e, false, Some(&context)))
-        }
-        Err(_) => Err(StoreError::new(
-            ErrorKind::Unavailable,
-            format!(
-                "cannot connect to postgres at {target}: no answer within {:?}",
-                cfg.connect_timeout
-            ),
-        )),
+        Ok(Err(e)) => Err(connect_error(e, &target)),
+        Err(_) => Err(connect_timeout_error(cfg, &target)),
     }
 }
 
