@@ -651,6 +651,8 @@ struct Ctx {
     visibility: Option<Arc<dyn VisibilityStore>>,
     shards: Vec<Shard>,
     next_shard: AtomicUsize,
+    /// Workers (`--concurrency`).
+    workers: usize,
     /// Distinguishes this run's workflow ids and queue names from earlier runs'.
     run_tag: String,
     counters: Counters,
@@ -735,6 +737,7 @@ impl Ctx {
             visibility,
             shards,
             next_shard: AtomicUsize::new(0),
+            workers: opts.concurrency as usize,
             run_tag: Uuid::new_v4().simple().to_string()[..12].to_string(),
             counters: Counters::default(),
             stats,
@@ -1230,6 +1233,8 @@ async fn preload_one(ctx: &Ctx, target: &PreloadTarget, i: u64) -> Result<bool> 
 /// What one worker owns.
 struct Worker {
     index: u32,
+    /// How many workflows this worker has placed on its shards.
+    shard_turn: usize,
     wf_queue: TaskQueueKey,
     act_queue: TaskQueueKey,
     next_matching_id: i64,
@@ -1239,6 +1244,16 @@ struct Worker {
     read_next: usize,
     branch: Option<(ShardId, HistoryBranch, i64)>,
     list_next: usize,
+}
+
+/// Index of worker `k`'s shard for its `turn`-th workflow among `n` shards and `c` workers
+/// (see [`Worker::next_shard`]); `None` when the shards are too few to give each worker its own.
+fn own_shard(n: usize, c: usize, k: usize, turn: usize) -> Option<usize> {
+    if n < c || k >= n {
+        return None;
+    }
+    let own = (n - k).div_ceil(c);
+    Some(k + c * (turn % own))
 }
 
 /// A run's CAS state as the worker last wrote it.
@@ -1264,6 +1279,7 @@ async fn setup_workers(ctx: &Arc<Ctx>, opts: &BenchOptions) -> Result<Vec<Worker
     for index in 0..opts.concurrency {
         let mut w = Worker {
             index,
+            shard_turn: 0,
             wf_queue: matching_key(
                 format!("bench-wf-{}-{index}", ctx.run_tag),
                 TaskType::Workflow,
@@ -1307,6 +1323,26 @@ async fn setup_workers(ctx: &Arc<Ctx>, opts: &BenchOptions) -> Result<Vec<Worker
 }
 
 impl Worker {
+    /// The shard of this worker's next workflow. With at least as many shards as workers,
+    /// shard `i` (0-based) belongs to worker `i % concurrency`, and a worker goes round its own
+    /// shards, as a history host goes round the shards it owns: no two workers write one
+    /// shard's rows at once, as in the floor, whose workers replay on a shard each. With fewer
+    /// shards than workers, the workers share them round-robin.
+    fn next_shard<'c>(&mut self, ctx: &'c Ctx) -> &'c Shard {
+        match own_shard(
+            ctx.shards.len(),
+            ctx.workers,
+            self.index as usize,
+            self.shard_turn,
+        ) {
+            Some(i) => {
+                self.shard_turn += 1;
+                &ctx.shards[i]
+            }
+            None => ctx.shard(),
+        }
+    }
+
     fn workflow_id(&self, ctx: &Ctx) -> String {
         format!(
             "bench-{}-{}-{}",
@@ -1352,7 +1388,7 @@ impl Worker {
         match workload {
             Workload::Lifecycle => self.lifecycle(ctx).await,
             Workload::CreateExecution => {
-                let shard = ctx.shard();
+                let shard = self.next_shard(ctx);
                 let mut wf = Run::new(shard, self.workflow_id(ctx));
                 wf.start(ctx, false).await
             }
@@ -1449,7 +1485,7 @@ impl Worker {
 
     /// One whole workflow (see the module docs for the sequence).
     async fn lifecycle(&mut self, ctx: &Ctx) -> Result<()> {
-        let shard = ctx.shard();
+        let shard = self.next_shard(ctx);
         let mut wf = Run::new(shard, self.workflow_id(ctx));
         wf.start(ctx, true).await?;
 
@@ -2076,6 +2112,20 @@ mod tests {
             progress: false,
             preload_stores: None,
         }
+    }
+
+    #[test]
+    fn workers_go_round_their_own_shards() {
+        // 16 shards, 8 workers: worker 3 owns shards 3 and 11.
+        let turns: Vec<_> = (0..4).map(|t| own_shard(16, 8, 3, t)).collect();
+        assert_eq!(turns, [Some(3), Some(11), Some(3), Some(11)]);
+        // 10 shards, 4 workers: worker 1 owns 1, 5, 9; worker 3 owns 3, 7.
+        let w1: Vec<_> = (0..3).filter_map(|t| own_shard(10, 4, 1, t)).collect();
+        assert_eq!(w1, [1, 5, 9]);
+        let w3: Vec<_> = (0..3).filter_map(|t| own_shard(10, 4, 3, t)).collect();
+        assert_eq!(w3, [3, 7, 3]);
+        // Fewer shards than workers: shared.
+        assert_eq!(own_shard(4, 8, 0, 0), None);
     }
 
     #[tokio::test]
