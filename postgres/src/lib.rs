@@ -87,18 +87,10 @@ fn describe_target(cfg: &PostgresConfig) -> String {
 /// Details: `pool.rs`.
 pub async fn connect(cfg: &PostgresConfig) -> Result<PostgresDriver> {
     durastore_sql::tls::install_crypto_provider();
-    let opts = pool::PoolOptions {
-        max_connections: cfg.max_connections,
-        min_connections: cfg.min_connections.min(cfg.max_connections),
-        connect_timeout: cfg.connect_timeout,
-        acquire_timeout: cfg.acquire_timeout,
-        idle_timeout: cfg.idle_timeout,
-        max_lifetime: cfg.max_lifetime,
-    };
     let target = describe_target(cfg);
     let conns = match tokio::time::timeout(
         cfg.connect_timeout,
-        pool::ConnPool::connect(connect_options(cfg), opts),
+        pool::ConnPool::connect(connect_options(cfg), cfg.clone()),
     )
     .await
     {

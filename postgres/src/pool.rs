@@ -30,21 +30,11 @@ use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::PostgresConfig;
 use crate::error::{classify, is_connection_error};
 
 /// A connection idle at least this long is pinged before it is used.
 pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
-
-/// Pool bounds and timeouts.
-#[derive(Debug, Clone)]
-pub(crate) struct PoolOptions {
-    pub max_connections: u32,
-    pub min_connections: u32,
-    pub connect_timeout: Duration,
-    pub acquire_timeout: Duration,
-    pub idle_timeout: Option<Duration>,
-    pub max_lifetime: Option<Duration>,
-}
 
 struct Idle {
     conn: PgConnection,
@@ -58,7 +48,9 @@ struct Idle {
 
 struct Inner {
     connect: PgConnectOptions,
-    opts: PoolOptions,
+    /// Bounds and timeouts: `max_connections`, `min_connections`, `connect_timeout`,
+    /// `acquire_timeout`, `idle_timeout`, `max_lifetime`.
+    opts: PostgresConfig,
     /// One permit per connection in use (or being opened); idle connections hold none, and a
     /// new connection is opened only when none is idle, so open connections never exceed
     /// `max_connections`.
@@ -92,7 +84,7 @@ impl ConnPool {
     /// pool.
     pub async fn connect(
         connect: PgConnectOptions,
-        opts: PoolOptions,
+        opts: PostgresConfig,
     ) -> std::result::Result<Self, sqlx::Error> {
         let pool = ConnPool(Arc::new(Inner {
             permits: Arc::new(Semaphore::new(opts.max_connections as usize)),

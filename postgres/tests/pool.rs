@@ -36,13 +36,18 @@ async fn count_shard(d: &PostgresDriver, shard: i64) -> i64 {
 const INSERT_SHARD: &str =
     "INSERT INTO shards (shard_id, range_id, data, data_encoding) VALUES (?, 1, ?, 'Proto3')";
 
-/// Makes `n` connections at once, so `n` sit idle in the pool afterwards.
-async fn fill(d: &PostgresDriver, n: usize) -> Vec<Box<dyn SqlTx>> {
-    let mut txs = Vec::new();
-    for _ in 0..n {
+/// Leaves four connections idle in `d`'s pool (four transactions open at once, then
+/// committed), then ends every session of the database but the admin's.
+async fn fill_and_kill(d: &PostgresDriver, admin: &PostgresDriver, round: i64) {
+    let mut txs: Vec<Box<dyn SqlTx>> = Vec::new();
+    for _ in 0..4 {
         txs.push(d.begin().await.unwrap());
     }
-    txs
+    for tx in txs {
+        tx.commit().await.unwrap();
+    }
+    let killed = admin.query(KILL_OTHERS, &[]).await.unwrap().len();
+    assert!(killed >= 4, "round {round}: killed {killed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,11 +84,7 @@ async fn after_one_dead_connection_every_idle_one_is_tested() {
     let d = driver(&db.url, 4).await;
     let admin = driver(&db.url, 1).await;
     for round in 0..3 {
-        for tx in fill(&d, 4).await {
-            tx.commit().await.unwrap();
-        }
-        let killed = admin.query(KILL_OTHERS, &[]).await.unwrap().len();
-        assert!(killed >= 4, "round {round}: killed {killed}");
+        fill_and_kill(&d, &admin, round).await;
         // The first call meets a dead connection and fails, typed; it makes the other idle
         // connections suspect, so every later call is tested onto a live one.
         let first = d.query("SELECT 1", &[]).await;
@@ -110,11 +111,7 @@ async fn begin_on_dead_connections_starts_on_a_live_one() {
     let d = driver(&db.url, 4).await;
     let admin = driver(&db.url, 1).await;
     for round in 0..3_i64 {
-        for tx in fill(&d, 4).await {
-            tx.commit().await.unwrap();
-        }
-        let killed = admin.query(KILL_OTHERS, &[]).await.unwrap().len();
-        assert!(killed >= 4, "round {round}: killed {killed}");
+        fill_and_kill(&d, &admin, round).await;
         // Every pooled connection is dead; BEGIN has nothing to lose, so it moves on to a
         // live connection instead of failing.
         let mut tx = d.begin().await.unwrap();
