@@ -410,16 +410,20 @@ impl Rounds {
         let r = driver.execute("CHECKPOINT", &[]).await;
         let _ = driver.close().await;
         if let Err(e) = r {
-            let note = format!(
+            self.note(format!(
                 "runs did not start after a CHECKPOINT ({e}); grant pg_checkpoint to the user for \
                  steadier ratios"
-            );
-            if !self.notes.contains(&note) {
-                tracing::warn!("{note}");
-                self.notes.push(note);
-            }
+            ));
         }
         Ok(())
+    }
+
+    /// Adds `note` to the report (once, however many rounds meet it) and logs it.
+    fn note(&mut self, note: String) {
+        if !self.notes.contains(&note) {
+            tracing::warn!("{note}");
+            self.notes.push(note);
+        }
     }
 
     /// Captures fresh templates (the adapter run moved the shards' leases on) and runs every
@@ -449,10 +453,7 @@ impl Rounds {
                         let _ = std::fs::remove_file(old);
                     }
                 }
-                None if self.notes.is_empty() => self
-                    .notes
-                    .push("pgbench is not on the PATH; only the driver loop ran".into()),
-                None => {}
+                None => self.note("pgbench is not on the PATH; only the driver loop ran".into()),
             }
         }
         for r in &mut runs {
