@@ -35,6 +35,7 @@
 #![allow(clippy::result_large_err)]
 
 mod error;
+pub mod floor;
 mod session;
 
 mod cluster;
@@ -375,6 +376,19 @@ pub async fn open(url: &str) -> Result<Stores> {
 
 /// [`open`] with parsed settings.
 pub async fn open_config(cfg: &CassandraConfig) -> Result<Stores> {
+    open_inner(cfg, None).await
+}
+
+/// [`open`] with every request logged to `recorder` (the floor of `durastore bench`, see
+/// [`floor`]).
+pub async fn open_recorded(url: &str, recorder: Arc<floor::Recorder>) -> Result<Stores> {
+    open_inner(&CassandraConfig::from_url(url)?, Some(recorder)).await
+}
+
+async fn open_inner(
+    cfg: &CassandraConfig,
+    recorder: Option<Arc<floor::Recorder>>,
+) -> Result<Stores> {
     let session = cfg.connect(true).await.map_err(|e| {
         if e.kind() == durastore_api::ErrorKind::NotFound {
             StoreError::not_found(format!(
@@ -387,7 +401,11 @@ pub async fn open_config(cfg: &CassandraConfig) -> Result<Stores> {
             e
         }
     })?;
-    let cass = Arc::new(Cass::new(session, cfg.keyspace.clone()));
+    let mut cass = Cass::new(session, cfg.keyspace.clone());
+    if let Some(r) = recorder {
+        cass = cass.with_recorder(r);
+    }
+    let cass = Arc::new(cass);
     schema::check_current(&cass).await?;
     let backend: Arc<dyn Backend> = Arc::new(CassandraBackend { cass: cass.clone() });
     Ok(Stores {

@@ -18,6 +18,7 @@ use scylla::value::{CqlTimestamp, CqlValue, Row};
 use uuid::Uuid;
 
 use crate::error::{classify, classify_prepare, corrupt};
+use crate::floor::{CallKind, RecordedCall, Recorder};
 
 /// Bound values of one statement (`None` binds NULL).
 pub(crate) type Vals = Vec<Option<CqlValue>>;
@@ -249,6 +250,8 @@ pub(crate) struct Cass {
     prepared: Mutex<HashMap<String, PreparedStatement>>,
     /// Set by [`Cass::close`]: every later request fails with `Unavailable`.
     closed: AtomicBool,
+    /// When set, every request is logged here (the floor of `durastore bench`).
+    recorder: Option<Arc<Recorder>>,
 }
 
 impl std::fmt::Debug for Cass {
@@ -267,6 +270,26 @@ impl Cass {
             keyspace,
             prepared: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
+            recorder: None,
+        }
+    }
+
+    /// Logs every later request to `recorder`.
+    pub fn with_recorder(mut self, recorder: Arc<Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    fn record(&self, kind: CallKind, stmts: &[(&str, &Vals)], token: Option<&[u8]>) {
+        if let Some(r) = &self.recorder {
+            r.push(RecordedCall {
+                kind,
+                stmts: stmts
+                    .iter()
+                    .map(|(c, v)| (c.to_string(), (*v).clone()))
+                    .collect(),
+                token: token.map(<[u8]>::to_vec),
+            });
         }
     }
 
@@ -312,6 +335,7 @@ impl Cass {
     /// Runs a statement without an `IF` condition, ignoring any result rows.
     pub async fn exec(&self, cql: &str, vals: Vals) -> Result<()> {
         let p = self.prepare(cql).await?;
+        self.record(CallKind::Exec, &[(cql, &vals)], None);
         self.session
             .execute_unpaged(&p, vals)
             .await
@@ -323,6 +347,7 @@ impl Cass {
     /// results only).
     pub async fn rows(&self, cql: &str, vals: Vals) -> Result<Vec<CRow>> {
         let p = self.prepare(cql).await?;
+        self.record(CallKind::Rows, &[(cql, &vals)], None);
         let res = self
             .session
             .execute_unpaged(&p, vals)
@@ -341,6 +366,7 @@ impl Cass {
     /// completes any one still in flight.
     pub async fn serial_row(&self, cql: &str, vals: Vals) -> Result<Option<CRow>> {
         let mut p = self.prepare(cql).await?;
+        self.record(CallKind::Serial, &[(cql, &vals)], None);
         let serial = self
             .session
             .get_default_execution_profile_handle()
@@ -371,6 +397,13 @@ impl Cass {
         token: Option<&[u8]>,
     ) -> Result<(Vec<CRow>, Option<Vec<u8>>)> {
         let mut p = self.prepare(cql).await?;
+        self.record(
+            CallKind::Page {
+                page_size: page_size.max(1),
+            },
+            &[(cql, &vals)],
+            token,
+        );
         p.set_page_size(page_size.max(1));
         let state = match token {
             Some(t) if !t.is_empty() => PagingState::new_from_raw_bytes(t),
@@ -394,6 +427,7 @@ impl Cass {
     /// Runs one conditional statement (`… IF …`) with serial consistency.
     pub async fn cas(&self, cql: &str, vals: Vals) -> Result<CasResult> {
         let p = self.prepare(cql).await?;
+        self.record(CallKind::Cas, &[(cql, &vals)], None);
         let res = self
             .session
             .execute_unpaged(&p, vals)
@@ -413,6 +447,11 @@ impl Cass {
             });
         }
         let conditional = stmts.iter().any(|s| has_condition(&s.cql));
+        if self.recorder.is_some() {
+            let refs: Vec<(&str, &Vals)> =
+                stmts.iter().map(|s| (s.cql.as_str(), &s.vals)).collect();
+            self.record(CallKind::Batch { conditional }, &refs, None);
+        }
         let mut batch = Batch::new(BatchType::Logged);
         let mut values = Vec::with_capacity(stmts.len());
         for s in stmts {
@@ -437,12 +476,12 @@ impl Cass {
 }
 
 /// Whether a statement carries an LWT condition.
-fn has_condition(cql: &str) -> bool {
+pub(crate) fn has_condition(cql: &str) -> bool {
     let upper = cql.to_ascii_uppercase();
     upper.contains(" IF ")
 }
 
-fn to_rows(res: scylla::response::query_result::QueryResult) -> Result<Vec<CRow>> {
+pub(crate) fn to_rows(res: scylla::response::query_result::QueryResult) -> Result<Vec<CRow>> {
     if !res.is_rows() {
         return Ok(Vec::new());
     }
@@ -468,7 +507,7 @@ fn to_rows(res: scylla::response::query_result::QueryResult) -> Result<Vec<CRow>
     Ok(out)
 }
 
-fn cas_result(res: scylla::response::query_result::QueryResult) -> Result<CasResult> {
+pub(crate) fn cas_result(res: scylla::response::query_result::QueryResult) -> Result<CasResult> {
     let rows = to_rows(res)?;
     let applied = match rows.first() {
         Some(r) if r.has("[applied]") => r.applied(),

@@ -22,7 +22,10 @@
 //! `get-execution`, `append-history` (one node per call), `create-tasks` (one matching task per
 //! call), `visibility-list` (a page of 20, rotating over four filters) and
 //! `visibility-count-group` (`GROUP BY ExecutionStatus`); the last two run over the records of
-//! the bench namespace (use `--preload`).
+//! the bench namespace (use `--preload`). `visibility-write` makes the lifecycle's two
+//! visibility calls for a fresh workflow (`record_started`, then `record_closed`). With
+//! `--visibility-url` the visibility store comes from another URL (an Elasticsearch or
+//! OpenSearch index beside a SQL or Cassandra `--url`, Temporal's usual layout).
 //!
 //! # Shards, ids, payloads
 //!
@@ -146,6 +149,9 @@ pub enum Workload {
     AppendHistory,
     /// `create_tasks`: one matching task per call.
     CreateTasks,
+    /// Visibility `record_started` then `record_closed` of a fresh workflow (the lifecycle's
+    /// visibility calls).
+    VisibilityWrite,
     /// Visibility `list`, a page of 20, rotating over four filters.
     VisibilityList,
     /// Visibility `count` with `GROUP BY ExecutionStatus`.
@@ -161,15 +167,28 @@ impl Workload {
             Workload::GetExecution => "get-execution",
             Workload::AppendHistory => "append-history",
             Workload::CreateTasks => "create-tasks",
+            Workload::VisibilityWrite => "visibility-write",
             Workload::VisibilityList => "visibility-list",
             Workload::VisibilityCountGroup => "visibility-count-group",
         }
     }
     fn needs_visibility(self) -> bool {
+        self.is_visibility_only()
+    }
+    /// Whether a unit makes visibility calls only.
+    pub(crate) fn is_visibility_only(self) -> bool {
         matches!(
             self,
-            Workload::VisibilityList | Workload::VisibilityCountGroup
+            Workload::VisibilityWrite | Workload::VisibilityList | Workload::VisibilityCountGroup
         )
+    }
+    /// Units after which a worker's requests repeat (with other ids): the list goes round
+    /// its filters.
+    pub(crate) fn cycle(self) -> usize {
+        match self {
+            Workload::VisibilityList => LIST_QUERIES.len(),
+            _ => 1,
+        }
     }
 }
 
@@ -203,6 +222,10 @@ pub struct BenchArgs {
     /// Concurrent writers of the preload (default: twice --concurrency, at least 16)
     #[arg(long, value_name = "N")]
     pub preload_concurrency: Option<u32>,
+    /// Visibility store from this URL instead of --url's (e.g. an OpenSearch index beside a
+    /// SQL or Cassandra --url); with --floor and a visibility workload, the floor replays there
+    #[arg(long, value_name = "URL")]
+    pub visibility_url: Option<String>,
     /// Do not use the visibility store even when the backend has one
     #[arg(long)]
     pub no_visibility: bool,
@@ -369,8 +392,14 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
             "--duration must be a positive number of seconds",
         ));
     }
+    // The floor replays where the workload's requests go: the visibility URL for a
+    // visibility workload when one is given, else --url.
+    let floor_url = match (&args.visibility_url, &args.url) {
+        (Some(v), _) if args.workload.is_visibility_only() => Some(v.clone()),
+        (_, u) => u.clone(),
+    };
     if args.floor {
-        match &args.url {
+        match &floor_url {
             Some(u) => crate::floor::check_supported(u)?,
             None => {
                 return Err(StoreError::invalid_argument(
@@ -379,7 +408,7 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
             }
         }
     }
-    let stores = match (&args.url, &args.config) {
+    let mut stores = match (&args.url, &args.config) {
         (Some(u), _) => factory::open(u).await?,
         (None, Some(path)) => {
             factory::open_config(&Config::load(path)?, OpenMode::MustExist).await?
@@ -390,6 +419,14 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
             ));
         }
     };
+    if let Some(v) = &args.visibility_url {
+        stores.visibility = factory::open(v).await?.visibility;
+        if stores.visibility.is_none() {
+            return Err(StoreError::invalid_argument(format!(
+                "--visibility-url {v} has no visibility store"
+            )));
+        }
+    }
     let opts = BenchOptions {
         workload: args.workload,
         shards: args.shards,
@@ -403,13 +440,19 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
         visibility: !args.no_visibility,
         progress: !args.json,
         preload_stores: match args.url.as_deref().and_then(fast_preload_url) {
-            Some(u) if args.preload > 0 => Some(factory::open(&u).await?),
+            Some(u) if args.preload > 0 => {
+                let mut p = factory::open(&u).await?;
+                if args.visibility_url.is_some() {
+                    p.visibility = stores.visibility.clone();
+                }
+                Some(p)
+            }
             _ => None,
         },
     };
     let backend = stores.backend.clone();
     let preload_backend = opts.preload_stores.as_ref().map(|s| s.backend.clone());
-    let report = match (args.floor, &args.url) {
+    let report = match (args.floor, &floor_url) {
         (true, Some(url)) => run_with_floor(&stores, &opts, &layer, url, args.floor_rounds).await,
         _ => run(stores, &opts, layer).await,
     };
@@ -464,7 +507,7 @@ async fn run_with_floor(
                  statements and replaying them without the adapter…"
             );
         }
-        floor.measure(url, opts, adapter).await?;
+        floor.measure(url, stores, opts, adapter).await?;
     }
     report.floor = Some(floor.finish());
     Ok(report)
@@ -1314,6 +1357,7 @@ async fn setup_workers(ctx: &Arc<Ctx>, opts: &BenchOptions) -> Result<Vec<Worker
                 w.branch = Some((shard, branch, 0));
             }
             Workload::CreateExecution
+            | Workload::VisibilityWrite
             | Workload::VisibilityList
             | Workload::VisibilityCountGroup => {}
         }
@@ -1448,6 +1492,34 @@ impl Worker {
                     })
                     .await?;
                 ctx.wrote(1, bytes);
+                Ok(())
+            }
+            Workload::VisibilityWrite => {
+                let vis = ctx
+                    .visibility
+                    .as_ref()
+                    .ok_or_else(|| missing("visibility", &ctx.backend))?;
+                let shard = self.next_shard(ctx);
+                let first = shard.reserve(2);
+                let key =
+                    WorkflowKey::new(BENCH_NAMESPACE, self.workflow_id(ctx), RunId::new_random());
+                let start = now();
+                let record = |status, close, task_id| {
+                    visibility_record(
+                        &key,
+                        shard.id,
+                        "bench-type-lifecycle".to_string(),
+                        status,
+                        start,
+                        close,
+                        task_id,
+                    )
+                };
+                vis.record_started(record(WorkflowStatus::Running, None, first))
+                    .await?;
+                vis.record_closed(record(WorkflowStatus::Completed, Some(now()), first + 1))
+                    .await?;
+                ctx.wrote(2, 0);
                 Ok(())
             }
             Workload::VisibilityList => {

@@ -1,24 +1,32 @@
-//! `durastore bench --floor`: what the database itself does with the adapter's statements.
+//! `durastore bench --floor`: what the database itself does with the adapter's requests.
 //!
-//! After an adapter run, the same workload runs one unit at a time through stores whose SQL
-//! driver records every statement ([`durastore_sql::record`]). Two consecutive units give a
-//! template ([`durastore_sql::floor::Template`]): the same statements in the same
-//! transactions, with ids and task ids rewritten per iteration. As in the adapter run, where
-//! every worker has task queues of its own and the workflows spread over the shards, one
+//! After an adapter run, the same workload runs one unit at a time through stores that record
+//! every request they send: SQL statements in their transactions
+//! ([`durastore_sql::record`]), Cassandra statements and batches
+//! ([`durastore_cassandra::floor`]), or HTTP requests to a search server
+//! ([`durastore_elastic::floor`]). Two recorded units give a template: the same requests, with
+//! ids and task ids rewritten per iteration ([`durastore_api::replay`]). As in the adapter run,
+//! where every worker has task queues of its own and the workflows spread over the shards, one
 //! template is recorded per floor worker (up to `--shards` of them), each on a shard and task
-//! queues of its own: the floor's workers contend for rows no more than the adapter's. The
-//! templates then run, at the adapter's concurrency and for the same time:
+//! queues of its own: the floor's workers contend for rows no more than the adapter's. A
+//! workload that cycles through requests (`visibility-list` goes round four queries) gets one
+//! template per step of the cycle. The templates then run, at the adapter's concurrency and for
+//! the same time:
 //!
-//! - through the backend's own driver and pool, without the store logic (`driver_loop`:
-//!   prepared statements, as the adapter sends them), on PostgreSQL and MySQL/MariaDB;
-//! - through `pgbench -M prepared` (PostgreSQL, when `pgbench` is on the PATH).
+//! - PostgreSQL, MySQL/MariaDB: through the backend's own driver and pool, without the store
+//!   logic (`driver_loop`: prepared statements, as the adapter sends them), and through
+//!   `pgbench -M prepared` (PostgreSQL, when `pgbench` is on the PATH);
+//! - Cassandra/ScyllaDB: straight through the scylla driver (`driver_loop`): the same prepared
+//!   statements and logged conditional batches at the same consistency levels;
+//! - Elasticsearch/OpenSearch (visibility workloads, with `--visibility-url`): the same
+//!   document writes and search requests through the same HTTP client (`http_loop`).
 //!
 //! A round is one adapter run followed by the replays; the round's floor is the faster replay
 //! and its ratio adapter units/s ÷ floor units/s. Several rounds alternate adapter and floor,
 //! so a drift of the machine (disk flush latency, a neighbour's load, a growing database)
 //! touches both sides, and `floor_ratio` is the median of the rounds' ratios. Nothing of the
-//! store logic runs in the floor: no request checks, no row mapping, no condition evaluation,
-//! no metrics layer.
+//! store logic runs in the floor: no request checks, no row mapping, no query translation, no
+//! condition evaluation beyond "did it apply", no metrics layer.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -26,9 +34,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use durastore_api::{Result, ShardId, StoreError};
+use durastore_api::replay::random_first_iteration;
+use durastore_api::{Result, ShardId, StoreError, Stores};
+use durastore_cassandra::floor::{CqlTemplate, Recorder as CqlRecorder, Replayer as CqlReplayer};
+use durastore_elastic::floor::{HttpTemplate, Recorder as HttpRecorder, Replayer as HttpReplayer};
 use durastore_sql::SqlDriver;
-use durastore_sql::floor::{MAX_ITERATION, Template};
+use durastore_sql::floor::Template;
 use durastore_sql::record::{Recorder, RecordingDriver};
 use serde::Serialize;
 
@@ -39,7 +50,7 @@ use crate::bench::{BenchOptions, run_units_one_by_one};
 pub struct FloorRun {
     /// The round it belongs to (1-based).
     pub round: u32,
-    /// `driver_loop` or `pgbench`.
+    /// `driver_loop`, `pgbench` or `http_loop`.
     pub method: String,
     /// Units completed.
     pub units: u64,
@@ -69,12 +80,18 @@ pub struct FloorRound {
 /// The floor's numbers, part of the `--json` report as `floor`.
 #[derive(Debug, Clone, Serialize)]
 pub struct FloorReport {
-    /// Transactions (and autocommit statements) per unit.
+    /// Where the requests replayed: `postgres`, `mysql`, `cassandra` or `search`.
+    pub target: String,
+    /// Round trips per unit: SQL transactions (and autocommit statements), Cassandra requests
+    /// (statements or batches), HTTP requests.
     pub transactions_per_unit: usize,
-    /// Statements per unit.
+    /// Statements per unit (a batch counts its statements; HTTP: requests).
     pub statements_per_unit: usize,
     /// Templates: floor workers with a shard and task queues of their own.
     pub templates: usize,
+    /// Steps of the workload's cycle, each with a template per worker (1 but for
+    /// `visibility-list`).
+    pub cycle: usize,
     /// Every replay that ran, in order.
     pub runs: Vec<FloorRun>,
     /// Every round, in order.
@@ -91,140 +108,332 @@ pub struct FloorReport {
     pub notes: Vec<String>,
 }
 
-/// The SQL backends the floor supports.
+/// The servers the floor replays on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sql {
+enum Target {
     Postgres,
     Mysql,
+    Cassandra,
+    /// Elasticsearch or OpenSearch (visibility only).
+    Search,
 }
 
-fn backend_of(url: &str) -> Result<Sql> {
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Postgres => "postgres",
+            Target::Mysql => "mysql",
+            Target::Cassandra => "cassandra",
+            Target::Search => "search",
+        }
+    }
+}
+
+fn target_of(url: &str) -> Result<Target> {
     let scheme = url.split(':').next().unwrap_or_default();
     match scheme {
-        "postgres" | "postgresql" => Ok(Sql::Postgres),
-        "mysql" | "mariadb" => Ok(Sql::Mysql),
+        "postgres" | "postgresql" => Ok(Target::Postgres),
+        "mysql" | "mariadb" => Ok(Target::Mysql),
+        "cassandra" | "scylla" => Ok(Target::Cassandra),
+        "elasticsearch" | "opensearch" => Ok(Target::Search),
         _ => Err(StoreError::unsupported(format!(
-            "--floor is built for PostgreSQL and MySQL/MariaDB URLs, not {scheme}://"
+            "--floor is built for PostgreSQL, MySQL/MariaDB, Cassandra/ScyllaDB and (visibility \
+             workloads) Elasticsearch/OpenSearch URLs, not {scheme}://"
         ))),
     }
 }
 
 /// Checks that `url` is a backend with a floor, before the adapter run spends its time.
 pub fn check_supported(url: &str) -> Result<()> {
-    backend_of(url).map(|_| ())
-}
-
-async fn open_recorded(url: &str, recorder: Arc<Recorder>) -> Result<durastore_api::Stores> {
-    let wrap = move |d: Arc<dyn SqlDriver>| -> Arc<dyn SqlDriver> {
-        Arc::new(RecordingDriver::new(d, recorder.clone()))
-    };
-    match backend_of(url)? {
-        Sql::Postgres => durastore_postgres::open_wrapped(url, &wrap).await,
-        Sql::Mysql => durastore_mysql::open_wrapped(url, &wrap).await,
-    }
+    target_of(url).map(|_| ())
 }
 
 async fn connect_raw(url: &str) -> Result<Arc<dyn SqlDriver>> {
-    Ok(match backend_of(url)? {
-        Sql::Postgres => Arc::new(
+    Ok(match target_of(url)? {
+        Target::Postgres => Arc::new(
             durastore_postgres::connect(&durastore_postgres::PostgresConfig::from_url(url)?)
                 .await?,
         ),
-        Sql::Mysql => {
+        Target::Mysql => {
             Arc::new(durastore_mysql::connect(&durastore_mysql::MysqlConfig::from_url(url)?).await?)
+        }
+        other => {
+            return Err(StoreError::internal(format!(
+                "{} is not a SQL backend",
+                other.name()
+            )));
         }
     })
 }
 
-/// Records the workload's statements and derives one template per floor worker (see the
-/// module docs): worker `k` gets shard `k + 1` and task queues of its own.
-pub async fn capture(url: &str, opts: &BenchOptions) -> Result<Vec<Template>> {
-    let slots = opts.concurrency.min(opts.shards).max(1);
-    let recorder = Arc::new(Recorder::default());
-    let stores = open_recorded(url, recorder.clone()).await?;
-    let mut templates = Vec::with_capacity(slots as usize);
-    let mut result = Ok(());
-    for slot in 0..slots {
-        match capture_one(&stores, &recorder, opts, ShardId(slot as i32 + 1)).await {
-            Ok(t) => templates.push(t),
-            Err(e) => {
-                result = Err(e);
-                break;
-            }
-        }
-    }
-    let _ = stores.backend.close().await;
-    result.map(|()| templates)
+/// The templates of one round, `slots × cycle` of them: template `slot * cycle + step`.
+#[derive(Debug, Clone)]
+pub enum Templates {
+    /// SQL statements in transactions.
+    Sql(Vec<Template>),
+    /// Cassandra statements and batches.
+    Cql(Vec<CqlTemplate>),
+    /// HTTP requests to a search server.
+    Http(Vec<HttpTemplate>),
 }
 
-async fn capture_one(
-    stores: &durastore_api::Stores,
-    recorder: &Arc<Recorder>,
+/// What one capture produced.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// The templates.
+    pub templates: Templates,
+    /// Floor workers with a shard and task queues of their own.
+    pub slots: usize,
+    /// Steps of the workload's cycle.
+    pub cycle: usize,
+}
+
+impl Captured {
+    /// Which template worker `worker` runs for its `n`-th unit.
+    pub fn index(&self, worker: usize, n: u64) -> usize {
+        (worker % self.slots) * self.cycle + (n % self.cycle as u64) as usize
+    }
+
+    /// (round trips, statements) per unit, from the first template.
+    fn shape(&self) -> (usize, usize) {
+        match &self.templates {
+            Templates::Sql(t) => t.first().map_or((0, 0), |t| (t.txs.len(), t.statements())),
+            Templates::Cql(t) => t.first().map_or((0, 0), |t| (t.requests(), t.statements())),
+            Templates::Http(t) => t.first().map_or((0, 0), |t| (t.requests(), t.requests())),
+        }
+    }
+}
+
+/// Runs `3 * cycle + 1` units of the workload one by one on `shard` through `stores`, taking
+/// the recorded requests of each with `take`, and derives one template per step of the cycle:
+/// the first `cycle` units warm caches (first use of a queue, of a prepared statement), the
+/// next two cycles make the templates, the last unit checks the first one.
+async fn capture_slot<U: Send + 'static, T>(
+    stores: &Stores,
     opts: &BenchOptions,
     shard: ShardId,
-) -> Result<Template> {
+    cycle: usize,
+    take: Arc<dyn Fn() -> U + Send + Sync>,
+    derive: impl Fn(&U, &U) -> Result<T>,
+    same_shape: impl Fn(&T, &U) -> bool,
+) -> Result<Vec<T>> {
     let units = Arc::new(Mutex::new(Vec::new()));
-    let (rec, sink) = (recorder.clone(), units.clone());
+    let sink = units.clone();
     let mut after = move || {
-        let unit = rec.take();
+        let unit = take();
         sink.lock().unwrap_or_else(|p| p.into_inner()).push(unit);
     };
-    // Unit 1 warms caches and may differ (first use of a queue); units 2 and 3 make the
-    // template; unit 4 checks it.
-    run_units_one_by_one(stores, opts, shard, 4, &mut after).await?;
+    let count = 3 * cycle + 1;
+    run_units_one_by_one(stores, opts, shard, count, &mut after).await?;
     let units = std::mem::take(&mut *units.lock().unwrap_or_else(|p| p.into_inner()));
-    let [_setup, _warm, a, b, check] = <[_; 5]>::try_from(units)
-        .map_err(|u: Vec<_>| StoreError::internal(format!("recorded {} groups, not 5", u.len())))?;
-    let template = Template::derive(&a, &b)?;
-    if !template.same_shape(&check) {
+    // Group 0 is the setup (shard acquisition, queue creation).
+    if units.len() != count + 1 {
+        return Err(StoreError::internal(format!(
+            "recorded {} groups, not {}",
+            units.len(),
+            count + 1
+        )));
+    }
+    let first = 1 + cycle;
+    let mut templates = Vec::with_capacity(cycle);
+    for step in 0..cycle {
+        templates.push(derive(&units[first + step], &units[first + cycle + step])?);
+    }
+    if !same_shape(&templates[0], &units[count]) {
         return Err(StoreError::internal(
-            "a third recorded unit sent different statements; the workload is not regular enough \
+            "a third recorded unit sent different requests; the workload is not regular enough \
              for a floor",
         ));
     }
-    Ok(template)
+    Ok(templates)
 }
 
-/// Replays `templates` through the backend's own driver at `concurrency` for `duration`:
-/// worker `k` runs template `k % templates.len()`.
+/// Records the workload's requests and derives the templates (see the module docs): floor
+/// worker `k` gets shard `k + 1` and task queues of its own. `stores` are the bench's own
+/// (the search floor records only their visibility calls); the SQL and Cassandra floors
+/// open recorded stores of their own at `url`.
+pub async fn capture(url: &str, stores: &Stores, opts: &BenchOptions) -> Result<Captured> {
+    let slots = opts.concurrency.min(opts.shards).max(1) as usize;
+    let cycle = opts.workload.cycle();
+    let shards = (1..=slots as i32).map(ShardId);
+    let templates = match target_of(url)? {
+        target @ (Target::Postgres | Target::Mysql) => {
+            let recorder = Arc::new(Recorder::default());
+            let r = recorder.clone();
+            let wrap = move |d: Arc<dyn SqlDriver>| -> Arc<dyn SqlDriver> {
+                Arc::new(RecordingDriver::new(d, r.clone()))
+            };
+            let recorded = if target == Target::Postgres {
+                durastore_postgres::open_wrapped(url, &wrap).await?
+            } else {
+                durastore_mysql::open_wrapped(url, &wrap).await?
+            };
+            let take: Arc<dyn Fn() -> _ + Send + Sync> = Arc::new(move || recorder.take());
+            let mut all = Vec::new();
+            let mut result = Ok(());
+            for shard in shards {
+                match capture_slot(
+                    &recorded,
+                    opts,
+                    shard,
+                    cycle,
+                    take.clone(),
+                    |a, b| Template::derive(a, b),
+                    |t, u| t.same_shape(u),
+                )
+                .await
+                {
+                    Ok(t) => all.extend(t),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+            let _ = recorded.backend.close().await;
+            result?;
+            Templates::Sql(all)
+        }
+        Target::Cassandra => {
+            let recorder = Arc::new(CqlRecorder::default());
+            let recorded = durastore_cassandra::open_recorded(url, recorder.clone()).await?;
+            let take: Arc<dyn Fn() -> _ + Send + Sync> = Arc::new(move || recorder.take());
+            let mut all = Vec::new();
+            let mut result = Ok(());
+            for shard in shards {
+                match capture_slot(
+                    &recorded,
+                    opts,
+                    shard,
+                    cycle,
+                    take.clone(),
+                    |a, b| CqlTemplate::derive(a, b),
+                    |t, u| t.same_shape(u),
+                )
+                .await
+                {
+                    Ok(t) => all.extend(t),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+            let _ = recorded.backend.close().await;
+            result?;
+            Templates::Cql(all)
+        }
+        Target::Search => {
+            if !opts.workload.is_visibility_only() {
+                return Err(StoreError::unsupported(
+                    "the search floor replays visibility requests: use it with --workload \
+                     visibility-write, visibility-list or visibility-count-group",
+                ));
+            }
+            let recorder = Arc::new(HttpRecorder::default());
+            let vis = durastore_elastic::open_recorded(url, recorder.clone()).await?;
+            let recorded = Stores {
+                visibility: vis.visibility,
+                ..stores.clone()
+            };
+            let take: Arc<dyn Fn() -> _ + Send + Sync> = Arc::new(move || recorder.take());
+            let mut all = Vec::new();
+            for shard in shards {
+                all.extend(
+                    capture_slot(
+                        &recorded,
+                        opts,
+                        shard,
+                        cycle,
+                        take.clone(),
+                        |a, b| HttpTemplate::derive(a, b),
+                        |t, u| t.same_shape(u),
+                    )
+                    .await?,
+                );
+            }
+            Templates::Http(all)
+        }
+    };
+    Ok(Captured {
+        templates,
+        slots,
+        cycle,
+    })
+}
+
+/// A connection to replay templates on.
+enum Replayer {
+    Sql(Arc<dyn SqlDriver>, Vec<Template>),
+    Cql(Box<CqlReplayer>),
+    Http(HttpReplayer),
+}
+
+impl Replayer {
+    async fn new(url: &str, templates: &Templates) -> Result<Self> {
+        Ok(match templates {
+            Templates::Sql(t) => Replayer::Sql(connect_raw(url).await?, t.clone()),
+            Templates::Cql(t) => Replayer::Cql(Box::new(CqlReplayer::new(url, t.clone()).await?)),
+            Templates::Http(t) => Replayer::Http(HttpReplayer::new(url, t.clone())?),
+        })
+    }
+
+    fn method(&self) -> &'static str {
+        match self {
+            Replayer::Sql(..) | Replayer::Cql(_) => "driver_loop",
+            Replayer::Http(_) => "http_loop",
+        }
+    }
+
+    async fn run(&self, template: usize, it: u64) -> Result<()> {
+        match self {
+            Replayer::Sql(driver, t) => t[template].run(driver.as_ref(), it).await,
+            Replayer::Cql(r) => r.run(template, it).await,
+            Replayer::Http(r) => r.run(template, it).await,
+        }
+    }
+
+    async fn close(&self) {
+        if let Replayer::Sql(driver, _) = self {
+            let _ = driver.close().await;
+        }
+    }
+}
+
+/// Replays the templates through the backend's own client at `concurrency` for `duration`:
+/// worker `k` runs its slot's templates (`k % slots`), going round the cycle.
 pub async fn driver_loop(
     url: &str,
-    templates: Arc<Vec<Template>>,
+    captured: &Captured,
     concurrency: u32,
     duration: Duration,
 ) -> Result<FloorRun> {
-    if templates.is_empty() {
+    if captured.slots == 0 || captured.cycle == 0 {
         return Err(StoreError::internal("no floor template to replay"));
     }
-    let driver = connect_raw(url).await?;
-    // Iterations start at a random point so a second floor run on the same database does not
-    // meet the rows of the first.
-    let base = 1 + u64::from_le_bytes(
-        uuid::Uuid::new_v4().as_bytes()[..8]
-            .try_into()
-            .unwrap_or_default(),
-    ) % (MAX_ITERATION / 2);
-    let next = Arc::new(AtomicU64::new(base));
+    let replayer = Arc::new(Replayer::new(url, &captured.templates).await?);
+    let next = Arc::new(AtomicU64::new(random_first_iteration()));
     let (done, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let deadline = started + duration;
     let mut handles = Vec::new();
     for k in 0..concurrency as usize {
-        let (driver, templates) = (driver.clone(), templates.clone());
+        let (replayer, captured) = (replayer.clone(), captured.clone());
         let (next, done, failed, stop) = (next.clone(), done.clone(), failed.clone(), stop.clone());
         handles.push(tokio::spawn(async move {
             let mut first_error = None;
+            let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
                 let it = next.fetch_add(1, Ordering::Relaxed);
-                let template = &templates[k % templates.len()];
-                match template.run(driver.as_ref(), it).await {
+                match replayer.run(captured.index(k, n), it).await {
                     Ok(()) => done.fetch_add(1, Ordering::Relaxed),
                     Err(e) => {
                         first_error.get_or_insert(e);
                         failed.fetch_add(1, Ordering::Relaxed)
                     }
                 };
+                n += 1;
             }
             first_error
         }));
@@ -240,7 +449,7 @@ pub async fn driver_loop(
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let _ = driver.close().await;
+    replayer.close().await;
     let (units, failed) = (done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
     if let Some(e) = first_error {
         // A replay that fails is not a floor; say why rather than report a rate.
@@ -254,7 +463,7 @@ pub async fn driver_loop(
     }
     Ok(FloorRun {
         round: 0,
-        method: "driver_loop".into(),
+        method: replayer.method().into(),
         units,
         failed_units: failed,
         elapsed_seconds: elapsed,
@@ -388,8 +597,10 @@ fn median(values: impl IntoIterator<Item = f64>) -> f64 {
 pub struct Rounds {
     runs: Vec<FloorRun>,
     rounds: Vec<FloorRound>,
-    /// Transactions and statements per unit, templates.
-    shape: (usize, usize, usize),
+    /// Where the requests replay.
+    target: String,
+    /// Round trips and statements per unit, templates, cycle.
+    shape: (usize, usize, usize, usize),
     script: Option<PathBuf>,
     notes: Vec<String>,
 }
@@ -403,7 +614,7 @@ impl Rounds {
     /// Without the privilege (`pg_checkpoint`, PostgreSQL 15+, or superuser) the runs go on
     /// and the report says so.
     pub async fn settle(&mut self, url: &str) -> Result<()> {
-        if backend_of(url)? != Sql::Postgres {
+        if target_of(url)? != Target::Postgres {
             return Ok(());
         }
         let driver = connect_raw(url).await?;
@@ -432,20 +643,29 @@ impl Rounds {
     pub async fn measure(
         &mut self,
         url: &str,
+        stores: &Stores,
         opts: &BenchOptions,
         adapter_units_per_second: f64,
     ) -> Result<()> {
         let round = self.rounds.len() as u32 + 1;
-        let templates = Arc::new(capture(url, opts).await?);
-        if let Some(t) = templates.first() {
-            self.shape = (t.txs.len(), t.statements(), templates.len());
-        }
+        let captured = capture(url, stores, opts).await?;
+        let (trips, stmts) = captured.shape();
+        self.shape = (trips, stmts, captured.slots, captured.cycle);
+        self.target = target_of(url)?.name().to_string();
         self.settle(url).await?;
-        let mut runs =
-            vec![driver_loop(url, templates.clone(), opts.concurrency, opts.duration).await?];
-        if backend_of(url)? == Sql::Postgres {
+        let mut runs = vec![driver_loop(url, &captured, opts.concurrency, opts.duration).await?];
+        let pgbench_templates = match &captured.templates {
+            Templates::Sql(t) if target_of(url)? == Target::Postgres => Some(t),
+            _ => None,
+        };
+        if pgbench_templates.is_some() && captured.cycle > 1 {
+            self.note(
+                "pgbench replays one template per client, not a cycle; only the driver loop ran"
+                    .into(),
+            );
+        } else if let Some(templates) = pgbench_templates {
             self.settle(url).await?;
-            match pgbench(url, &templates, opts.concurrency, opts.duration).await? {
+            match pgbench(url, templates, opts.concurrency, opts.duration).await? {
                 Some((run, path)) => {
                     runs.push(run);
                     // Keep the last round's script only.
@@ -480,11 +700,13 @@ impl Rounds {
 
     /// The report: medians over the rounds.
     pub fn finish(self) -> FloorReport {
-        let (transactions_per_unit, statements_per_unit, templates) = self.shape;
+        let (transactions_per_unit, statements_per_unit, templates, cycle) = self.shape;
         FloorReport {
+            target: self.target,
             transactions_per_unit,
             statements_per_unit,
             templates,
+            cycle,
             floor_units_per_second: median(self.rounds.iter().map(|r| r.floor_units_per_second)),
             adapter_units_per_second: median(
                 self.rounds.iter().map(|r| r.adapter_units_per_second),
@@ -526,9 +748,11 @@ mod tests {
     }
 
     #[test]
-    fn only_sql_servers_have_a_floor() {
+    fn server_backends_have_a_floor() {
         assert!(check_supported("postgres://u@h/db").is_ok());
         assert!(check_supported("mariadb://u@h/db").is_ok());
+        assert!(check_supported("cassandra://h/ks").is_ok());
+        assert!(check_supported("opensearch://h:9200/idx").is_ok());
         let e = check_supported("sqlite:///tmp/x.db").unwrap_err();
         assert_eq!(e.kind(), durastore_api::ErrorKind::Unsupported);
     }

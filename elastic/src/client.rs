@@ -2,6 +2,7 @@
 //! builders follow one server's REST spec; raw bodies work on Elasticsearch 7/8 and
 //! OpenSearch 2 alike), and the one place where responses become [`StoreError`]s.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use durastore_api::{ErrorKind, Result, StoreError};
@@ -10,6 +11,8 @@ use elasticsearch::http::Method;
 use elasticsearch::http::headers::HeaderMap;
 use elasticsearch::http::request::JsonBody;
 use serde_json::Value;
+
+use crate::floor::{RecordedRequest, Recorder};
 
 /// A response: status code and parsed JSON body (`Null` when empty or not JSON).
 #[derive(Debug)]
@@ -78,12 +81,24 @@ pub(crate) fn classify(what: &str, r: &Reply, write: bool) -> StoreError {
 pub(crate) struct Client {
     es: Elasticsearch,
     timeout: Duration,
+    /// When set, every request and its status are logged here (the floor of `durastore bench`).
+    recorder: Option<Arc<Recorder>>,
 }
 
 impl Client {
     /// Wraps a configured client.
     pub fn new(es: Elasticsearch, timeout: Duration) -> Self {
-        Client { es, timeout }
+        Client {
+            es,
+            timeout,
+            recorder: None,
+        }
+    }
+
+    /// Logs every later request to `recorder`.
+    pub fn with_recorder(mut self, recorder: Arc<Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
     }
 
     /// Sends a request and returns the reply, whatever its status. Transport failures
@@ -99,6 +114,16 @@ impl Client {
         let write = !matches!(method, Method::Get | Method::Head)
             && !path.ends_with("/_search")
             && !path.ends_with("/_count");
+        let recorded = self.recorder.as_ref().map(|_| RecordedRequest {
+            method,
+            path: path.to_string(),
+            query: query
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            body: body.clone(),
+            status: 0,
+        });
         let resp = match body {
             Some(b) => {
                 self.es
@@ -149,6 +174,10 @@ impl Client {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
+        if let (Some(r), Some(mut req)) = (&self.recorder, recorded) {
+            req.status = status;
+            r.push(req);
+        }
         Ok(Reply { status, body })
     }
 

@@ -28,6 +28,7 @@
 
 mod client;
 mod doc;
+pub mod floor;
 pub mod schema;
 mod store;
 pub mod translate;
@@ -290,7 +291,18 @@ impl Backend for ElasticBackend {
 /// Opens the visibility store at `url`. The index must exist (`durastore schema setup`).
 pub async fn open(url: &str) -> Result<Stores> {
     let cfg = ElasticConfig::from_url(url)?;
-    let store = ElasticVisibility::open(&cfg).await?;
+    stores(&cfg, ElasticVisibility::open(&cfg).await?)
+}
+
+/// [`open`] with every request logged to `recorder` (the floor of `durastore bench`, see
+/// [`floor`]).
+pub async fn open_recorded(url: &str, recorder: Arc<floor::Recorder>) -> Result<Stores> {
+    let cfg = ElasticConfig::from_url(url)?;
+    let client = cfg.client()?.with_recorder(recorder);
+    stores(&cfg, ElasticVisibility::open_with(&cfg, client).await?)
+}
+
+fn stores(cfg: &ElasticConfig, store: ElasticVisibility) -> Result<Stores> {
     Ok(Stores {
         backend: Arc::new(ElasticBackend {
             flavor: cfg.flavor.clone(),

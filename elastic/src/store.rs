@@ -91,7 +91,11 @@ impl std::fmt::Debug for ElasticVisibility {
 impl ElasticVisibility {
     /// Opens the store; the index must exist.
     pub async fn open(cfg: &ElasticConfig) -> Result<Self> {
-        let client = cfg.client()?;
+        Self::open_with(cfg, cfg.client()?).await
+    }
+
+    /// [`ElasticVisibility::open`] over `client`.
+    pub(crate) async fn open_with(cfg: &ElasticConfig, client: Client) -> Result<Self> {
         let r = client
             .send(Method::Get, &format!("/{}", cfg.index), &[], None)
             .await?;

@@ -23,6 +23,7 @@ pub mod layer;
 pub mod namespace;
 pub mod query;
 pub mod queue;
+pub mod replay;
 pub mod schema;
 pub mod shard;
 pub mod task_queue;

@@ -12,22 +12,15 @@
 
 use std::fmt::Write as _;
 
+use durastore_api::replay::{is_uuid_text, is_varying_text, vary_id_bytes, vary_int, vary_text};
 use durastore_api::{Result, StoreError};
-use sha2::{Digest, Sha256};
 
 use crate::dialect::rewrite_placeholders;
 use crate::driver::SqlDriver;
 use crate::record::{RecordedTx, StmtKind, TxKind};
 use crate::value::Value;
 
-/// How far apart two iterations put an integer variable. Larger than the spread of the task ids
-/// one recorded unit uses, so `orig_a + it_a * STRIDE` never equals `orig_b + it_b * STRIDE`
-/// for two different iterations.
-pub const INT_STRIDE: i64 = 1 << 20;
-
-/// The largest iteration number: `INT_STRIDE * MAX_ITERATION` plus a task id (the shard's
-/// range id shifted by 32) stays well inside an `i64`.
-pub const MAX_ITERATION: u64 = 1 << 39;
+pub use durastore_api::replay::{INT_STRIDE, MAX_ITERATION};
 
 /// One parameter of a template statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,60 +248,17 @@ fn classify(a: &Value, b: &Value) -> Param {
     match a {
         Value::Int(_) => Param::Vary(a.clone()),
         Value::Bytes(x) if x.len() == 16 => Param::Vary(a.clone()),
-        Value::Text(s) if is_uuid_text(s) || is_plain_id(s) => Param::Vary(a.clone()),
+        Value::Text(s) if is_varying_text(s) => Param::Vary(a.clone()),
         _ => Param::Const(a.clone()),
     }
 }
 
-fn is_uuid_text(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                c == '-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
-}
-
-/// Text that reads as an identifier (not JSON, not a datetime): safe to extend with a suffix.
-fn is_plain_id(s: &str) -> bool {
-    let json = s.starts_with(['{', '[']);
-    let datetime =
-        s.len() >= 20 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && s.ends_with('Z');
-    !(s.is_empty() || json || datetime)
-}
-
-fn digest(parts: &[&[u8]]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p);
-    }
-    h.finalize().into()
-}
-
-fn uuid_text(b: &[u8]) -> String {
-    let hex: String = b[..16].iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
 /// The value of a variable in iteration `it`.
 pub fn vary(v: &Value, it: u64) -> Value {
-    let tag = it.to_string();
     match v {
-        Value::Int(x) => Value::Int(x.wrapping_add((it as i64).wrapping_mul(INT_STRIDE))),
-        Value::Bytes(b) => Value::Bytes(digest(&[b, b"~", tag.as_bytes()])[..16].to_vec()),
-        Value::Text(s) if is_uuid_text(s) => {
-            Value::Text(uuid_text(&digest(&[s.as_bytes(), b"~", tag.as_bytes()])))
-        }
-        Value::Text(s) => Value::Text(format!("{s}~{tag}")),
+        Value::Int(x) => Value::Int(vary_int(*x, it)),
+        Value::Bytes(b) => Value::Bytes(vary_id_bytes(b, it).to_vec()),
+        Value::Text(s) => Value::Text(vary_text(s, it)),
         other => other.clone(),
     }
 }
