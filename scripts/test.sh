@@ -185,5 +185,63 @@ elif [[ "${DURASTORE_REQUIRE:-}" != "" ]]; then
     fail "DURASTORE_CASSANDRA_URL is not set"
 fi
 
+section "CLI: bench --floor on every server backend (each replay must run clean)"
+# A short floor per backend (one round, 2 s runs): the recorded requests must replay without
+# a single failed unit (a condition that did not apply, a status other than the adapter's).
+# The ratios themselves are measured by scripts/bench-floor.sh, not here.
+floor_py='
+import json, sys
+target, r = sys.argv[1], json.loads(sys.argv[2])
+f = r["floor"]
+runs = ", ".join("%s %.1f/s (%d failed)" % (x["method"], x["units_per_second"], x["failed_units"]) for x in f["runs"])
+print("%s %s: adapter %.1f/s; %s; ratio %.3f" % (target, r["workload"], r["units_per_second"], runs, f["floor_ratio"]))
+assert f["target"] == target, f["target"]
+assert r["units"] > 0 and r["failed_units"] == 0, "adapter run"
+assert f["runs"] and all(x["units"] > 0 and x["failed_units"] == 0 for x in f["runs"]), "replay"
+assert f["floor_ratio"] > 0
+'
+floor_check() {
+    local target=$1
+    shift
+    local out
+    out="$(durastore bench "$@" --floor --floor-rounds 1 --duration 2 --concurrency 4 --shards 4 --json)"
+    python3 -c "$floor_py" "$target" "$out" || fail "bench --floor on $target: $out"
+}
+if command -v python3 >/dev/null 2>&1; then
+    for server_url in "${DURASTORE_POSTGRES_URL:-}" "${DURASTORE_MYSQL_URL:-}"; do
+        [[ -n "$server_url" ]] || continue
+        base="${server_url%%\?*}"
+        query="${server_url#"$base"}"
+        u="${base%/*}/durastore_floor_smoke_$$${query}"
+        durastore schema create-database --url "$u" >/dev/null
+        durastore schema setup --url "$u" >/dev/null
+        durastore schema setup --set visibility --url "$u" >/dev/null
+        target=postgres
+        [[ $u == postgres* ]] || target=mysql
+        floor_check "$target" --url "$u"
+        durastore schema drop-database --force --url "$u" >/dev/null
+    done
+    if [[ -n "${DURASTORE_CASSANDRA_URL:-}" ]]; then
+        u="$DURASTORE_CASSANDRA_URL/durastore_floor_smoke_$RANDOM$RANDOM"
+        durastore schema create-database --url "$u" >/dev/null
+        durastore schema setup --url "$u" >/dev/null
+        floor_check cassandra --url "$u"
+        durastore schema drop-database --force --url "$u" >/dev/null
+    fi
+    for var in DURASTORE_OPENSEARCH_URL DURASTORE_ELASTICSEARCH_URL; do
+        [[ -n "${!var:-}" ]] || continue
+        u="${!var}/durastore_floor_smoke_$RANDOM$RANDOM"
+        durastore schema setup --url "$u" >/dev/null
+        for w in visibility-write visibility-list; do
+            floor_check search --url "sqlite://$smoke_dir/floor-$RANDOM.db" --visibility-url "$u" --workload "$w"
+        done
+        durastore schema drop-database --force --url "$u" >/dev/null
+    done
+elif [[ "${DURASTORE_REQUIRE:-}" != "" ]]; then
+    fail "python3 is needed to check the floor reports"
+else
+    echo "skipping the floor check: python3 is not available"
+fi
+
 section "done"
 echo "conformance: $summary"
