@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The floor of the SQL server backends: for PostgreSQL and MariaDB, runs the lifecycle workload
-# through durastore and then the very statements it sent, in the same transactions, without the
-# adapter: through the backend's own driver and, on PostgreSQL, through pgbench (`durastore
-# bench --floor`; see durastore/src/floor.rs). Prints adapter / floor per backend and keeps the
-# JSON reports and the pgbench script.
+# The floor of the server backends (`durastore bench --floor`; see durastore/src/floor.rs): runs
+# a workload through durastore and then the very requests it sent, without the adapter, and
+# prints adapter / floor per backend, keeping the JSON reports (and the pgbench script).
+#   postgres, mysql: the lifecycle's statements in the same transactions, through the backend's
+#     own driver and, on PostgreSQL, through pgbench;
+#   cassandra: the lifecycle's statements and conditional batches, through the scylla driver;
+#   opensearch, elasticsearch: the visibility workloads (visibility-write, visibility-list,
+#     visibility-count-group; a SQLite file holds the rest) as the same HTTP requests.
 #
 #   scripts/bench-floor.sh [--duration SECONDS] [--concurrency N] [--shards N] [--rounds N] [--out DIR] [BACKEND...]
 #
 # Each round is an adapter run followed by the replays; floor_ratio is the median of the rounds'
 # adapter / floor ratios (default 3 rounds), so a drifting machine touches both sides.
-# BACKEND is postgres and/or mysql (default: both). Servers come from scripts/services.sh (started
+# BACKEND is postgres, mysql, cassandra, opensearch, elasticsearch (default: postgres mysql). Servers come from scripts/services.sh (started
 # when not running; a DURASTORE_POSTGRES_URL / DURASTORE_MYSQL_URL already set wins). Each run
 # uses a database of its own, `durastore_floor`, created and set up when missing.
 set -euo pipefail
@@ -28,9 +31,9 @@ while [[ $# -gt 0 ]]; do
         --shards) shards=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        postgres|mysql) backends+=("$1"); shift ;;
+        postgres|mysql|cassandra|opensearch|elasticsearch) backends+=("$1"); shift ;;
         mariadb) backends+=(mysql); shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "bench-floor.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -55,29 +58,58 @@ floor_url() {
     echo "${base%/*}/durastore_floor$query"
 }
 
-for b in "${backends[@]}"; do
-    var="DURASTORE_${b^^}_URL"
-    url=$(floor_url "${!var}")
-    "$bin" schema create-database --url "$url" >/dev/null
-    "$bin" schema setup --url "$url" >/dev/null
-    "$bin" schema setup --set visibility --url "$url" >/dev/null
-    echo "== $b: lifecycle, concurrency $concurrency, $shards shards, ${duration}s per run, $rounds rounds" >&2
-    "$bin" bench --url "$url" --floor --floor-rounds "$rounds" --duration "$duration" \
-        --concurrency "$concurrency" --shards "$shards" --json >"$out/floor-$b.json"
-    python3 - "$out/floor-$b.json" "$b" <<'EOF'
+report() {
+    python3 - "$1" "$2" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 f = r["floor"]
+label = f"{sys.argv[2]} {r['workload']}"
 for rd in f["rounds"]:
     runs = ", ".join(f"{x['method']} {x['units_per_second']:.1f}/s"
                      for x in f["runs"] if x["round"] == rd["round"])
-    print(f"{sys.argv[2]} round {rd['round']}: adapter {rd['adapter_units_per_second']:.1f} workflows/s; "
+    print(f"{label} round {rd['round']}: adapter {rd['adapter_units_per_second']:.1f} units/s; "
           f"floor ({runs}); ratio {rd['ratio']:.3f}; load {rd['load_average_1m']}")
-print(f"{sys.argv[2]}: floor_ratio {f['floor_ratio']:.3f} (median of {len(f['rounds'])} rounds); "
-      f"{f['statements_per_unit']} statements in {f['transactions_per_unit']} transactions per "
-      f"workflow, {f['templates']} templates")
+print(f"{label}: floor_ratio {f['floor_ratio']:.3f} (median of {len(f['rounds'])} rounds); "
+      f"{f['statements_per_unit']} statements in {f['transactions_per_unit']} round trips per "
+      f"unit, {f['templates']} templates")
 if f.get("pgbench_script"):
     print(f"  pgbench script: {f['pgbench_script']}")
 EOF
+}
+
+common=(--floor --floor-rounds "$rounds" --duration "$duration" --concurrency "$concurrency" --shards "$shards" --json)
+for b in "${backends[@]}"; do
+    var="DURASTORE_${b^^}_URL"
+    case $b in
+        postgres|mysql)
+            url=$(floor_url "${!var}")
+            "$bin" schema create-database --url "$url" >/dev/null
+            "$bin" schema setup --url "$url" >/dev/null
+            "$bin" schema setup --set visibility --url "$url" >/dev/null
+            ;;
+        cassandra)
+            url="${!var}/durastore_floor"
+            "$bin" schema create-database --url "$url" >/dev/null
+            "$bin" schema setup --url "$url" >/dev/null
+            ;;
+        *)
+            vis="${!var}/durastore_floor_vis"
+            "$bin" schema setup --url "$vis" >/dev/null
+            main="sqlite://$PWD/$out/floor-$b-main.db"
+            for w in visibility-write visibility-list visibility-count-group; do
+                echo "== $b: $w, concurrency $concurrency, ${duration}s per run, $rounds rounds" >&2
+                extra=()
+                # Records to list and count (the write runs before add theirs).
+                [[ $w == visibility-list ]] && extra=(--preload 2000)
+                "$bin" bench --url "$main" --visibility-url "$vis" --workload "$w" "${extra[@]}" \
+                    "${common[@]}" >"$out/floor-$b-$w.json"
+                report "$out/floor-$b-$w.json" "$b"
+            done
+            continue
+            ;;
+    esac
+    echo "== $b: lifecycle, concurrency $concurrency, $shards shards, ${duration}s per run, $rounds rounds" >&2
+    "$bin" bench --url "$url" "${common[@]}" >"$out/floor-$b.json"
+    report "$out/floor-$b.json" "$b"
 done
 echo "reports: $out/floor-*.json" >&2
