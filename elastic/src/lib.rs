@@ -209,7 +209,15 @@ impl ElasticConfig {
     pub(crate) fn client(&self) -> Result<Client> {
         let url = url::Url::parse(&self.base_url)
             .map_err(|e| StoreError::invalid_argument(format!("search URL: {e}")))?;
-        let mut b = TransportBuilder::new(SingleNodeConnectionPool::new(url)).disable_proxy();
+        // Replies uncompressed: the client's HTTP stack would otherwise ask for gzip, and the
+        // server would spend CPU compressing every small search reply (and the client inflating
+        // it) to save bytes that, for visibility pages and counts, hardly matter.
+        let mut b = TransportBuilder::new(SingleNodeConnectionPool::new(url))
+            .disable_proxy()
+            .header(
+                elasticsearch::http::headers::ACCEPT_ENCODING,
+                elasticsearch::http::headers::HeaderValue::from_static("identity"),
+            );
         if let Some(u) = &self.user {
             b = b.auth(Credentials::Basic(
                 u.clone(),
