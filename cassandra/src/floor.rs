@@ -10,7 +10,6 @@
 //! row mapping, no error mapping beyond "did it apply".
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use durastore_api::replay::{is_varying_text, vary_id_bytes, vary_int, vary_text, vary_uuid};
 use durastore_api::{Result, StoreError};
@@ -63,26 +62,7 @@ pub struct RecordedCall {
 }
 
 /// The log of every request of recorded stores.
-#[derive(Debug, Default)]
-pub struct Recorder {
-    log: Mutex<Vec<RecordedCall>>,
-}
-
-impl Recorder {
-    /// Everything logged since the last call.
-    pub fn take(&self) -> Vec<RecordedCall> {
-        std::mem::take(&mut *self.lock())
-    }
-
-    pub(crate) fn push(&self, call: RecordedCall) {
-        self.lock().push(call);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RecordedCall>> {
-        // Pushes and takes are single operations; a panic cannot leave the log half-written.
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+pub type Recorder = durastore_api::replay::Log<RecordedCall>;
 
 /// One bound value of a template statement.
 #[derive(Debug, Clone, PartialEq)]

@@ -248,6 +248,37 @@ async fn capture_slot<U: Send + 'static, T>(
     Ok(templates)
 }
 
+/// [`capture_slot`] for floor workers `0..slots` in turn (worker `k` on shard `k + 1`): the
+/// templates, slot by slot.
+async fn capture_slots<U: Send + 'static, T>(
+    stores: &Stores,
+    opts: &BenchOptions,
+    slots: usize,
+    cycle: usize,
+    take: impl Fn() -> U + Send + Sync + 'static,
+    derive: impl Fn(&U, &U) -> Result<T>,
+    same_shape: impl Fn(&T, &U) -> bool,
+) -> Result<Vec<T>> {
+    let take: Arc<dyn Fn() -> U + Send + Sync> = Arc::new(take);
+    let mut all = Vec::with_capacity(slots * cycle);
+    for k in 0..slots {
+        let shard = ShardId(k as i32 + 1);
+        all.extend(
+            capture_slot(
+                stores,
+                opts,
+                shard,
+                cycle,
+                take.clone(),
+                &derive,
+                &same_shape,
+            )
+            .await?,
+        );
+    }
+    Ok(all)
+}
+
 /// Records the workload's requests and derives the templates (see the module docs): floor
 /// worker `k` gets shard `k + 1` and task queues of its own. `stores` are the bench's own
 /// (the search floor records only their visibility calls); the SQL and Cassandra floors
@@ -255,7 +286,6 @@ async fn capture_slot<U: Send + 'static, T>(
 pub async fn capture(url: &str, stores: &Stores, opts: &BenchOptions) -> Result<Captured> {
     let slots = opts.concurrency.min(opts.shards).max(1) as usize;
     let cycle = opts.workload.cycle();
-    let shards = (1..=slots as i32).map(ShardId);
     let templates = match target_of(url)? {
         target @ (Target::Postgres | Target::Mysql) => {
             let recorder = Arc::new(Recorder::default());
@@ -268,60 +298,34 @@ pub async fn capture(url: &str, stores: &Stores, opts: &BenchOptions) -> Result<
             } else {
                 durastore_mysql::open_wrapped(url, &wrap).await?
             };
-            let take: Arc<dyn Fn() -> _ + Send + Sync> = Arc::new(move || recorder.take());
-            let mut all = Vec::new();
-            let mut result = Ok(());
-            for shard in shards {
-                match capture_slot(
-                    &recorded,
-                    opts,
-                    shard,
-                    cycle,
-                    take.clone(),
-                    |a, b| Template::derive(a, b),
-                    |t, u| t.same_shape(u),
-                )
-                .await
-                {
-                    Ok(t) => all.extend(t),
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-            }
+            let all = capture_slots(
+                &recorded,
+                opts,
+                slots,
+                cycle,
+                move || recorder.take(),
+                |a, b| Template::derive(a, b),
+                |t, u| t.same_shape(u),
+            )
+            .await;
             let _ = recorded.backend.close().await;
-            result?;
-            Templates::Sql(all)
+            Templates::Sql(all?)
         }
         Target::Cassandra => {
             let recorder = Arc::new(CqlRecorder::default());
             let recorded = durastore_cassandra::open_recorded(url, recorder.clone()).await?;
-            let take: Arc<dyn Fn() -> _ + Send + Sync> = Arc::new(move || recorder.take());
-            let mut all = Vec::new();
-            let mut result = Ok(());
-            for shard in shards {
-                match capture_slot(
-                    &recorded,
-                    opts,
-                    shard,
-                    cycle,
-                    take.clone(),
-                    |a, b| CqlTemplate::derive(a, b),
-                    |t, u| t.same_shape(u),
-                )
-                .await
-                {
-                    Ok(t) => all.extend(t),
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-            }
+            let all = capture_slots(
+                &recorded,
+                opts,
+                slots,
+                cycle,
+                move || recorder.take(),
+                |a, b| CqlTemplate::derive(a, b),
+                |t, u| t.same_shape(u),
+            )
+            .await;
             let _ = recorded.backend.close().await;
-            result?;
-            Templates::Cql(all)
+            Templates::Cql(all?)
         }
         Target::Search => {
             if !opts.workload.is_visibility_only() {
@@ -336,23 +340,18 @@ pub async fn capture(url: &str, stores: &Stores, opts: &BenchOptions) -> Result<
                 visibility: vis.visibility,
                 ..stores.clone()
             };
-            let take: Arc<dyn Fn() -> _ + Send + Sync> = Arc::new(move || recorder.take());
-            let mut all = Vec::new();
-            for shard in shards {
-                all.extend(
-                    capture_slot(
-                        &recorded,
-                        opts,
-                        shard,
-                        cycle,
-                        take.clone(),
-                        |a, b| HttpTemplate::derive(a, b),
-                        |t, u| t.same_shape(u),
-                    )
-                    .await?,
-                );
-            }
-            Templates::Http(all)
+            Templates::Http(
+                capture_slots(
+                    &recorded,
+                    opts,
+                    slots,
+                    cycle,
+                    move || recorder.take(),
+                    |a, b| HttpTemplate::derive(a, b),
+                    |t, u| t.same_shape(u),
+                )
+                .await?,
+            )
         }
     };
     Ok(Captured {

@@ -10,8 +10,6 @@
 //! iteration and checks each reply has the recorded status: no query parsing or translation, no
 //! document mapping, no search-attribute registry.
 
-use std::sync::Mutex;
-
 use durastore_api::replay::{is_varying_text, vary_text};
 use durastore_api::{Result, StoreError};
 use elasticsearch::http::Method;
@@ -36,26 +34,7 @@ pub struct RecordedRequest {
 }
 
 /// The log of every request of recorded stores.
-#[derive(Debug, Default)]
-pub struct Recorder {
-    log: Mutex<Vec<RecordedRequest>>,
-}
-
-impl Recorder {
-    /// Everything logged since the last call.
-    pub fn take(&self) -> Vec<RecordedRequest> {
-        std::mem::take(&mut *self.lock())
-    }
-
-    pub(crate) fn push(&self, r: RecordedRequest) {
-        self.lock().push(r);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RecordedRequest>> {
-        // Pushes and takes are single operations; a panic cannot leave the log half-written.
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+pub type Recorder = durastore_api::replay::Log<RecordedRequest>;
 
 /// A path segment of a template request.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,6 +8,8 @@
 //! several requests (a run id in a row and in its tasks) stays one value within an iteration,
 //! and two iterations never collide. Everything else is replayed as recorded.
 
+use std::sync::Mutex;
+
 use sha2::{Digest, Sha256};
 
 /// How far apart two iterations put an integer variable. Larger than the spread of the task ids
@@ -88,6 +90,38 @@ pub fn vary_text(s: &str, it: u64) -> String {
             .to_string()
     } else {
         format!("{s}~{it}")
+    }
+}
+
+/// The log a recording layer appends requests to, in order; the floor takes a unit's worth
+/// at a time.
+#[derive(Debug)]
+pub struct Log<T> {
+    items: Mutex<Vec<T>>,
+}
+
+impl<T> Default for Log<T> {
+    fn default() -> Self {
+        Log {
+            items: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T> Log<T> {
+    /// Takes everything recorded so far, leaving the log empty.
+    pub fn take(&self) -> Vec<T> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// Appends one request.
+    pub fn push(&self, item: T) {
+        self.lock().push(item);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<T>> {
+        // Pushes and takes are single operations; a panic cannot leave the log half-written.
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -3,7 +3,7 @@
 //! statements without the store logic (see [`crate::floor`]) to measure what the database
 //! itself can do.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use durastore_api::Result;
@@ -59,26 +59,7 @@ pub struct RecordedTx {
 }
 
 /// The log a [`RecordingDriver`] appends to, in completion order.
-#[derive(Debug, Default)]
-pub struct Recorder {
-    log: Mutex<Vec<RecordedTx>>,
-}
-
-impl Recorder {
-    /// Takes everything recorded so far, leaving the log empty.
-    pub fn take(&self) -> Vec<RecordedTx> {
-        std::mem::take(&mut *self.lock())
-    }
-
-    fn push(&self, tx: RecordedTx) {
-        self.lock().push(tx);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RecordedTx>> {
-        // A panic while holding the lock cannot leave the Vec half-written.
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+pub type Recorder = durastore_api::replay::Log<RecordedTx>;
 
 /// Records each statement, then passes it to the wrapped driver. Statements that fail are
 /// recorded too (the store logic sent them).
