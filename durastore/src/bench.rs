@@ -475,7 +475,7 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
     Ok(())
 }
 
-/// `--floor`: `rounds` adapter runs, each followed by the floor's replays (see
+/// `--floor`: `rounds` adapter runs and the floor's replays, alternating which goes first (see
 /// [`crate::floor`]). The report is the first adapter run's (which did the preload), with the
 /// floor's rounds.
 async fn run_with_floor(
@@ -495,19 +495,30 @@ async fn run_with_floor(
     };
     let mut adapter = report.units_per_second;
     for round in 1..=rounds {
+        if opts.progress {
+            eprintln!(
+                "floor round {round}/{rounds}: recording the requests and replaying them \
+                 without the adapter…"
+            );
+        }
+        // Even rounds replay first: while a server warms up (JIT, caches) or drifts, whichever
+        // side runs second gains, so the order alternates and the median sees both.
+        if round % 2 == 0 {
+            floor.replay(url, stores, opts).await?;
+        }
         if round > 1 {
             floor.settle(url).await?;
             adapter = run(stores.clone(), &again, layer.clone())
                 .await?
                 .units_per_second;
         }
-        if opts.progress {
-            eprintln!(
-                "floor round {round}/{rounds}: adapter {adapter:.1} units/s; recording the \
-                 statements and replaying them without the adapter…"
-            );
+        if round % 2 == 1 {
+            floor.replay(url, stores, opts).await?;
         }
-        floor.measure(url, stores, opts, adapter).await?;
+        if opts.progress {
+            eprintln!("floor round {round}/{rounds}: adapter {adapter:.1} units/s");
+        }
+        floor.close_round(adapter);
     }
     report.floor = Some(floor.finish());
     Ok(report)

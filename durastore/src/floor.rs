@@ -21,10 +21,10 @@
 //! - Elasticsearch/OpenSearch (visibility workloads, with `--visibility-url`): the same
 //!   document writes and search requests through the same HTTP client (`http_loop`).
 //!
-//! A round is one adapter run followed by the replays; the round's floor is the faster replay
-//! and its ratio adapter units/s ÷ floor units/s. Several rounds alternate adapter and floor,
-//! so a drift of the machine (disk flush latency, a neighbour's load, a growing database)
-//! touches both sides, and `floor_ratio` is the median of the rounds' ratios. Nothing of the
+//! A round is one adapter run and the replays, the adapter first in odd rounds and last in even
+//! ones; the round's floor is the faster replay and its ratio adapter units/s ÷ floor units/s.
+//! Several rounds alternate adapter and floor, so a drift of the machine (disk flush latency, a
+//! neighbour's load, a growing database, a server warming up) touches both sides, and `floor_ratio` is the median of the rounds' ratios. Nothing of the
 //! store logic runs in the floor: no request checks, no row mapping, no query translation, no
 //! condition evaluation beyond "did it apply", no metrics layer.
 
@@ -590,8 +590,8 @@ fn median(values: impl IntoIterator<Item = f64>) -> f64 {
     }
 }
 
-/// The rounds of one `--floor` measurement: call [`Rounds::measure`] right after each adapter
-/// run, then [`Rounds::finish`].
+/// The rounds of one `--floor` measurement: per round an adapter run and [`Rounds::replay`] (in
+/// either order), then [`Rounds::close_round`]; at the end [`Rounds::finish`].
 #[derive(Debug, Default)]
 pub struct Rounds {
     runs: Vec<FloorRun>,
@@ -602,6 +602,8 @@ pub struct Rounds {
     shape: (usize, usize, usize, usize),
     script: Option<PathBuf>,
     notes: Vec<String>,
+    /// The replays of the round in progress.
+    pending: Vec<FloorRun>,
 }
 
 impl Rounds {
@@ -636,16 +638,9 @@ impl Rounds {
         }
     }
 
-    /// Captures fresh templates (the adapter run moved the shards' leases on) and runs every
-    /// replay the backend has; `adapter_units_per_second` comes from the adapter run just
-    /// before.
-    pub async fn measure(
-        &mut self,
-        url: &str,
-        stores: &Stores,
-        opts: &BenchOptions,
-        adapter_units_per_second: f64,
-    ) -> Result<()> {
+    /// Captures fresh templates (an adapter run moves the shards' leases on) and runs every
+    /// replay the backend has.
+    pub async fn replay(&mut self, url: &str, stores: &Stores, opts: &BenchOptions) -> Result<()> {
         let round = self.rounds.len() as u32 + 1;
         let captured = capture(url, stores, opts).await?;
         let (trips, stmts) = captured.shape();
@@ -678,6 +673,15 @@ impl Rounds {
         for r in &mut runs {
             r.round = round;
         }
+        self.pending = runs;
+        Ok(())
+    }
+
+    /// Ends the round with the replays of the last [`Rounds::replay`] and the adapter run of
+    /// the same round (made just before or just after them).
+    pub fn close_round(&mut self, adapter_units_per_second: f64) {
+        let round = self.rounds.len() as u32 + 1;
+        let runs = std::mem::take(&mut self.pending);
         let floor = runs
             .iter()
             .map(|r| r.units_per_second)
@@ -694,7 +698,6 @@ impl Rounds {
             load_average_1m: crate::bench::Machine::this().load_average_1m,
         });
         self.runs.extend(runs);
-        Ok(())
     }
 
     /// The report: medians over the rounds.
