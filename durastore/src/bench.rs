@@ -398,6 +398,14 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
         (Some(v), _) if args.workload.is_visibility_only() => Some(v.clone()),
         (_, u) => u.clone(),
     };
+    if args.floor && args.visibility_url.is_some() && !args.workload.is_visibility_only() {
+        // The SQL and Cassandra floors record stores of their own at --url, whose visibility
+        // calls would go to --url's visibility store, not the one the adapter run used.
+        return Err(StoreError::unsupported(
+            "--floor with --visibility-url covers the visibility workloads (visibility-write, \
+             visibility-list, visibility-count-group); for the lifecycle floor use --url alone",
+        ));
+    }
     if args.floor {
         match &floor_url {
             Some(u) => crate::floor::check_supported(u)?,
