@@ -11,7 +11,9 @@
 
 use std::collections::HashMap;
 
-use durastore_api::replay::{is_varying_text, vary_id_bytes, vary_int, vary_text, vary_uuid};
+use durastore_api::replay::{
+    is_varying_text, shape_error, vary_id_bytes, vary_int, vary_text, vary_uuid,
+};
 use durastore_api::{Result, StoreError};
 use scylla::client::session::Session;
 use scylla::response::PagingState;
@@ -89,13 +91,6 @@ pub struct TemplateCall {
 pub struct CqlTemplate {
     /// The requests in order.
     pub calls: Vec<TemplateCall>,
-}
-
-fn shape_error(what: String) -> StoreError {
-    StoreError::internal(format!(
-        "the two recorded units do not send the same requests, so no floor can be derived \
-         from them: {what}"
-    ))
 }
 
 /// Equal values are constants. Values that differ between two units vary per iteration when

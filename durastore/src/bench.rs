@@ -511,8 +511,9 @@ async fn run_with_floor(
         }
         // Even rounds replay first: while a server warms up (JIT, caches) or drifts, whichever
         // side runs second gains, so the order alternates and the median sees both.
+        let mut runs = Vec::new();
         if round % 2 == 0 {
-            floor.replay(url, stores, opts).await?;
+            runs = floor.replay(url, stores, opts).await?;
         }
         if round > 1 {
             floor.settle(url).await?;
@@ -521,12 +522,12 @@ async fn run_with_floor(
                 .units_per_second;
         }
         if round % 2 == 1 {
-            floor.replay(url, stores, opts).await?;
+            runs = floor.replay(url, stores, opts).await?;
         }
         if opts.progress {
             eprintln!("floor round {round}/{rounds}: adapter {adapter:.1} units/s");
         }
-        floor.close_round(adapter);
+        floor.close_round(adapter, runs);
     }
     report.floor = Some(floor.finish());
     Ok(report)

@@ -24,8 +24,9 @@
 //! A round is one adapter run and the replays, the adapter first in odd rounds and last in even
 //! ones; the round's floor is the faster replay and its ratio adapter units/s ÷ floor units/s.
 //! Several rounds alternate adapter and floor, so a drift of the machine (disk flush latency, a
-//! neighbour's load, a growing database, a server warming up) touches both sides, and `floor_ratio` is the median of the rounds' ratios. Nothing of the
-//! store logic runs in the floor: no request checks, no row mapping, no query translation, no
+//! neighbour's load, a growing database, a server warming up) touches both sides, and
+//! `floor_ratio` is the median of the rounds' ratios. Nothing of the store logic runs in the
+//! floor: no request checks, no row mapping, no query translation, no
 //! condition evaluation beyond "did it apply", no metrics layer.
 
 use std::path::PathBuf;
@@ -34,7 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use durastore_api::replay::random_first_iteration;
+use durastore_api::replay::{Log, random_first_iteration};
 use durastore_api::{Result, ShardId, StoreError, Stores};
 use durastore_cassandra::floor::{CqlTemplate, Recorder as CqlRecorder, Replayer as CqlReplayer};
 use durastore_elastic::floor::{HttpTemplate, Recorder as HttpRecorder, Replayer as HttpReplayer};
@@ -205,7 +206,7 @@ impl Captured {
 }
 
 /// Runs `3 * cycle + 1` units of the workload one by one on `shard` through `stores`, taking
-/// the recorded requests of each with `take`, and derives one template per step of the cycle:
+/// the requests each unit recorded in `log`, and derives one template per step of the cycle:
 /// the first `cycle` units warm caches (first use of a queue, of a prepared statement), the
 /// next two cycles make the templates, the last unit checks the first one.
 async fn capture_slot<U: Send + 'static, T>(
@@ -213,14 +214,14 @@ async fn capture_slot<U: Send + 'static, T>(
     opts: &BenchOptions,
     shard: ShardId,
     cycle: usize,
-    take: Arc<dyn Fn() -> U + Send + Sync>,
-    derive: impl Fn(&U, &U) -> Result<T>,
-    same_shape: impl Fn(&T, &U) -> bool,
+    log: Arc<Log<U>>,
+    derive: impl Fn(&[U], &[U]) -> Result<T>,
+    same_shape: impl Fn(&T, &[U]) -> bool,
 ) -> Result<Vec<T>> {
     let units = Arc::new(Mutex::new(Vec::new()));
     let sink = units.clone();
     let mut after = move || {
-        let unit = take();
+        let unit = log.take();
         sink.lock().unwrap_or_else(|p| p.into_inner()).push(unit);
     };
     let count = 3 * cycle + 1;
@@ -255,11 +256,10 @@ async fn capture_slots<U: Send + 'static, T>(
     opts: &BenchOptions,
     slots: usize,
     cycle: usize,
-    take: impl Fn() -> U + Send + Sync + 'static,
-    derive: impl Fn(&U, &U) -> Result<T>,
-    same_shape: impl Fn(&T, &U) -> bool,
+    log: Arc<Log<U>>,
+    derive: impl Fn(&[U], &[U]) -> Result<T>,
+    same_shape: impl Fn(&T, &[U]) -> bool,
 ) -> Result<Vec<T>> {
-    let take: Arc<dyn Fn() -> U + Send + Sync> = Arc::new(take);
     let mut all = Vec::with_capacity(slots * cycle);
     for k in 0..slots {
         let shard = ShardId(k as i32 + 1);
@@ -269,7 +269,7 @@ async fn capture_slots<U: Send + 'static, T>(
                 opts,
                 shard,
                 cycle,
-                take.clone(),
+                log.clone(),
                 &derive,
                 &same_shape,
             )
@@ -303,9 +303,9 @@ pub async fn capture(url: &str, stores: &Stores, opts: &BenchOptions) -> Result<
                 opts,
                 slots,
                 cycle,
-                move || recorder.take(),
-                |a, b| Template::derive(a, b),
-                |t, u| t.same_shape(u),
+                recorder,
+                Template::derive,
+                Template::same_shape,
             )
             .await;
             let _ = recorded.backend.close().await;
@@ -319,9 +319,9 @@ pub async fn capture(url: &str, stores: &Stores, opts: &BenchOptions) -> Result<
                 opts,
                 slots,
                 cycle,
-                move || recorder.take(),
-                |a, b| CqlTemplate::derive(a, b),
-                |t, u| t.same_shape(u),
+                recorder,
+                CqlTemplate::derive,
+                CqlTemplate::same_shape,
             )
             .await;
             let _ = recorded.backend.close().await;
@@ -346,9 +346,9 @@ pub async fn capture(url: &str, stores: &Stores, opts: &BenchOptions) -> Result<
                     opts,
                     slots,
                     cycle,
-                    move || recorder.take(),
-                    |a, b| HttpTemplate::derive(a, b),
-                    |t, u| t.same_shape(u),
+                    recorder,
+                    HttpTemplate::derive,
+                    HttpTemplate::same_shape,
                 )
                 .await?,
             )
@@ -602,8 +602,6 @@ pub struct Rounds {
     shape: (usize, usize, usize, usize),
     script: Option<PathBuf>,
     notes: Vec<String>,
-    /// The replays of the round in progress.
-    pending: Vec<FloorRun>,
 }
 
 impl Rounds {
@@ -640,8 +638,12 @@ impl Rounds {
 
     /// Captures fresh templates (an adapter run moves the shards' leases on) and runs every
     /// replay the backend has.
-    pub async fn replay(&mut self, url: &str, stores: &Stores, opts: &BenchOptions) -> Result<()> {
-        let round = self.rounds.len() as u32 + 1;
+    pub async fn replay(
+        &mut self,
+        url: &str,
+        stores: &Stores,
+        opts: &BenchOptions,
+    ) -> Result<Vec<FloorRun>> {
         let captured = capture(url, stores, opts).await?;
         let (trips, stmts) = captured.shape();
         self.shape = (trips, stmts, captured.slots, captured.cycle);
@@ -670,18 +672,16 @@ impl Rounds {
                 None => self.note("pgbench is not on the PATH; only the driver loop ran".into()),
             }
         }
+        Ok(runs)
+    }
+
+    /// Ends the round with its replays (from [`Rounds::replay`]) and its adapter run (made
+    /// just before or just after them).
+    pub fn close_round(&mut self, adapter_units_per_second: f64, mut runs: Vec<FloorRun>) {
+        let round = self.rounds.len() as u32 + 1;
         for r in &mut runs {
             r.round = round;
         }
-        self.pending = runs;
-        Ok(())
-    }
-
-    /// Ends the round with the replays of the last [`Rounds::replay`] and the adapter run of
-    /// the same round (made just before or just after them).
-    pub fn close_round(&mut self, adapter_units_per_second: f64) {
-        let round = self.rounds.len() as u32 + 1;
-        let runs = std::mem::take(&mut self.pending);
         let floor = runs
             .iter()
             .map(|r| r.units_per_second)

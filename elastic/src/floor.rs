@@ -10,7 +10,7 @@
 //! iteration and checks each reply has the recorded status: no query parsing or translation, no
 //! document mapping, no search-attribute registry.
 
-use durastore_api::replay::{is_varying_text, vary_text};
+use durastore_api::replay::{is_varying_text, shape_error, vary_text};
 use durastore_api::{Result, StoreError};
 use elasticsearch::http::Method;
 use serde_json::Value;
@@ -67,13 +67,6 @@ pub struct TemplateRequest {
 pub struct HttpTemplate {
     /// The requests in order.
     pub requests: Vec<TemplateRequest>,
-}
-
-fn shape_error(what: String) -> StoreError {
-    StoreError::internal(format!(
-        "the two recorded units do not send the same requests, so no floor can be derived \
-         from them: {what}"
-    ))
 }
 
 fn pointer_token(key: &str) -> String {

@@ -93,6 +93,14 @@ pub fn vary_text(s: &str, it: u64) -> String {
     }
 }
 
+/// The error of a floor whose two recorded units differ in more than values: `what` says where.
+pub fn shape_error(what: String) -> crate::StoreError {
+    crate::StoreError::internal(format!(
+        "the two recorded units do not send the same requests, so no floor can be derived \
+         from them: {what}"
+    ))
+}
+
 /// The log a recording layer appends requests to, in order; the floor takes a unit's worth
 /// at a time.
 #[derive(Debug)]

@@ -12,8 +12,10 @@
 
 use std::fmt::Write as _;
 
-use durastore_api::replay::{is_uuid_text, is_varying_text, vary_id_bytes, vary_int, vary_text};
-use durastore_api::{Result, StoreError};
+use durastore_api::Result;
+use durastore_api::replay::{
+    is_uuid_text, is_varying_text, shape_error, vary_id_bytes, vary_int, vary_text,
+};
 
 use crate::dialect::rewrite_placeholders;
 use crate::driver::SqlDriver;
@@ -58,13 +60,6 @@ pub struct TemplateTx {
 pub struct Template {
     /// The transactions in order.
     pub txs: Vec<TemplateTx>,
-}
-
-fn shape_error(what: String) -> StoreError {
-    StoreError::internal(format!(
-        "the two recorded units do not send the same statements, so no floor can be derived \
-         from them: {what}"
-    ))
 }
 
 impl Template {
