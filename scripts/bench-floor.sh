@@ -10,8 +10,9 @@
 #
 #   scripts/bench-floor.sh [--duration SECONDS] [--concurrency N] [--shards N] [--rounds N] [--out DIR] [BACKEND...]
 #
-# Each round is an adapter run followed by the replays; floor_ratio is the median of the rounds'
-# adapter / floor ratios (default 3 rounds), so a drifting machine touches both sides.
+# After an unmeasured warm-up, each round is an adapter run and the replays (alternating which
+# goes first; default 3 rounds), so a drifting machine touches both sides. Per replay method the
+# ratio is the median over the rounds of adapter / replay; floor_ratio is the lowest of them.
 # BACKEND is postgres, mysql, cassandra, opensearch, elasticsearch (default: postgres mysql). Servers come from scripts/services.sh (started
 # when not running; a DURASTORE_POSTGRES_URL / DURASTORE_MYSQL_URL already set wins). Each run
 # uses a database of its own, `durastore_floor`, created and set up when missing.
@@ -64,12 +65,17 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 f = r["floor"]
 label = f"{sys.argv[2]} {r['workload']}"
+def cpu(ms):
+    return f" {ms:.2f} ms cpu" if ms is not None else ""
 for rd in f["rounds"]:
-    runs = ", ".join(f"{x['method']} {x['units_per_second']:.1f}/s"
+    runs = ", ".join(f"{x['method']} {x['units_per_second']:.1f}/s{cpu(x.get('client_cpu_ms'))}"
                      for x in f["runs"] if x["round"] == rd["round"])
-    print(f"{label} round {rd['round']}: adapter {rd['adapter_units_per_second']:.1f} units/s; "
+    print(f"{label} round {rd['round']}: adapter {rd['adapter_units_per_second']:.1f} units/s"
+          f"{cpu(rd.get('adapter_client_cpu_ms'))}; "
           f"floor ({runs}); ratio {rd['ratio']:.3f}; load {rd['load_average_1m']}")
-print(f"{label}: floor_ratio {f['floor_ratio']:.3f} (median of {len(f['rounds'])} rounds); "
+by_method = ", ".join(f"{m} {r:.3f}" for m, r in f["ratio_by_method"].items())
+print(f"{label}: adapter ÷ replay, median of {len(f['rounds'])} rounds: {by_method}")
+print(f"{label}: floor_ratio {f['floor_ratio']:.3f} (against {f['floor_method']}); "
       f"{f['statements_per_unit']} statements in {f['transactions_per_unit']} round trips per "
       f"unit, {f['templates']} templates")
 if f.get("pgbench_script"):

@@ -66,7 +66,8 @@
 //!                   "count": 9822, "errors": 0, "mean_ms": 7.6, "p50_ms": 7.09,
 //!                   "p95_ms": 14.07, "p99_ms": 20.99, "max_ms": 48.2}],
 //!   "errors": {},
-//!   "per_unit": {"store_calls": 25.0, "rows_written": 44.0, "blob_bytes_written": 12480.0},
+//!   "per_unit": {"store_calls": 25.0, "rows_written": 44.0, "blob_bytes_written": 12480.0,
+//!                "client_cpu_ms": 4.1},
 //!   "machine": {"os": "linux", "arch": "x86_64", "cpus": 2, "load_average_1m": 5.1}
 //! }
 //! ```
@@ -78,7 +79,9 @@
 //! (execution, current-run, history node and tree, history task, map, matching task and
 //! visibility rows), `blob_bytes_written` the payload bytes of every blob sent (writes of
 //! abandoned units included); both are derived from the requests, so they are the same on every
-//! backend. Latencies are per store call as the caller sees it (including pool waits), from HDR
+//! backend. `client_cpu_ms` is this process's CPU time per unit while measuring (Linux; `null`
+//! elsewhere): on a machine the database shares, what the client spends the server cannot.
+//! Latencies are per store call as the caller sees it (including pool waits), from HDR
 //! histograms (3 significant digits). `errors` maps [`durastore_api::ErrorKind::as_str`] names
 //! to counts of failed calls.
 
@@ -331,6 +334,26 @@ pub struct PerUnit {
     pub rows_written: f64,
     /// Payload bytes of the blobs sent.
     pub blob_bytes_written: f64,
+    /// CPU time of this process (every thread: workers, the store logic, the driver, the
+    /// runtime) in milliseconds, where the OS tells it (Linux). On a machine the database
+    /// shares, what the client spends here the server cannot.
+    pub client_cpu_ms: Option<f64>,
+}
+
+/// CPU seconds used so far by this process and by its children that have ended (user +
+/// system; Linux `/proc/self/stat`), `None` elsewhere.
+pub(crate) fn cpu_seconds() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; the fields after it start past its ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    // utime, stime, cutime, cstime, in clock ticks: USER_HZ, 100 on every Linux build.
+    (f.len() == 4).then(|| ((f[0] + f[1]) / 100.0, (f[2] + f[3]) / 100.0))
 }
 
 /// The machine a report comes from.
@@ -483,7 +506,16 @@ pub async fn run_cli(args: BenchArgs, layer: LayerOptions) -> Result<()> {
     Ok(())
 }
 
-/// `--floor`: `rounds` adapter runs and the floor's replays, alternating which goes first (see
+/// `, N ms client CPU/unit` when known.
+fn cpu_note(ms: Option<f64>) -> String {
+    ms.map(|c| format!(", {c:.2} ms client CPU/unit"))
+        .unwrap_or_default()
+}
+
+/// The longest unmeasured run before a floor's first round.
+const WARM_UP: Duration = Duration::from_secs(5);
+
+/// `--floor`: a warm-up, then `rounds` adapter runs and the floor's replays, alternating which goes first (see
 /// [`crate::floor`]). The report is the first adapter run's (which did the preload), with the
 /// floor's rounds.
 async fn run_with_floor(
@@ -494,14 +526,30 @@ async fn run_with_floor(
     rounds: u32,
 ) -> Result<BenchReport> {
     let mut floor = crate::floor::Rounds::default();
-    floor.settle(url).await?;
-    let mut report = run(stores.clone(), opts, layer.clone()).await?;
     let again = BenchOptions {
         preload: 0,
         preload_stores: None,
         ..opts.clone()
     };
-    let mut adapter = report.units_per_second;
+    // A warm-up, not measured: the first run on a freshly started server is the slowest
+    // (caches, JIT, connection setup; up to half the rate of round 3 here), and it would
+    // otherwise always be the adapter's.
+    let warm_up = BenchOptions {
+        duration: opts.duration.min(WARM_UP),
+        count: None,
+        progress: false,
+        ..again.clone()
+    };
+    if opts.progress {
+        eprintln!(
+            "floor: warming up for {:.0} s (not measured)…",
+            warm_up.duration.as_secs_f64()
+        );
+    }
+    run(stores.clone(), &warm_up, layer.clone()).await?;
+    floor.settle(url).await?;
+    let mut report = run(stores.clone(), opts, layer.clone()).await?;
+    let mut adapter = (report.units_per_second, report.per_unit.client_cpu_ms);
     for round in 1..=rounds {
         if opts.progress {
             eprintln!(
@@ -517,17 +565,19 @@ async fn run_with_floor(
         }
         if round > 1 {
             floor.settle(url).await?;
-            adapter = run(stores.clone(), &again, layer.clone())
-                .await?
-                .units_per_second;
+            let r = run(stores.clone(), &again, layer.clone()).await?;
+            adapter = (r.units_per_second, r.per_unit.client_cpu_ms);
         }
         if round % 2 == 1 {
             runs = floor.replay(url, stores, opts).await?;
         }
         if opts.progress {
-            eprintln!("floor round {round}/{rounds}: adapter {adapter:.1} units/s");
+            eprintln!(
+                "floor round {round}/{rounds}: adapter {:.1} units/s",
+                adapter.0
+            );
         }
-        floor.close_round(adapter, runs);
+        floor.close_round(adapter.0, adapter.1, runs);
     }
     report.floor = Some(floor.finish());
     Ok(report)
@@ -595,6 +645,7 @@ pub async fn run(stores: Stores, opts: &BenchOptions, layer: LayerOptions) -> Re
 
     let workers = setup_workers(&ctx, opts).await?;
     stats.start();
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let deadline = started + opts.duration;
     let budget = Arc::new(AtomicI64::new(
@@ -639,11 +690,17 @@ pub async fn run(stores: Stores, opts: &BenchOptions, layer: LayerOptions) -> Re
         }
     }
     let elapsed = started.elapsed();
+    let cpu_after = cpu_seconds();
     stats.stop();
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(ctx.report(opts, preload, elapsed))
+    let mut report = ctx.report(opts, preload, elapsed);
+    if let (Some((before, _)), Some((after, _))) = (cpu_before, cpu_after) {
+        report.per_unit.client_cpu_ms =
+            (report.units > 0).then(|| (after - before) * 1000.0 / report.units as f64);
+    }
+    Ok(report)
 }
 
 /// Runs `units` units of `opts.workload` one after the other on one worker (with task queues
@@ -861,6 +918,7 @@ impl Ctx {
                 store_calls: per(calls),
                 rows_written: per(self.counters.rows.load(Ordering::Relaxed)),
                 blob_bytes_written: per(self.counters.bytes.load(Ordering::Relaxed)),
+                client_cpu_ms: None,
             },
             floor: None,
             machine: Machine::this(),
@@ -2103,8 +2161,14 @@ pub fn render_table(r: &BenchReport) -> String {
     );
     let _ = writeln!(
         s,
-        "per unit: {:.1} store calls, {:.1} rows written, {:.0} blob bytes written",
-        r.per_unit.store_calls, r.per_unit.rows_written, r.per_unit.blob_bytes_written
+        "per unit: {:.1} store calls, {:.1} rows written, {:.0} blob bytes written{}",
+        r.per_unit.store_calls,
+        r.per_unit.rows_written,
+        r.per_unit.blob_bytes_written,
+        r.per_unit
+            .client_cpu_ms
+            .map(|c| format!(", {c:.2} ms client CPU"))
+            .unwrap_or_default()
     );
     let _ = writeln!(
         s,
@@ -2140,9 +2204,10 @@ pub fn render_table(r: &BenchReport) -> String {
         for round in &f.rounds {
             let _ = writeln!(
                 s,
-                "  round {}: adapter {:.1} units/s / floor {:.1} units/s = {:.3}{}",
+                "  round {}: adapter {:.1} units/s{} / floor {:.1} units/s = {:.3}{}",
                 round.round,
                 round.adapter_units_per_second,
+                cpu_note(round.adapter_client_cpu_ms),
                 round.floor_units_per_second,
                 round.ratio,
                 round
@@ -2153,20 +2218,31 @@ pub fn render_table(r: &BenchReport) -> String {
             for run in f.runs.iter().filter(|x| x.round == round.round) {
                 let _ = writeln!(
                     s,
-                    "    {:<12} {:>9.1} units/s ({} units, {} failed, {:.1} s)",
+                    "    {:<12} {:>9.1} units/s ({} units, {} failed, {:.1} s{})",
                     run.method,
                     run.units_per_second,
                     run.units,
                     run.failed_units,
-                    run.elapsed_seconds
+                    run.elapsed_seconds,
+                    cpu_note(run.client_cpu_ms)
                 );
             }
         }
+        let by_method: Vec<String> = f
+            .ratio_by_method
+            .iter()
+            .map(|(m, r)| format!("{m} {r:.3}"))
+            .collect();
         let _ = writeln!(
             s,
-            "  floor_ratio (median of {} rounds) {:.3}",
+            "  adapter ÷ replay, median of {} rounds: {}",
             f.rounds.len(),
-            f.floor_ratio
+            by_method.join(", ")
+        );
+        let _ = writeln!(
+            s,
+            "  floor_ratio {:.3} (against {})",
+            f.floor_ratio, f.floor_method
         );
         if let Some(p) = &f.pgbench_script {
             let _ = writeln!(s, "  pgbench script: {}", p.display());

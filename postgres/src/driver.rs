@@ -96,12 +96,13 @@ type Q<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 /// bench workflow). Each pattern of NULL positions is its own cached statement; call sites use
 /// few.
 pub(crate) fn bind<'q>(sql: &str, params: &'q [Value]) -> Q<'q> {
+    use std::fmt::Write as _;
     let mut bound = 0;
-    let text = rewrite_placeholders(sql, |i| match params.get(i) {
-        Some(Value::Null) => "NULL".to_string(),
+    let text = rewrite_placeholders(sql, |i, out| match params.get(i) {
+        Some(Value::Null) => out.push_str("NULL"),
         _ => {
             bound += 1;
-            format!("${bound}")
+            let _ = write!(out, "${bound}");
         }
     });
     let mut q = sqlx::query(AssertSqlSafe(text));
@@ -134,8 +135,9 @@ pub(crate) fn decode(row: &PgRow) -> Result<Row> {
             out.push(Value::Null);
             continue;
         }
-        let type_name = raw.type_info().name().to_string();
-        let v = match type_name.as_str() {
+        let type_info = raw.type_info();
+        let type_name = type_info.name();
+        let v = match type_name {
             "INT8" => Value::Int(row.try_get::<i64, _>(i).map_err(decode_err)?),
             "INT4" => Value::Int(row.try_get::<i32, _>(i).map_err(decode_err)?.into()),
             "INT2" => Value::Int(row.try_get::<i16, _>(i).map_err(decode_err)?.into()),
@@ -160,7 +162,7 @@ pub(crate) fn decode(row: &PgRow) -> Result<Row> {
                 let bytes = raw
                     .as_bytes()
                     .map_err(|e| durastore_api::StoreError::internal(format!("column {i}: {e}")))?;
-                let text = match (type_name.as_str(), raw.format(), bytes.split_first()) {
+                let text = match (type_name, raw.format(), bytes.split_first()) {
                     ("JSONB", PgValueFormat::Binary, Some((1, rest))) => rest,
                     ("JSONB", PgValueFormat::Binary, _) => {
                         return Err(durastore_api::StoreError::internal(format!(

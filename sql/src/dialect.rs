@@ -175,35 +175,37 @@ pub fn json_string(s: &str) -> String {
 
 /// Rewrites `?` placeholders to `$1, $2, …` (PostgreSQL), leaving quoted text alone.
 pub fn number_placeholders(sql: &str) -> String {
-    rewrite_placeholders(sql, |i| format!("${}", i + 1))
+    use std::fmt::Write as _;
+    rewrite_placeholders(sql, |i, out| {
+        let _ = write!(out, "${}", i + 1);
+    })
 }
 
-/// Replaces the `i`-th `?` placeholder (from 0) outside quoted text with `f(i)`.
-pub fn rewrite_placeholders(sql: &str, mut f: impl FnMut(usize) -> String) -> String {
+/// Replaces the `i`-th `?` placeholder (from 0) outside quoted text with what `f(i, out)`
+/// appends to `out`. (On every statement a PostgreSQL store runs: it copies the text between
+/// placeholders and quotes in slices, not a character at a time.)
+pub fn rewrite_placeholders(sql: &str, mut f: impl FnMut(usize, &mut String)) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
-    let mut quote: Option<char> = None;
-    for c in sql.chars() {
-        match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                }
-                out.push(c);
-            }
-            None => match c {
-                '\'' | '"' => {
-                    quote = Some(c);
-                    out.push(c);
-                }
-                '?' => {
-                    out.push_str(&f(n));
-                    n += 1;
-                }
-                _ => out.push(c),
-            },
+    let mut rest = sql;
+    // Only ASCII bytes are searched for, so every cut is on a character boundary.
+    while let Some(at) = rest.find(['?', '\'', '"']) {
+        out.push_str(&rest[..at]);
+        let c = rest.as_bytes()[at];
+        if c == b'?' {
+            f(n, &mut out);
+            n += 1;
+            rest = &rest[at + 1..];
+            continue;
         }
+        // A quoted part is copied whole, up to and with its closing quote (or to the end).
+        let end = rest[at + 1..]
+            .find(char::from(c))
+            .map_or(rest.len(), |e| at + 1 + e + 1);
+        out.push_str(&rest[at..end]);
+        rest = &rest[end..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -242,6 +244,14 @@ mod tests {
             number_placeholders("SELECT '?' , a FROM t WHERE x = ? AND y = ?"),
             "SELECT '?' , a FROM t WHERE x = $1 AND y = $2"
         );
+        // Doubled quotes, a quoted identifier, non-ASCII text, an unterminated quote.
+        assert_eq!(
+            number_placeholders("SELECT 'a''?b', \"c?\", 'é?' FROM t WHERE é = ? AND s = '?"),
+            "SELECT 'a''?b', \"c?\", 'é?' FROM t WHERE é = $1 AND s = '?"
+        );
+        assert_eq!(number_placeholders("?"), "$1");
+        assert_eq!(number_placeholders("?,?"), "$1,$2");
+        assert_eq!(number_placeholders(""), "");
     }
 
     #[test]
