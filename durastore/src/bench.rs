@@ -356,6 +356,29 @@ pub(crate) fn cpu_seconds() -> Option<(f64, f64)> {
     (f.len() == 4).then(|| ((f[0] + f[1]) / 100.0, (f[2] + f[3]) / 100.0))
 }
 
+/// Measures CPU time from [`CpuClock::start`] on (Linux; `None` elsewhere).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuClock(Option<(f64, f64)>);
+
+impl CpuClock {
+    pub(crate) fn start() -> Self {
+        Self(cpu_seconds())
+    }
+
+    /// CPU seconds since the start: this process's, and its children's that have ended.
+    pub(crate) fn elapsed(&self) -> Option<(f64, f64)> {
+        let (before, now) = (self.0?, cpu_seconds()?);
+        Some((now.0 - before.0, now.1 - before.1))
+    }
+}
+
+/// CPU milliseconds per unit from CPU `seconds` over `units`; `None` without either.
+pub(crate) fn cpu_ms_per_unit(seconds: Option<f64>, units: u64) -> Option<f64> {
+    seconds
+        .filter(|_| units > 0)
+        .map(|s| s * 1000.0 / units as f64)
+}
+
 /// The machine a report comes from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Machine {
@@ -515,8 +538,8 @@ fn cpu_note(ms: Option<f64>) -> String {
 /// The longest unmeasured run before a floor's first round.
 const WARM_UP: Duration = Duration::from_secs(5);
 
-/// `--floor`: a warm-up, then `rounds` adapter runs and the floor's replays, alternating which goes first (see
-/// [`crate::floor`]). The report is the first adapter run's (which did the preload), with the
+/// `--floor`: a warm-up, then `rounds` adapter runs and the floor's replays, alternating which
+/// goes first (see [`crate::floor`]). The report is the first adapter run's (which did the preload), with the
 /// floor's rounds.
 async fn run_with_floor(
     stores: &Stores,
@@ -645,7 +668,7 @@ pub async fn run(stores: Stores, opts: &BenchOptions, layer: LayerOptions) -> Re
 
     let workers = setup_workers(&ctx, opts).await?;
     stats.start();
-    let cpu_before = cpu_seconds();
+    let cpu = CpuClock::start();
     let started = Instant::now();
     let deadline = started + opts.duration;
     let budget = Arc::new(AtomicI64::new(
@@ -690,16 +713,13 @@ pub async fn run(stores: Stores, opts: &BenchOptions, layer: LayerOptions) -> Re
         }
     }
     let elapsed = started.elapsed();
-    let cpu_after = cpu_seconds();
+    let cpu_used = cpu.elapsed();
     stats.stop();
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let mut report = ctx.report(opts, preload, elapsed);
-    if let (Some((before, _)), Some((after, _))) = (cpu_before, cpu_after) {
-        report.per_unit.client_cpu_ms =
-            (report.units > 0).then(|| (after - before) * 1000.0 / report.units as f64);
-    }
+    report.per_unit.client_cpu_ms = cpu_ms_per_unit(cpu_used.map(|c| c.0), report.units);
     Ok(report)
 }
 

@@ -28,9 +28,9 @@
 //! method's units/s in the same round; `floor_ratio` is the lowest of them, against the replay
 //! that beats the adapter most. The method is chosen over all rounds, not per round: the
 //! faster of two noisy runs of equally fast replays is faster than either replay is, so a
-//! per-round maximum would move the floor up by the noise alone. Nothing of the store logic runs in the
-//! floor: no request checks, no row mapping, no query translation, no
-//! condition evaluation beyond "did it apply", no metrics layer.
+//! per-round maximum would move the floor up by the noise alone. Nothing of the store logic
+//! runs in the floor: no request checks, no row mapping, no query translation, no condition
+//! evaluation beyond "did it apply", no metrics layer.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -48,7 +48,7 @@ use durastore_sql::floor::Template;
 use durastore_sql::record::{Recorder, RecordingDriver};
 use serde::Serialize;
 
-use crate::bench::{BenchOptions, run_units_one_by_one};
+use crate::bench::{BenchOptions, CpuClock, cpu_ms_per_unit, run_units_one_by_one};
 
 /// One replay of the templates.
 #[derive(Debug, Clone, Serialize)]
@@ -429,7 +429,7 @@ pub async fn driver_loop(
     let next = Arc::new(AtomicU64::new(random_first_iteration()));
     let (done, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let stop = Arc::new(AtomicBool::new(false));
-    let cpu_before = crate::bench::cpu_seconds();
+    let cpu = CpuClock::start();
     let started = Instant::now();
     let deadline = started + duration;
     let mut handles = Vec::new();
@@ -464,7 +464,7 @@ pub async fn driver_loop(
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu_after = crate::bench::cpu_seconds();
+    let cpu_used = cpu.elapsed();
     replayer.close().await;
     let (units, failed) = (done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
     if let Some(e) = first_error {
@@ -484,7 +484,7 @@ pub async fn driver_loop(
         failed_units: failed,
         elapsed_seconds: elapsed,
         units_per_second: units as f64 / elapsed.max(1e-9),
-        client_cpu_ms: cpu_per_unit(cpu_before.zip(cpu_after).map(|(b, a)| a.0 - b.0), units),
+        client_cpu_ms: cpu_ms_per_unit(cpu_used.map(|c| c.0), units),
     })
 }
 
@@ -543,7 +543,7 @@ pub async fn pgbench(
             cmd.env(var, path);
         }
     }
-    let cpu_before = crate::bench::cpu_seconds();
+    let cpu = CpuClock::start();
     let out = match cmd.output().await {
         Ok(o) => o,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -567,12 +567,7 @@ pub async fn pgbench(
                 elapsed_seconds: secs as f64,
                 units_per_second: tps,
                 // pgbench's own CPU: the children's time grows when it is reaped.
-                client_cpu_ms: cpu_per_unit(
-                    cpu_before
-                        .zip(crate::bench::cpu_seconds())
-                        .map(|(b, a)| a.1 - b.1),
-                    units as u64,
-                ),
+                client_cpu_ms: cpu_ms_per_unit(cpu.elapsed().map(|c| c.1), units as u64),
             },
             script,
         ))),
@@ -777,13 +772,6 @@ impl Rounds {
             notes: self.notes,
         }
     }
-}
-
-/// CPU milliseconds per unit from CPU seconds over `units`.
-fn cpu_per_unit(seconds: Option<f64>, units: u64) -> Option<f64> {
-    seconds
-        .filter(|_| units > 0)
-        .map(|s| s * 1000.0 / units as f64)
 }
 
 /// `adapter / floor`, 0 for a floor that did nothing.

@@ -188,13 +188,9 @@ impl Template {
                 }
             }
             for s in &tx.stmts {
-                let mut n = 0;
-                let sql = rewrite_placeholders(&s.sql, |_, out| {
-                    match s.params.get(n) {
-                        Some(p) => out.push_str(&pg_expr(p)),
-                        None => out.push_str("NULL"),
-                    }
-                    n += 1;
+                let sql = rewrite_placeholders(&s.sql, |i, out| match s.params.get(i) {
+                    Some(p) => out.push_str(&pg_expr(p)),
+                    None => out.push_str("NULL"),
                 });
                 // One line per statement: pgbench reads a command up to its `;`, but keeping it on
                 // one line makes the script easy to diff.
