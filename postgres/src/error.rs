@@ -136,6 +136,11 @@ pub(crate) fn classify_in(
             class(ErrorKind::InvalidArgument, false, false),
             "postgres: bad connection settings".into(),
         ),
+        // Raised before anything is sent: a parameter over the protocol's 1 GiB field limit.
+        E::Encode(_) => (
+            class(ErrorKind::SizeLimitExceeded, false, false),
+            "postgres: a parameter cannot be encoded".into(),
+        ),
         _ => (class(ErrorKind::Internal, false, true), "postgres".into()),
     };
     let message = match context {
@@ -206,5 +211,8 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         let e = classify(sqlx::Error::Protocol("garbled".into()), true);
         assert!(e.is_outcome_unknown());
+        let e = classify(sqlx::Error::Encode("too large".into()), true);
+        assert_eq!(e.kind(), ErrorKind::SizeLimitExceeded);
+        assert!(!e.is_retryable() && !e.is_outcome_unknown());
     }
 }

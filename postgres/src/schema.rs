@@ -182,7 +182,7 @@ async fn run_on(
     statements: &[Statement],
 ) -> std::result::Result<(), sqlx::Error> {
     for (sql, params) in statements {
-        bind(sql, params).execute(&mut *c).await?;
+        bind(sql, params)?.execute(&mut *c).await?;
     }
     Ok(())
 }
@@ -190,6 +190,7 @@ async fn run_on(
 /// Runs the query `statement` on `c`.
 async fn query_on(c: &mut PgConnection, (sql, params): &Statement) -> Result<Vec<Row>> {
     let rows = bind(sql, params)
+        .map_err(|e| classify(e, false))?
         .fetch_all(&mut *c)
         .await
         .map_err(|e| classify(e, false))?;

@@ -24,22 +24,18 @@ pub trait Dialect: Send + Sync {
     /// Multi-row `INSERT … VALUES (…), (…)` of `rows` rows that replaces every non-key column
     /// when a key exists.
     fn upsert_rows(&self, table: &str, columns: &[&str], key: &[&str], rows: usize) -> String {
-        let updates: Vec<String> = columns
-            .iter()
-            .filter(|c| !key.contains(c))
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        let action = if updates.is_empty() {
-            "DO NOTHING".to_string()
+        // Built in one buffer: these run on every write, and the joins and per-column
+        // `format!`s they replaced showed in client profiles.
+        let mut s = insert_head(table, columns, rows);
+        s.push_str(" ON CONFLICT (");
+        push_joined(&mut s, key);
+        if columns.iter().any(|c| !key.contains(c)) {
+            s.push_str(") DO UPDATE SET ");
+            push_excluded_updates(&mut s, columns, key);
         } else {
-            format!("DO UPDATE SET {}", updates.join(", "))
-        };
-        format!(
-            "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({}) {action}",
-            columns.join(", "),
-            row_placeholders(rows, columns.len()),
-            key.join(", ")
-        )
+            s.push_str(") DO NOTHING");
+        }
+        s
     }
 
     /// Multi-row `INSERT … ` that does nothing for rows whose key exists.
@@ -50,12 +46,11 @@ pub trait Dialect: Send + Sync {
         key: &[&str],
         rows: usize,
     ) -> String {
-        format!(
-            "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({}) DO NOTHING",
-            columns.join(", "),
-            row_placeholders(rows, columns.len()),
-            key.join(", ")
-        )
+        let mut s = insert_head(table, columns, rows);
+        s.push_str(" ON CONFLICT (");
+        push_joined(&mut s, key);
+        s.push_str(") DO NOTHING");
+        s
     }
 
     /// Single-row [`Dialect::upsert_rows`].
@@ -81,19 +76,21 @@ pub trait Dialect: Send + Sync {
         key: &[&str],
         version: &str,
     ) -> String {
-        let updates: Vec<String> = columns
-            .iter()
-            .filter(|c| !key.contains(c))
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        format!(
-            "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {} \
-             WHERE {table}.{version} < excluded.{version}",
-            columns.join(", "),
-            values.join(", "),
-            key.join(", "),
-            updates.join(", ")
-        )
+        let mut s = String::with_capacity(64 + 24 * columns.len());
+        s.push_str("INSERT INTO ");
+        s.push_str(table);
+        s.push_str(" (");
+        push_joined(&mut s, columns);
+        s.push_str(") VALUES (");
+        push_joined(&mut s, values);
+        s.push_str(") ON CONFLICT (");
+        push_joined(&mut s, key);
+        s.push_str(") DO UPDATE SET ");
+        push_excluded_updates(&mut s, columns, key);
+        for part in [" WHERE ", table, ".", version, " < excluded.", version] {
+            s.push_str(part);
+        }
+        s
     }
 
     /// The placeholder for a JSON document bound as text (PostgreSQL needs a cast to `JSONB`).
@@ -144,13 +141,64 @@ pub trait Dialect: Send + Sync {
 
 /// `?, ?, ?` with `n` placeholders.
 pub fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
+    let mut s = String::with_capacity(3 * n);
+    push_placeholders(&mut s, n);
+    s
+}
+
+fn push_placeholders(s: &mut String, n: usize) {
+    for i in 0..n {
+        s.push_str(if i == 0 { "?" } else { ", ?" });
+    }
 }
 
 /// `(?, ?), (?, ?)` for a multi-row VALUES list.
 pub fn row_placeholders(rows: usize, columns: usize) -> String {
-    let one = format!("({})", placeholders(columns));
-    vec![one; rows].join(", ")
+    let mut s = String::with_capacity(rows * (3 * columns + 4));
+    push_row_placeholders(&mut s, rows, columns);
+    s
+}
+
+fn push_row_placeholders(s: &mut String, rows: usize, columns: usize) {
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ", (" });
+        push_placeholders(s, columns);
+        s.push(')');
+    }
+}
+
+/// `INSERT INTO table (a, b) VALUES (?, ?), (?, ?)` for `rows` rows.
+fn insert_head(table: &str, columns: &[&str], rows: usize) -> String {
+    let mut s = String::with_capacity(64 + columns.len() * (24 + 3 * rows) + 4 * rows);
+    s.push_str("INSERT INTO ");
+    s.push_str(table);
+    s.push_str(" (");
+    push_joined(&mut s, columns);
+    s.push_str(") VALUES ");
+    push_row_placeholders(&mut s, rows, columns.len());
+    s
+}
+
+/// `a, b, c`.
+fn push_joined(s: &mut String, items: &[&str]) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(item);
+    }
+}
+
+/// `b = excluded.b, c = excluded.c` for the columns not in `key`.
+fn push_excluded_updates(s: &mut String, columns: &[&str], key: &[&str]) {
+    for (i, c) in columns.iter().filter(|c| !key.contains(c)).enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        for part in [*c, " = excluded.", *c] {
+            s.push_str(part);
+        }
+    }
 }
 
 /// A `LIKE` pattern matching strings that start with `prefix`: `%`, `_` and `escape` in the
@@ -175,17 +223,35 @@ pub fn json_string(s: &str) -> String {
 
 /// Rewrites `?` placeholders to `$1, $2, …` (PostgreSQL), leaving quoted text alone.
 pub fn number_placeholders(sql: &str) -> String {
-    use std::fmt::Write as _;
-    rewrite_placeholders(sql, |i, out| {
-        let _ = write!(out, "${}", i + 1);
-    })
+    rewrite_placeholders(sql, |i, out| push_parameter(out, i + 1))
+}
+
+/// Appends PostgreSQL's parameter reference `$n` (without the formatting machinery: it runs
+/// for every parameter of every statement).
+pub fn push_parameter(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push('$');
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
 }
 
 /// Replaces the `i`-th `?` placeholder (from 0) outside quoted text with what `f(i, out)`
 /// appends to `out`. (On every statement a PostgreSQL store runs: it copies the text between
 /// placeholders and quotes in slices, not a character at a time.)
 pub fn rewrite_placeholders(sql: &str, mut f: impl FnMut(usize, &mut String)) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
+    // `?` becomes up to `$NNN` (or `NULL`): room for that without regrowing.
+    let mut out = String::with_capacity(sql.len() + sql.len() / 2 + 16);
     let mut n = 0;
     let mut rest = sql;
     // Only ASCII bytes are searched for, so every cut is on a character boundary.
@@ -285,5 +351,35 @@ mod tests {
             "INSERT INTO t (a, b, c) VALUES (?, ?, ?) ON CONFLICT (a) DO UPDATE SET b = excluded.b, c = excluded.c"
         );
         assert_eq!(row_placeholders(2, 2), "(?, ?), (?, ?)");
+        assert_eq!(row_placeholders(1, 1), "(?)");
+        assert_eq!(placeholders(3), "?, ?, ?");
+        assert_eq!(placeholders(0), "");
+        assert_eq!(
+            d.upsert_rows("t", &["a", "b"], &["a"], 3),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT (a) DO UPDATE SET b = excluded.b"
+        );
+        // Every column in the key: nothing to update.
+        assert_eq!(
+            d.upsert("t", &["a", "b"], &["a", "b"]),
+            "INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a, b) DO NOTHING"
+        );
+        assert_eq!(
+            d.insert_ignore_rows("t", &["a", "b"], &["a"], 2),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT (a) DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn parameter_numbers() {
+        for n in [1, 9, 10, 99, 100, 65535, usize::MAX] {
+            let mut s = String::from("x");
+            push_parameter(&mut s, n);
+            assert_eq!(s, format!("x${n}"));
+        }
+        let many = ["?"; 12].join(",");
+        assert_eq!(
+            number_placeholders(&many),
+            "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12"
+        );
     }
 }

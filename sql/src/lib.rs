@@ -35,7 +35,7 @@ use durastore_api::{Backend, Capability, Result, Stores};
 
 pub use dialect::{
     Dialect, SqliteDialect, json_string, like_prefix_pattern, number_placeholders, placeholders,
-    rewrite_placeholders, row_placeholders,
+    push_parameter, rewrite_placeholders, row_placeholders,
 };
 pub use driver::{SqlDriver, SqlTx};
 pub use value::{Row, TIME_TEXT_FORMAT, Value, time_from_text, time_to_text};
