@@ -43,12 +43,17 @@ pub use value::{Row, TIME_TEXT_FORMAT, Value, time_from_text, time_to_text};
 /// The shared implementation of every store over one [`SqlDriver`].
 pub struct SqlStore {
     pub(crate) driver: Arc<dyn SqlDriver>,
+    /// Custom search attributes per namespace, as last read (see `visibility.rs`).
+    pub(crate) registries: visibility::RegistryCache,
 }
 
 impl SqlStore {
     /// Wraps a driver.
     pub fn new(driver: Arc<dyn SqlDriver>) -> Arc<Self> {
-        Arc::new(SqlStore { driver })
+        Arc::new(SqlStore {
+            driver,
+            registries: Default::default(),
+        })
     }
 
     /// The driver's dialect.

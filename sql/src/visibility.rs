@@ -45,7 +45,7 @@
 //! `InvalidArgument`. Counts group by the integer `status`; groups come largest first, ties by
 //! status code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -428,7 +428,59 @@ fn record_from_row(
     Ok((rec, token))
 }
 
+/// The most namespaces whose registries a store keeps; past it the cache starts over.
+const CACHED_REGISTRIES: usize = 4096;
+
+/// Registries of custom search attributes by namespace, as last read, for writes.
+///
+/// An alias is only ever added (no API removes or remaps one), so a cached registry is never
+/// wrong about an alias it has: it can only lack one registered since, here or by another
+/// process. A write uses it when it has every attribute of the record and reads the table
+/// otherwise, so the lifecycle's two visibility writes per workflow skip a round trip each.
+/// Lists, counts and gets read the table every time: there a missing alias would reject a
+/// valid query or drop an attribute from a record. (A store whose alias table is emptied
+/// underneath it, by a schema reset while it runs, must be reopened.)
+#[derive(Default)]
+pub(crate) struct RegistryCache(std::sync::Mutex<HashMap<NamespaceId, Arc<Registry>>>);
+
+impl RegistryCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<NamespaceId, Arc<Registry>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, ns: NamespaceId) -> Option<Arc<Registry>> {
+        self.lock().get(&ns).cloned()
+    }
+
+    fn put(&self, ns: NamespaceId, reg: Arc<Registry>) {
+        let mut map = self.lock();
+        if map.len() >= CACHED_REGISTRIES && !map.contains_key(&ns) {
+            map.clear();
+        }
+        map.insert(ns, reg);
+    }
+
+    fn forget(&self, ns: NamespaceId) {
+        self.lock().remove(&ns);
+    }
+}
+
 impl SqlStore {
+    /// The registry a write of `r` needs: the cached one when it has every attribute of the
+    /// record, else read afresh (and cached).
+    async fn write_registry(&self, r: &VisibilityRecord) -> Result<Arc<Registry>> {
+        if let Some(reg) = self.registries.get(r.namespace_id)
+            && r.search_attributes
+                .keys()
+                .all(|name| reg.attribute_type(name).is_some())
+        {
+            return Ok(reg);
+        }
+        let reg = Arc::new(self.vis_registry(r.namespace_id).await?);
+        self.registries.put(r.namespace_id, reg.clone());
+        Ok(reg)
+    }
+
     /// The namespace's registered custom attributes.
     async fn vis_registry(&self, ns: NamespaceId) -> Result<Registry> {
         let rows = self
@@ -445,7 +497,7 @@ impl SqlStore {
 
     async fn vis_write(&self, r: VisibilityRecord, kind: WriteKind) -> Result<()> {
         validate_record(&r, kind)?;
-        let reg = self.vis_registry(r.namespace_id).await?;
+        let reg = self.write_registry(&r).await?;
         let row = encode_row(&r, &reg, self.dialect().json_placeholder())?;
         let sql =
             self.dialect()
@@ -732,7 +784,12 @@ impl VisibilityStore for SqlStore {
                 // A concurrent registration took the same name or column first; the next
                 // attempt sees it.
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => last = Some(e),
-                other => return other,
+                other => {
+                    // The next write reads the registry with these attributes (a write would
+                    // also find them missing and read it; this saves that miss).
+                    self.registries.forget(namespace_id);
+                    return other;
+                }
             }
         }
         Err(StoreError::new(

@@ -422,6 +422,12 @@ pub fn cases() -> Vec<Case> {
         ),
         case!(
             "visibility",
+            attribute_registered_through_another_handle,
+            ["visibility", "durable"],
+            attribute_registered_through_another_handle
+        ),
+        case!(
+            "visibility",
             unregistered_attribute_rejected,
             ["visibility"],
             unregistered_attribute_rejected
@@ -3368,6 +3374,54 @@ pub async fn add_search_attributes_idempotent(ctx: &Ctx) -> Result<(), CaseError
     ensure_stored(s, "record after re-registration", &r).await?;
     ensure_eq!(count(s, ns, "CustomIntField = -42").await?, 1);
     ensure_eq!(count(s, ns, "CustomKeywordListField = 'two'").await?, 1);
+    Ok(())
+}
+
+/// An attribute registered through another handle on the same store (another server process)
+/// is accepted by this handle's next write, after this handle has written in the namespace
+/// (a handle that remembers the namespace's attributes must notice the new one), and the value
+/// lands where queries and reads find it.
+pub async fn attribute_registered_through_another_handle(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = vis(ctx)?;
+    let ns = NamespaceId::new_random();
+    let keyword = BTreeMap::from([(
+        "CustomKeywordField".to_string(),
+        SearchAttributeType::Keyword,
+    )]);
+    ok(
+        "register CustomKeywordField",
+        s.add_search_attributes(ns, keyword).await,
+    )?;
+    let mut first = running(ns, &unique_name("wf-before"), at(0, 0));
+    first.search_attributes = attrs(&[("CustomKeywordField", kw("before"))]);
+    write(s, &first).await?;
+
+    let other = ctx.open_another().await?;
+    let other_vis = other
+        .visibility
+        .clone()
+        .ok_or_else(|| CaseError::new("the second handle has no visibility store"))?;
+    let more = BTreeMap::from([
+        ("CustomIntField".to_string(), SearchAttributeType::Int),
+        ("CustomDoubleField".to_string(), SearchAttributeType::Double),
+    ]);
+    let registered = other_vis.add_search_attributes(ns, more).await;
+    let _ = other.backend.close().await;
+    ok("register through the other handle", registered)?;
+
+    let mut second = running(ns, &unique_name("wf-after"), at(10, 0));
+    second.search_attributes = attrs(&[
+        ("CustomKeywordField", kw("after")),
+        ("CustomIntField", SearchAttributeValue::Int(7)),
+        ("CustomDoubleField", SearchAttributeValue::Double(0.5)),
+    ]);
+    write(s, &second).await?;
+    ensure_stored(s, "record with the newly registered attributes", &second).await?;
+    ensure_stored(s, "record written before", &first).await?;
+    ensure_eq!(count(s, ns, "CustomIntField = 7").await?, 1);
+    ensure_eq!(count(s, ns, "CustomDoubleField = 0.5").await?, 1);
+    ensure_eq!(count(s, ns, "CustomKeywordField = 'before'").await?, 1);
+    ensure_eq!(count(s, ns, "CustomKeywordField = 'after'").await?, 1);
     Ok(())
 }
 
