@@ -5,9 +5,8 @@
 //! and every paged call decodes one token and encodes another, so these set a per-call floor
 //! that no backend can go under.
 //!
-//! Not here: the SQL translation of a parsed query (`durastore-sql`'s `visibility_query`),
-//! which is crate-private and has no public hook; row mapping is likewise private to the
-//! backends and is measured as part of `durastore bench`.
+//! The SQL side (statement text, placeholder numbering, query translation, visibility row
+//! mapping) is in `durastore-sql`'s `hot_paths` bench.
 
 // criterion's macros generate undocumented public items.
 #![allow(missing_docs)]

@@ -241,9 +241,8 @@ pub fn push_parameter(out: &mut String, n: usize) {
         }
     }
     out.push('$');
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+    // ASCII digits only, so always valid UTF-8.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// Replaces the `i`-th `?` placeholder (from 0) outside quoted text with what `f(i, out)`
@@ -255,7 +254,8 @@ pub fn rewrite_placeholders(sql: &str, mut f: impl FnMut(usize, &mut String)) ->
     let mut n = 0;
     let mut rest = sql;
     // Only ASCII bytes are searched for, so every cut is on a character boundary.
-    while let Some(at) = rest.find(['?', '\'', '"']) {
+    // A byte scan: `str::find` with a set of chars decodes every character.
+    while let Some(at) = rest.bytes().position(|b| matches!(b, b'?' | b'\'' | b'"')) {
         out.push_str(&rest[..at]);
         let c = rest.as_bytes()[at];
         if c == b'?' {
@@ -265,8 +265,9 @@ pub fn rewrite_placeholders(sql: &str, mut f: impl FnMut(usize, &mut String)) ->
             continue;
         }
         // A quoted part is copied whole, up to and with its closing quote (or to the end).
-        let end = rest[at + 1..]
-            .find(char::from(c))
+        let end = rest.as_bytes()[at + 1..]
+            .iter()
+            .position(|&b| b == c)
             .map_or(rest.len(), |e| at + 1 + e + 1);
         out.push_str(&rest[at..end]);
         rest = &rest[end..];

@@ -38,6 +38,13 @@ pub use dialect::{
     push_parameter, rewrite_placeholders, row_placeholders,
 };
 pub use driver::{SqlDriver, SqlTx};
+
+/// Hooks for the criterion benches of the database-free paths (`sql/benches/hot_paths.rs`):
+/// crate-private work behind a small surface. Not a stable API.
+#[doc(hidden)]
+pub mod hot_paths {
+    pub use crate::visibility::VisibilityFixture;
+}
 pub use value::{Row, TIME_TEXT_FORMAT, Value, time_from_text, time_to_text};
 
 /// The shared implementation of every store over one [`SqlDriver`].
