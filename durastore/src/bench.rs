@@ -539,8 +539,8 @@ fn cpu_note(ms: Option<f64>) -> String {
 const WARM_UP: Duration = Duration::from_secs(5);
 
 /// `--floor`: a warm-up, then `rounds` adapter runs and the floor's replays, alternating which
-/// goes first (see [`crate::floor`]). The report is the first adapter run's (which did the preload), with the
-/// floor's rounds.
+/// goes first (see [`crate::floor`]). The report is the first adapter run's (which did the
+/// preload), with the floor's rounds.
 async fn run_with_floor(
     stores: &Stores,
     opts: &BenchOptions,

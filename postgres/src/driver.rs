@@ -126,6 +126,11 @@ pub(crate) fn bind<'q>(sql: &str, params: &'q [Value]) -> std::result::Result<Q<
     Ok(sqlx::query_with(AssertSqlSafe(text), args))
 }
 
+/// [`bind`] for the store: an encode failure as a [`durastore_api::StoreError`].
+pub(crate) fn bound<'q>(sql: &str, params: &'q [Value]) -> Result<Q<'q>> {
+    bind(sql, params).map_err(|e| classify(e, false))
+}
+
 /// The bytes `v` takes in the argument buffer (a length prefix and the value).
 fn encoded_len(v: &Value) -> usize {
     4 + match v {
@@ -289,7 +294,7 @@ impl SqlDriver for PostgresDriver {
     async fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let mut conn = self.conns.acquire().await?;
         let rows = conn
-            .fetch_all(bind(sql, params).map_err(|e| classify(e, false))?)
+            .fetch_all(bound(sql, params)?)
             .await
             .map_err(|e| classify(e, false))?;
         rows.iter().map(decode).collect()
@@ -299,7 +304,7 @@ impl SqlDriver for PostgresDriver {
         // A single statement outside a transaction commits as it completes: losing the
         // connection before the reply leaves its outcome unknown.
         let mut conn = self.conns.acquire().await?;
-        conn.execute(bind(sql, params).map_err(|e| classify(e, false))?)
+        conn.execute(bound(sql, params)?)
             .await
             .map_err(|e| classify(e, true))
     }
@@ -337,7 +342,7 @@ impl SqlTx for PostgresTx {
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let rows = self
             .conn
-            .fetch_all(bind(sql, params).map_err(|e| classify(e, false))?)
+            .fetch_all(bound(sql, params)?)
             .await
             .map_err(|e| classify(e, false))?;
         rows.iter().map(decode).collect()
@@ -345,7 +350,7 @@ impl SqlTx for PostgresTx {
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         self.conn
-            .execute(bind(sql, params).map_err(|e| classify(e, false))?)
+            .execute(bound(sql, params)?)
             .await
             .map_err(|e| classify(e, false))
     }

@@ -30,7 +30,7 @@ use sqlx::postgres::{PgConnection, PgPool, Postgres};
 use sqlx::{AssertSqlSafe, Transaction};
 use tokio::sync::Mutex;
 
-use crate::driver::{PostgresDialect, bind, decode};
+use crate::driver::{PostgresDialect, bind, bound, decode};
 use crate::error::classify;
 use crate::{PostgresConfig, connect_pool, create_database, drop_database, url_with_database};
 
@@ -189,8 +189,7 @@ async fn run_on(
 
 /// Runs the query `statement` on `c`.
 async fn query_on(c: &mut PgConnection, (sql, params): &Statement) -> Result<Vec<Row>> {
-    let rows = bind(sql, params)
-        .map_err(|e| classify(e, false))?
+    let rows = bound(sql, params)?
         .fetch_all(&mut *c)
         .await
         .map_err(|e| classify(e, false))?;

@@ -561,12 +561,7 @@ impl SqlStore {
                         type_name(*ty)
                     )));
                 }
-                let taken: Vec<&str> = reg.custom.values().map(|(f, _)| *f).collect();
-                let free = CUSTOM_FIELDS
-                    .iter()
-                    .find(|(f, t)| t == ty && !taken.contains(f))
-                    .map(|(f, _)| *f);
-                let Some(field) = free else {
+                let Some(field) = reg.free_field(*ty) else {
                     let slots = CUSTOM_FIELDS.iter().filter(|(_, t)| t == ty).count();
                     return Err(StoreError::invalid_argument(format!(
                         "cannot register search attribute {name:?}: namespace {ns} already uses \
@@ -823,11 +818,8 @@ impl VisibilityFixture {
     ) -> Result<Self> {
         let mut registry = Registry::default();
         for (name, ty) in custom {
-            let taken: Vec<&str> = registry.custom.values().map(|(f, _)| *f).collect();
-            let field = CUSTOM_FIELDS
-                .iter()
-                .find(|(f, t)| t == ty && !taken.contains(f))
-                .map(|(f, _)| *f)
+            let field = registry
+                .free_field(*ty)
                 .ok_or_else(|| StoreError::invalid_argument(format!("no free field for {name}")))?;
             registry.custom.insert(name.clone(), (field, *ty));
         }

@@ -256,6 +256,15 @@ impl Registry {
         system_column(name).or_else(|| self.attribute_column(name))
     }
 
+    /// The first pre-allocated field of type `ty` no alias uses yet (the one registration
+    /// gives the next alias of that type).
+    pub(crate) fn free_field(&self, ty: SearchAttributeType) -> Option<&'static str> {
+        CUSTOM_FIELDS
+            .iter()
+            .find(|(f, t)| *t == ty && !self.custom.values().any(|(used, _)| used == f))
+            .map(|(f, _)| *f)
+    }
+
     /// The type of a searchable (non-system) attribute, if known.
     pub(crate) fn attribute_type(&self, name: &str) -> Option<SearchAttributeType> {
         PREDEFINED_COLUMNS
