@@ -16,34 +16,11 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use durastore_api::Uuid;
-use durastore_api::query::{SearchAttributeType, SearchAttributes, parse_query};
+use durastore_api::query::{
+    REPRESENTATIVE_QUERIES, SearchAttributeType, SearchAttributes, parse_query,
+};
 use durastore_api::validate::token;
 use serde::{Deserialize, Serialize};
-
-/// Representative queries: what a UI list, an SDK `ListWorkflowExecutions`, a worker-versioning
-/// dashboard and a status count send. The last one is long and nested to show scaling.
-const QUERIES: &[(&str, &str, bool)] = &[
-    ("empty", "", false),
-    ("status", "ExecutionStatus = 'Running'", false),
-    (
-        "type_and_time",
-        "WorkflowType = 'billing' AND StartTime >= '2024-05-01T00:00:00Z' \
-         AND ExecutionStatus IN ('Failed', 'TimedOut')",
-        false,
-    ),
-    (
-        "custom_attrs",
-        "CustomKeywordField STARTS_WITH 'order-' AND CustomIntField BETWEEN 10 AND 20 \
-         AND (CloseTime IS NULL OR ExecutionDuration > '1h30m') AND CustomTextField = 'refund'",
-        false,
-    ),
-    ("count_group_by", "GROUP BY ExecutionStatus", true),
-    (
-        "count_filtered_group_by",
-        "WorkflowType = 'billing' AND StartTime > '2024-05-01T00:00:00Z' GROUP BY ExecutionStatus",
-        true,
-    ),
-];
 
 /// A long query: `n` OR-ed conjunctions with a few literals each (a generated UI filter).
 fn long_query(n: usize) -> String {
@@ -75,7 +52,7 @@ fn attributes() -> SearchAttributes {
 fn bench_parse(c: &mut Criterion) {
     let attrs = attributes();
     let mut g = c.benchmark_group("parse_query");
-    for (name, text, is_count) in QUERIES {
+    for (name, text, is_count) in REPRESENTATIVE_QUERIES {
         // A query that does not parse would measure the error path: fail loudly instead.
         assert!(
             parse_query(text, &attrs, *is_count).is_ok(),

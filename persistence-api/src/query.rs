@@ -223,6 +223,34 @@ pub use hostile::{HOSTILE_QUERIES, hostile_generated_queries};
 
 use crate::error::{Result, StoreError};
 
+/// Representative visibility queries as `(name, text, is_count)`: what a UI list, an SDK
+/// `ListWorkflowExecutions`, a worker-versioning dashboard and a status count send. Their
+/// custom attributes are `CustomKeywordField` (Keyword), `CustomIntField` (Int) and
+/// `CustomTextField` (Text). The criterion benches of parsing (here) and of SQL translation
+/// (`durastore-sql`) run the same ones, so the two can be compared.
+pub const REPRESENTATIVE_QUERIES: &[(&str, &str, bool)] = &[
+    ("empty", "", false),
+    ("status", "ExecutionStatus = 'Running'", false),
+    (
+        "type_and_time",
+        "WorkflowType = 'billing' AND StartTime >= '2024-05-01T00:00:00Z' \
+         AND ExecutionStatus IN ('Failed', 'TimedOut')",
+        false,
+    ),
+    (
+        "custom_attrs",
+        "CustomKeywordField STARTS_WITH 'order-' AND CustomIntField BETWEEN 10 AND 20 \
+         AND (CloseTime IS NULL OR ExecutionDuration > '1h30m') AND CustomTextField = 'refund'",
+        false,
+    ),
+    ("count_group_by", "GROUP BY ExecutionStatus", true),
+    (
+        "count_filtered_group_by",
+        "WorkflowType = 'billing' AND StartTime > '2024-05-01T00:00:00Z' GROUP BY ExecutionStatus",
+        true,
+    ),
+];
+
 /// Longest query text accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 

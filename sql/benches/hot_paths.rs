@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use durastore_api::query::SearchAttributeType;
+use durastore_api::query::{REPRESENTATIVE_QUERIES, SearchAttributeType};
 use durastore_api::{
     DataBlob, NamespaceId, RunId, SearchAttributeValue, VisibilityRecord, WorkflowStatus,
 };
@@ -125,29 +125,8 @@ fn bench_visibility_rows(c: &mut Criterion) {
 fn bench_translate(c: &mut Criterion) {
     let f = fixture();
     let d = SqliteDialect;
-    let queries: &[(&str, &str, bool)] = &[
-        ("status", "ExecutionStatus = 'Running'", false),
-        (
-            "type_and_time",
-            "WorkflowType = 'billing' AND StartTime >= '2024-05-01T00:00:00Z' \
-             AND ExecutionStatus IN ('Failed', 'TimedOut')",
-            false,
-        ),
-        (
-            "custom_attrs",
-            "CustomKeywordField STARTS_WITH 'order-' AND CustomIntField BETWEEN 10 AND 20 \
-             AND (CloseTime IS NULL OR ExecutionDuration > '1h30m') \
-             AND CustomTextField = 'refund'",
-            false,
-        ),
-        (
-            "count_filtered_group_by",
-            "WorkflowType = 'billing' GROUP BY ExecutionStatus",
-            true,
-        ),
-    ];
     let mut g = c.benchmark_group("visibility_translate");
-    for (name, query, is_count) in queries {
+    for (name, query, is_count) in REPRESENTATIVE_QUERIES {
         // A query the benchmark cannot translate would measure an error path.
         if let Err(e) = f.translate(&d, query, *is_count) {
             panic!("{name}: {e}");
