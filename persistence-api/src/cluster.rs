@@ -76,6 +76,20 @@ pub struct ClusterMemberFilter {
 ///   with version v it writes v+1 only if the stored version is v, else `ConditionFailed`.
 /// - Membership rows are upserted by host id with `last_heartbeat = now` and
 ///   `record_expiry = now + record_expiry`; reads never return expired rows; prune deletes them.
+///
+/// # Example
+/// Write a cluster's metadata for the first time (version 0 -> 1), then update it as a CAS on
+/// the version read:
+/// ```
+/// use durastore_api::*;
+///
+/// async fn save_twice(clusters: &dyn ClusterMetadataStore) -> Result<i64> {
+///     clusters.save_cluster_metadata("active", DataBlob::proto3(b"v1"), 0).await?;
+///     let read = clusters.get_cluster_metadata("active").await?;
+///     clusters.save_cluster_metadata("active", DataBlob::proto3(b"v2"), read.version).await?;
+///     Ok(clusters.get_cluster_metadata("active").await?.version) // 2
+/// }
+/// ```
 #[async_trait]
 pub trait ClusterMetadataStore: Send + Sync {
     /// Lists metadata rows by cluster name, paged.

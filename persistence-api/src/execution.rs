@@ -16,6 +16,16 @@ use crate::types::{
 ///
 /// The server keeps these inside the (opaque) execution-state blob too; the store needs them as
 /// columns for the current-run conditions.
+///
+/// ```
+/// use durastore_api::{ExecutionStateColumns, WorkflowState, WorkflowStatus};
+///
+/// let cols = ExecutionStateColumns {
+///     create_request_id: "request-1".into(),
+///     ..ExecutionStateColumns::new(WorkflowState::Running, WorkflowStatus::Running)
+/// };
+/// assert_eq!(cols.start_time, None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecutionStateColumns {
     /// Request id that created the run (may be empty).
@@ -28,6 +38,18 @@ pub struct ExecutionStateColumns {
     pub start_time: Option<DateTime<Utc>>,
 }
 
+impl ExecutionStateColumns {
+    /// Columns with the given state and status, an empty create request id and no start time.
+    pub fn new(state: WorkflowState, status: WorkflowStatus) -> Self {
+        Self {
+            create_request_id: String::new(),
+            state,
+            status,
+            start_time: None,
+        }
+    }
+}
+
 /// One CHASM tree node: metadata plus optional data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChasmNode {
@@ -38,6 +60,25 @@ pub struct ChasmNode {
 }
 
 /// The whole state of one run, written by create, set and conflict-resolve.
+///
+/// [`WorkflowSnapshot::new`] takes what has no default and leaves the rest empty; set other
+/// fields with struct update syntax or by assignment (every field is public):
+///
+/// ```
+/// use durastore_api::*;
+///
+/// let key = WorkflowKey::new(NamespaceId::new_random(), "order-42", RunId::new_random());
+/// let cols = ExecutionStateColumns::new(WorkflowState::Created, WorkflowStatus::Running);
+/// let (info, state) = (DataBlob::proto3(b"info"), DataBlob::proto3(b"state"));
+/// let task = HistoryTask::new(HistoryTaskKey::immediate(1 << 20), DataBlob::proto3(b"task"));
+/// let snapshot = WorkflowSnapshot {
+///     last_write_version: 7,
+///     ..WorkflowSnapshot::new(key, info, state, cols, 3)
+/// }
+/// .with_task(TaskCategory::TRANSFER, task);
+/// assert_eq!(snapshot.db_record_version, 1); // a new run's first version
+/// assert!(snapshot.activity_infos.is_empty() && snapshot.checksum.is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowSnapshot {
     /// The run.
@@ -54,10 +95,15 @@ pub struct WorkflowSnapshot {
     pub last_write_version: i64,
     /// Next event id.
     pub next_event_id: i64,
-    /// The record version this write leaves stored. For a reset/set it is the CAS value:
-    /// the stored version must be `db_record_version - 1` (or, when 0, see `condition`).
+    /// The record version this write leaves stored (the store keeps the value given).
+    ///
+    /// A create has nothing to compare with: a new run starts at 1 by convention (Temporal's,
+    /// and [`WorkflowSnapshot::new`]'s). A set or conflict-resolve is a CAS: the stored version
+    /// must be `db_record_version - 1`, so pass the version read plus one; 0 selects the legacy
+    /// `condition` instead.
     pub db_record_version: i64,
-    /// Legacy CAS value: expected stored `next_event_id` when `db_record_version` is 0.
+    /// Legacy CAS value for set and conflict-resolve: expected stored `next_event_id` when
+    /// `db_record_version` is 0. Unused by create.
     pub condition: i64,
     /// Optional checksum.
     pub checksum: Option<DataBlob>,
@@ -79,7 +125,64 @@ pub struct WorkflowSnapshot {
     pub tasks: BTreeMap<TaskCategory, Vec<HistoryTask>>,
 }
 
+impl WorkflowSnapshot {
+    /// A run's whole state with what has no default: its key, the two opaque blobs, the
+    /// current-row columns and the next event id. The rest is empty: `db_record_version` 1 (where a
+    /// new run starts), start and last write version 0 (a local namespace's version), `condition`
+    /// 0, no checksum, empty maps and signal-requested ids, no history tasks.
+    pub fn new(
+        key: WorkflowKey,
+        execution_info: DataBlob,
+        execution_state: DataBlob,
+        state: ExecutionStateColumns,
+        next_event_id: i64,
+    ) -> Self {
+        Self {
+            key,
+            execution_info,
+            execution_state,
+            state,
+            start_version: 0,
+            last_write_version: 0,
+            next_event_id,
+            db_record_version: 1,
+            condition: 0,
+            checksum: None,
+            activity_infos: BTreeMap::new(),
+            timer_infos: BTreeMap::new(),
+            child_execution_infos: BTreeMap::new(),
+            request_cancel_infos: BTreeMap::new(),
+            signal_infos: BTreeMap::new(),
+            chasm_nodes: BTreeMap::new(),
+            signal_requested_ids: BTreeSet::new(),
+            tasks: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a history task of `category` to write with this state.
+    pub fn with_task(mut self, category: TaskCategory, task: HistoryTask) -> Self {
+        self.tasks.entry(category).or_default().push(task);
+        self
+    }
+}
+
 /// A change to one run, written by update.
+///
+/// [`WorkflowMutation::new`] takes what has no default and changes nothing else; add map
+/// changes, buffered events and tasks to the value it returns:
+///
+/// ```
+/// use durastore_api::*;
+///
+/// # let key = WorkflowKey::new(NamespaceId::new_random(), "order-42", RunId::new_random());
+/// # let cols = ExecutionStateColumns::new(WorkflowState::Running, WorkflowStatus::Running);
+/// // The run was created with db_record_version 1 and next event id 3.
+/// let (info, state) = (DataBlob::proto3(b"info 2"), DataBlob::proto3(b"state 2"));
+/// let mut m = WorkflowMutation::new(key, info, state, cols, 5, 2);
+/// m.upsert_activity_infos.insert(5, DataBlob::proto3(b"activity"));
+/// m.upsert_timer_infos.insert("timer-1".into(), DataBlob::proto3(b"timer"));
+/// assert!(m.delete_activity_infos.is_empty() && m.new_buffered_events.is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowMutation {
     /// The run.
@@ -96,8 +199,10 @@ pub struct WorkflowMutation {
     pub last_write_version: i64,
     /// New next event id.
     pub next_event_id: i64,
-    /// New record version: the stored one must be `db_record_version - 1`. When 0, the legacy
-    /// condition applies instead: stored `next_event_id` must equal `condition`.
+    /// New record version: the stored one must be `db_record_version - 1`, so pass the version
+    /// last written plus one (2 for the first update of a run created at 1); the store keeps the
+    /// value given. When 0, the legacy condition applies instead: stored `next_event_id` must
+    /// equal `condition`.
     pub db_record_version: i64,
     /// Legacy CAS value (expected stored next event id) used when `db_record_version` is 0.
     pub condition: i64,
@@ -137,6 +242,57 @@ pub struct WorkflowMutation {
     pub clear_buffered_events: bool,
     /// History tasks to add with this write, by category.
     pub tasks: BTreeMap<TaskCategory, Vec<HistoryTask>>,
+}
+
+impl WorkflowMutation {
+    /// A change with what has no default: the run's key, its new blobs and current-row columns,
+    /// its new next event id and its new `db_record_version` (the stored one plus one). Nothing
+    /// else changes: start and last write version 0, `condition` 0, no checksum, no map upserts or
+    /// deletes, no buffered events, no history tasks.
+    pub fn new(
+        key: WorkflowKey,
+        execution_info: DataBlob,
+        execution_state: DataBlob,
+        state: ExecutionStateColumns,
+        next_event_id: i64,
+        db_record_version: i64,
+    ) -> Self {
+        Self {
+            key,
+            execution_info,
+            execution_state,
+            state,
+            start_version: 0,
+            last_write_version: 0,
+            next_event_id,
+            db_record_version,
+            condition: 0,
+            checksum: None,
+            upsert_activity_infos: BTreeMap::new(),
+            delete_activity_infos: BTreeSet::new(),
+            upsert_timer_infos: BTreeMap::new(),
+            delete_timer_infos: BTreeSet::new(),
+            upsert_child_execution_infos: BTreeMap::new(),
+            delete_child_execution_infos: BTreeSet::new(),
+            upsert_request_cancel_infos: BTreeMap::new(),
+            delete_request_cancel_infos: BTreeSet::new(),
+            upsert_signal_infos: BTreeMap::new(),
+            delete_signal_infos: BTreeSet::new(),
+            upsert_chasm_nodes: BTreeMap::new(),
+            delete_chasm_nodes: BTreeSet::new(),
+            upsert_signal_requested_ids: BTreeSet::new(),
+            delete_signal_requested_ids: BTreeSet::new(),
+            new_buffered_events: None,
+            clear_buffered_events: false,
+            tasks: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a history task of `category` to write with this change.
+    pub fn with_task(mut self, category: TaskCategory, task: HistoryTask) -> Self {
+        self.tasks.entry(category).or_default().push(task);
+        self
+    }
 }
 
 /// How a create treats the workflow's current-run row.
@@ -193,6 +349,20 @@ pub struct CreateWorkflowExecutionRequest {
     pub new_events: Vec<AppendHistoryNodesRequest>,
 }
 
+impl CreateWorkflowExecutionRequest {
+    /// Creates `new_snapshot`'s run as a brand-new workflow ([`CreateMode::BrandNew`]) with no
+    /// history nodes; push the run's first history nodes onto `new_events`.
+    pub fn new(shard_id: ShardId, range_id: i64, new_snapshot: WorkflowSnapshot) -> Self {
+        Self {
+            shard_id,
+            range_id,
+            mode: CreateMode::BrandNew,
+            new_snapshot,
+            new_events: Vec::new(),
+        }
+    }
+}
+
 /// Request for [`ExecutionStore::update_workflow_execution`].
 #[derive(Debug, Clone)]
 pub struct UpdateWorkflowExecutionRequest {
@@ -210,6 +380,22 @@ pub struct UpdateWorkflowExecutionRequest {
     pub new_snapshot: Option<WorkflowSnapshot>,
     /// History nodes for the new run.
     pub new_events: Vec<AppendHistoryNodesRequest>,
+}
+
+impl UpdateWorkflowExecutionRequest {
+    /// Applies `mutation` to the current run ([`UpdateMode::UpdateCurrent`]) with no history
+    /// nodes and no new run.
+    pub fn new(shard_id: ShardId, range_id: i64, mutation: WorkflowMutation) -> Self {
+        Self {
+            shard_id,
+            range_id,
+            mode: UpdateMode::UpdateCurrent,
+            mutation,
+            mutation_events: Vec::new(),
+            new_snapshot: None,
+            new_events: Vec::new(),
+        }
+    }
 }
 
 /// Request for [`ExecutionStore::conflict_resolve_workflow_execution`].
@@ -233,6 +419,29 @@ pub struct ConflictResolveWorkflowExecutionRequest {
     pub current_mutation: Option<WorkflowMutation>,
     /// History nodes for the current run.
     pub current_events: Vec<AppendHistoryNodesRequest>,
+}
+
+impl ConflictResolveWorkflowExecutionRequest {
+    /// Rewrites `reset_snapshot`'s run with `mode`, with no history nodes, no new run and no
+    /// mutation of another current run.
+    pub fn new(
+        shard_id: ShardId,
+        range_id: i64,
+        mode: ConflictResolveMode,
+        reset_snapshot: WorkflowSnapshot,
+    ) -> Self {
+        Self {
+            shard_id,
+            range_id,
+            mode,
+            reset_snapshot,
+            reset_events: Vec::new(),
+            new_snapshot: None,
+            new_events: Vec::new(),
+            current_mutation: None,
+            current_events: Vec::new(),
+        }
+    }
 }
 
 /// Request for [`ExecutionStore::set_workflow_execution`].
@@ -333,6 +542,62 @@ pub struct GetHistoryTasksRequest {
 /// - **History tasks** are ordered by (fire time, task id); pages continue exactly after the last
 ///   returned key and the last page has no token. Scheduled fire times are stored with
 ///   millisecond precision.
+///
+/// # Example
+/// Create a run with its first history node and a transfer task, then update it; the
+/// `range_id` is the shard lease from [`ShardStore`](crate::ShardStore)
+/// (`durastore/examples/walkthrough.rs` runs the whole lifecycle on a backend):
+/// ```
+/// use durastore_api::*;
+///
+/// async fn start_and_update(
+///     executions: &dyn ExecutionStore,
+///     shard: ShardId,
+///     range_id: i64,
+///     key: WorkflowKey,
+/// ) -> Result<i64> {
+///     let first_task_id = range_id << 20; // Temporal's task ids of this lease
+///     let cols = ExecutionStateColumns::new(WorkflowState::Running, WorkflowStatus::Running);
+///     let snapshot = WorkflowSnapshot::new(
+///         key.clone(),
+///         DataBlob::proto3(b"execution info"),
+///         DataBlob::proto3(b"execution state"),
+///         cols.clone(),
+///         3, // events 1 and 2 are written
+///     )
+///     .with_task(
+///         TaskCategory::TRANSFER,
+///         HistoryTask::new(HistoryTaskKey::immediate(first_task_id), DataBlob::proto3(b"wf task")),
+///     );
+///     let mut create = CreateWorkflowExecutionRequest::new(shard, range_id, snapshot);
+///     create.new_events.push(AppendHistoryNodesRequest {
+///         shard_id: shard,
+///         branch: HistoryBranch::new_root(TreeId(key.run_id.0), BranchId::new_random()),
+///         is_new_branch: true,
+///         tree_info: DataBlob::proto3(b"tree info"),
+///         node_id: 1,
+///         txn_id: first_task_id,
+///         prev_txn_id: 0,
+///         events: DataBlob::proto3(b"events 1-2"),
+///     });
+///     executions.create_workflow_execution(create).await?;
+///
+///     // Created at db_record_version 1, so the first update writes 2.
+///     let mut change = WorkflowMutation::new(
+///         key.clone(),
+///         DataBlob::proto3(b"execution info 2"),
+///         DataBlob::proto3(b"execution state 2"),
+///         cols,
+///         5,
+///         2,
+///     );
+///     change.upsert_timer_infos.insert("timer-1".into(), DataBlob::proto3(b"timer"));
+///     executions
+///         .update_workflow_execution(UpdateWorkflowExecutionRequest::new(shard, range_id, change))
+///         .await?;
+///     Ok(executions.get_workflow_execution(shard, &key).await?.db_record_version) // 2
+/// }
+/// ```
 #[async_trait]
 pub trait ExecutionStore: Send + Sync {
     /// Creates a run (and moves the current row per mode).

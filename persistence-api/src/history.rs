@@ -19,9 +19,14 @@ pub struct BranchRange {
 }
 
 /// A history branch: its tree, its id, and the ancestor ranges it shares (oldest first).
+///
+/// By Temporal's convention a tree is named after the run that started it: a new run (a start or
+/// a continue-as-new) creates a tree whose id is its own run id, with a root branch of a fresh
+/// random id; a reset forks a branch inside the tree of the run it resets, so that tree keeps
+/// the first run's id. The store does not check this: any non-nil UUID is a valid tree id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HistoryBranch {
-    /// Tree id.
+    /// Tree id: the run id of the run that started the tree (see above).
     pub tree_id: TreeId,
     /// Branch id.
     pub branch_id: BranchId,
@@ -101,6 +106,30 @@ pub struct ReadHistoryBranchRequest {
     pub reverse: bool,
 }
 
+impl ReadHistoryBranchRequest {
+    /// Reads `branch`'s own nodes in `[min_node_id, max_node_id)`, ascending, events included,
+    /// from the first page.
+    pub fn new(
+        shard_id: ShardId,
+        branch: &HistoryBranch,
+        min_node_id: i64,
+        max_node_id: i64,
+        page_size: i32,
+    ) -> Self {
+        Self {
+            shard_id,
+            tree_id: branch.tree_id,
+            branch_id: branch.branch_id,
+            min_node_id,
+            max_node_id,
+            page_size,
+            next_page_token: None,
+            metadata_only: false,
+            reverse: false,
+        }
+    }
+}
+
 /// Request for [`HistoryStore::fork_history_branch`].
 #[derive(Debug, Clone)]
 pub struct ForkHistoryBranchRequest {
@@ -142,6 +171,39 @@ pub struct HistoryTreeBranch {
 /// - `delete_history_nodes` deletes one (node id, txn id) row of the branch's own range and refuses
 ///   (`InvalidArgument`) a node id inside an ancestor range.
 /// - Appends are not fenced by the shard range id (they happen before the state write).
+///
+/// # Example
+/// A new run's first batch of events opens a root branch in a tree named after the run, and the
+/// branch reads back page by page (`durastore/examples/walkthrough.rs` runs this on a backend):
+/// ```
+/// use durastore_api::*;
+///
+/// async fn first_events(history: &dyn HistoryStore, shard: ShardId, run: RunId) -> Result<usize> {
+///     let branch = HistoryBranch::new_root(TreeId(run.0), BranchId::new_random());
+///     history
+///         .append_history_nodes(AppendHistoryNodesRequest {
+///             shard_id: shard,
+///             branch: branch.clone(),
+///             is_new_branch: true,
+///             tree_info: DataBlob::proto3(b"tree info"),
+///             node_id: 1, // the batch's first event id
+///             txn_id: 1,
+///             prev_txn_id: 0,
+///             events: DataBlob::proto3(b"events 1 and 2"),
+///         })
+///         .await?;
+///     let mut req = ReadHistoryBranchRequest::new(shard, &branch, 1, i64::MAX, 100);
+///     let mut nodes = 0;
+///     loop {
+///         let page = history.read_history_branch(req.clone()).await?;
+///         nodes += page.items.len();
+///         match page.next_page_token {
+///             Some(token) => req.next_page_token = Some(token),
+///             None => return Ok(nodes),
+///         }
+///     }
+/// }
+/// ```
 #[async_trait]
 pub trait HistoryStore: Send + Sync {
     /// Upserts one node (and the tree row for a new branch).

@@ -74,7 +74,23 @@ macro_rules! uuid_id {
 }
 
 uuid_id!(
-    /// A namespace's id.
+    /// A namespace's id: a UUID, not the namespace's name.
+    ///
+    /// The caller chooses it when creating the namespace
+    /// ([`NamespaceStore::create_namespace`](crate::NamespaceStore::create_namespace)) and every
+    /// other store is keyed by it (executions, task queues, visibility). Text that is not a UUID
+    /// fails to parse with `InvalidArgument`; a name resolves to its id through
+    /// [`NamespaceStore::get_namespace_by_name`](crate::NamespaceStore::get_namespace_by_name).
+    ///
+    /// ```
+    /// use durastore_api::{ErrorKind, NamespaceId};
+    ///
+    /// let id: NamespaceId = "5d3fb4a6-1c9e-4b8e-9a43-2f0f5a7c1e20".parse()?;
+    /// assert!(id.validate().is_ok());
+    /// let err = "default".parse::<NamespaceId>().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// # Ok::<(), durastore_api::StoreError>(())
+    /// ```
     NamespaceId,
     "namespace id"
 );
@@ -84,7 +100,8 @@ uuid_id!(
     "run id"
 );
 uuid_id!(
-    /// A history tree's id (the first run's run id).
+    /// A history tree's id: by convention the run id of the run that started the tree (see
+    /// [`HistoryBranch`](crate::HistoryBranch)); `TreeId(run_id.0)` for a new run.
     TreeId,
     "tree id"
 );

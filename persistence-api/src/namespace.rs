@@ -24,7 +24,7 @@ pub struct NamespaceRecord {
 /// Request for [`NamespaceStore::create_namespace`].
 #[derive(Debug, Clone)]
 pub struct CreateNamespaceRequest {
-    /// Id.
+    /// Id: a UUID the caller chooses (the key every other store uses), not the name.
     pub id: NamespaceId,
     /// Name.
     pub name: String,
@@ -60,6 +60,24 @@ pub struct UpdateNamespaceRequest {
 /// - `rename_namespace` changes the name of the namespace called `previous_name`; a taken new name
 ///   is `AlreadyExists`.
 /// - Deletes are idempotent. Lists are ordered by id and paged; the last page has no token.
+///
+/// # Example
+/// Create a namespace under a fresh UUID, then resolve its name to that id as a frontend does:
+/// ```
+/// use durastore_api::*;
+///
+/// async fn create(namespaces: &dyn NamespaceStore, name: &str) -> Result<NamespaceId> {
+///     namespaces
+///         .create_namespace(CreateNamespaceRequest {
+///             id: NamespaceId::new_random(),
+///             name: name.to_string(),
+///             detail: DataBlob::proto3(b"namespace detail"),
+///             is_global: false,
+///         })
+///         .await?;
+///     Ok(namespaces.get_namespace_by_name(name).await?.id)
+/// }
+/// ```
 #[async_trait]
 pub trait NamespaceStore: Send + Sync {
     /// Creates a namespace.

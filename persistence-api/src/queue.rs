@@ -48,6 +48,22 @@ pub struct QueueInfo {
 /// - `read_messages` returns messages ascending by id from the first not deleted, paged.
 /// - `range_delete_messages` deletes ids `<= inclusive_max_id` and returns how many; ids are never
 ///   reused, even after deleting every message.
+///
+/// # Example
+/// A dead-letter queue: create it, enqueue, read, and delete what was handled:
+/// ```
+/// use durastore_api::*;
+///
+/// async fn dlq(queues: &dyn QueueStore) -> Result<()> {
+///     let key = QueueKey { queue_type: QueueType(2), name: "dlq-transfer".into() };
+///     queues.create_queue(&key).await?;
+///     let id = queues.enqueue_message(&key, DataBlob::proto3(b"failed task")).await?;
+///     let page = queues.read_messages(&key, 100, None).await?;
+///     assert_eq!(page.items[0].id, id);
+///     queues.range_delete_messages(&key, id).await?;
+///     Ok(())
+/// }
+/// ```
 #[async_trait]
 pub trait QueueStore: Send + Sync {
     /// Creates a queue.

@@ -11,7 +11,8 @@ use crate::types::DataBlob;
 pub struct ShardInfo {
     /// Shard id.
     pub shard_id: ShardId,
-    /// Current lease.
+    /// Current lease: every execution write of the shard must carry it. The owner also derives
+    /// its history task ids from it (see [`HistoryTaskKey`](crate::HistoryTaskKey)).
     pub range_id: i64,
     /// Opaque `ShardInfo` payload.
     pub data: DataBlob,
@@ -25,6 +26,23 @@ pub struct GetOrCreateShardRequest {
     /// If the shard does not exist, create it with this range id and payload.
     /// With `None`, a missing shard is `NotFound`.
     pub create_if_missing: Option<(i64, DataBlob)>,
+}
+
+impl GetOrCreateShardRequest {
+    /// Reads shard `shard_id`, creating it with `range_id` and `data` if it does not exist.
+    pub fn create_if_missing(shard_id: ShardId, range_id: i64, data: DataBlob) -> Self {
+        Self {
+            shard_id,
+            create_if_missing: Some((range_id, data)),
+        }
+    }
+    /// Reads shard `shard_id`; a missing shard is `NotFound`.
+    pub fn get(shard_id: ShardId) -> Self {
+        Self {
+            shard_id,
+            create_if_missing: None,
+        }
+    }
 }
 
 /// Request for [`ShardStore::update_shard`].
@@ -50,6 +68,33 @@ pub struct UpdateShardRequest {
 ///   SQL backends it takes an exclusive lock on the shard row, so it waits for in-flight execution
 ///   writes (which hold a shared lock) and fences every later one.
 /// - `assert_shard_ownership` returns `ShardOwnershipLost` unless the stored range id equals the one given.
+///
+/// The store does not allocate history task ids; an owner derives them from its range id (see
+/// [`HistoryTaskKey`](crate::HistoryTaskKey)).
+///
+/// # Example
+/// Acquiring a shard as a history host does: read (or create) the row, then move the lease on so
+/// an earlier owner's writes are fenced out. A runnable version on SQLite is on
+/// `durastore::open`, and `durastore/examples/walkthrough.rs` walks a workflow through every
+/// store.
+/// ```
+/// use durastore_api::*;
+///
+/// async fn acquire(shards: &dyn ShardStore, id: ShardId) -> Result<i64> {
+///     let create = GetOrCreateShardRequest::create_if_missing(id, 1, DataBlob::proto3(b""));
+///     let info = shards.get_or_create_shard(create).await?;
+///     let range_id = info.range_id + 1;
+///     shards
+///         .update_shard(UpdateShardRequest {
+///             shard_id: id,
+///             range_id,
+///             previous_range_id: info.range_id,
+///             data: info.data,
+///         })
+///         .await?;
+///     Ok(range_id) // history task ids of this lease: range_id << 20 ..
+/// }
+/// ```
 #[async_trait]
 pub trait ShardStore: Send + Sync {
     /// Reads the shard, creating it if asked.

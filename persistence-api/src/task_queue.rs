@@ -44,6 +44,13 @@ pub enum TaskQueueKind {
 }
 
 /// Classic queues (`tasks`, ordered by task id) or fair queues (`tasks_v2`, by pass then id).
+///
+/// The two flavors are separate tables: a classic and a fair queue of the same name are two
+/// queues. The fair-queue fields of the requests mean this on a classic queue:
+/// [`TaskRecord::pass`] must be 0 (anything else is `InvalidArgument`),
+/// [`GetTasksRequest::inclusive_min_pass`] and [`CompleteTasksLessThanRequest::exclusive_max_pass`]
+/// are ignored. The other way round, [`GetTasksRequest::exclusive_max_task_id`] is ignored on a
+/// fair queue. Subqueues exist in both flavors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TaskQueueFlavor {
     /// Classic.
@@ -65,12 +72,29 @@ pub struct TaskQueueKey {
     pub flavor: TaskQueueFlavor,
 }
 
+impl TaskQueueKey {
+    /// A queue's key.
+    pub fn new(
+        namespace_id: NamespaceId,
+        name: impl Into<String>,
+        task_type: TaskType,
+        flavor: TaskQueueFlavor,
+    ) -> Self {
+        Self {
+            namespace_id,
+            name: name.into(),
+            task_type,
+            flavor,
+        }
+    }
+}
+
 /// A task queue row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskQueueRecord {
     /// Key.
     pub key: TaskQueueKey,
-    /// Lease.
+    /// Lease. Its owner derives task ids from it (see [`TaskRecord::task_id`]).
     pub range_id: i64,
     /// Opaque `TaskQueueInfo`.
     pub info: DataBlob,
@@ -91,6 +115,19 @@ pub struct TaskQueueWrite {
     pub expiry_time: Option<DateTime<Utc>>,
 }
 
+impl TaskQueueWrite {
+    /// A normal queue row that does not expire.
+    pub fn new(key: TaskQueueKey, range_id: i64, info: DataBlob) -> Self {
+        Self {
+            key,
+            range_id,
+            info,
+            kind: TaskQueueKind::Normal,
+            expiry_time: None,
+        }
+    }
+}
+
 /// One matching task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRecord {
@@ -98,12 +135,29 @@ pub struct TaskRecord {
     pub subqueue: i32,
     /// Pass (fair queues; must be 0 for classic, >= 1 for fair).
     pub pass: i64,
-    /// Task id (> 0).
+    /// Task id (> 0), unique within the queue. The store does not derive it from the queue's
+    /// range id (it only checks the range id given with the write); the owner allocates ids from
+    /// its lease so a new owner's ids are above an earlier one's: Temporal's matching service
+    /// uses the block `(range_id - 1) * 100000 + 1 ..= range_id * 100000` and takes a new range
+    /// id (through [`TaskQueueStore::update_task_queue`]) when the block runs out.
     pub task_id: i64,
     /// Expiry, if any (backends with TTL use it).
     pub expiry_time: Option<DateTime<Utc>>,
     /// Opaque `TaskInfo`.
     pub blob: DataBlob,
+}
+
+impl TaskRecord {
+    /// A classic-queue task: subqueue 0, pass 0, no expiry. For a fair queue set `pass` (>= 1).
+    pub fn new(task_id: i64, blob: DataBlob) -> Self {
+        Self {
+            subqueue: 0,
+            pass: 0,
+            task_id,
+            expiry_time: None,
+            blob,
+        }
+    }
 }
 
 /// Request for [`TaskQueueStore::create_tasks`].
@@ -136,6 +190,21 @@ pub struct GetTasksRequest {
     pub next_page_token: Option<Vec<u8>>,
 }
 
+impl GetTasksRequest {
+    /// Reads subqueue 0 of `key` from its first task (either flavor), with no upper bound.
+    pub fn new(key: TaskQueueKey, page_size: i32) -> Self {
+        Self {
+            key,
+            subqueue: 0,
+            inclusive_min_pass: 0,
+            inclusive_min_task_id: 0,
+            exclusive_max_task_id: i64::MAX,
+            page_size,
+            next_page_token: None,
+        }
+    }
+}
+
 /// Request for [`TaskQueueStore::complete_tasks_less_than`].
 #[derive(Debug, Clone)]
 pub struct CompleteTasksLessThanRequest {
@@ -143,7 +212,7 @@ pub struct CompleteTasksLessThanRequest {
     pub key: TaskQueueKey,
     /// Subqueue.
     pub subqueue: i32,
-    /// Exclusive maximum pass (fair only).
+    /// Exclusive maximum pass (fair only; ignored for classic).
     pub exclusive_max_pass: i64,
     /// Exclusive maximum task id (for fair queues, within `exclusive_max_pass`).
     pub exclusive_max_task_id: i64,
@@ -176,6 +245,18 @@ pub struct UserDataUpdate {
     pub build_ids_removed: BTreeSet<String>,
 }
 
+impl UserDataUpdate {
+    /// Writes `data` over the `version` the caller read, with no build-id index change.
+    pub fn new(version: i64, data: DataBlob) -> Self {
+        Self {
+            version,
+            data,
+            build_ids_added: BTreeSet::new(),
+            build_ids_removed: BTreeSet::new(),
+        }
+    }
+}
+
 /// Task queues, their tasks, and user data.
 ///
 /// # Contract
@@ -189,6 +270,37 @@ pub struct UserDataUpdate {
 ///   given one (0 = absent); all entries of one call commit together or none does
 ///   (`ConditionFailed`, naming the conflicting queues). The build-id index changes in the same
 ///   transaction.
+///
+/// # Example
+/// Matching: lease a queue, add a task under the lease, take it and complete it
+/// (`durastore/examples/walkthrough.rs` runs this on a backend):
+/// ```
+/// use durastore_api::*;
+///
+/// async fn add_and_take(queues: &dyn TaskQueueStore, ns: NamespaceId) -> Result<TaskRecord> {
+///     let key = TaskQueueKey::new(ns, "orders", TaskType::Activity, TaskQueueFlavor::Classic);
+///     let range_id = 1;
+///     let queue = TaskQueueWrite::new(key.clone(), range_id, DataBlob::proto3(b"info"));
+///     queues.create_task_queue(queue).await?;
+///     // The first task id of range id 1's block (Temporal: (range_id - 1) * 100000 + 1).
+///     let task = TaskRecord::new(1, DataBlob::proto3(b"activity task"));
+///     queues
+///         .create_tasks(CreateTasksRequest { key: key.clone(), range_id, tasks: vec![task] })
+///         .await?;
+///     let page = queues.get_tasks(GetTasksRequest::new(key.clone(), 10)).await?;
+///     let taken = page.items.into_iter().next().ok_or_else(|| StoreError::not_found("no task"))?;
+///     queues
+///         .complete_tasks_less_than(CompleteTasksLessThanRequest {
+///             key,
+///             subqueue: 0,
+///             exclusive_max_pass: 0,
+///             exclusive_max_task_id: taken.task_id + 1,
+///             limit: 100,
+///         })
+///         .await?;
+///     Ok(taken)
+/// }
+/// ```
 #[async_trait]
 pub trait TaskQueueStore: Send + Sync {
     /// Creates a queue row.

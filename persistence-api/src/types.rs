@@ -223,11 +223,20 @@ impl TaskCategory {
 }
 
 /// A history task's key: ordered by fire time, then task id.
+///
+/// # Task ids and the shard's range id
+/// The store neither allocates task ids nor checks them against the shard's range id (the range
+/// id fences the *write*, see [`ShardStore`](crate::ShardStore)); it only orders by them. The
+/// owner of a shard allocates them from its lease so that ids stay unique and increasing across
+/// owners: Temporal's history service hands out `range_id << 20` up to (not including)
+/// `(range_id + 1) << 20` under a lease and renews the lease (range id + 1, through
+/// [`ShardStore::update_shard`](crate::ShardStore::update_shard)) when the block runs out, so a
+/// new owner's ids are above every id an earlier owner used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HistoryTaskKey {
     /// Fire time (Unix epoch for immediate tasks; millisecond precision for scheduled ones).
     pub fire_time: DateTime<Utc>,
-    /// Task id (>= 0).
+    /// Task id (>= 0), allocated by the shard owner from its range id (see above).
     pub task_id: i64,
 }
 
@@ -265,6 +274,13 @@ pub struct HistoryTask {
     pub key: HistoryTaskKey,
     /// Its payload.
     pub blob: DataBlob,
+}
+
+impl HistoryTask {
+    /// A task with its key and payload.
+    pub fn new(key: HistoryTaskKey, blob: DataBlob) -> Self {
+        Self { key, blob }
+    }
 }
 
 /// A page of results plus the token for the next page (None on the last page).

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::ids::{NamespaceId, RunId};
+use crate::ids::{NamespaceId, RunId, WorkflowKey};
 use crate::query::{Literal, SearchAttributeType};
 use crate::types::{DataBlob, DateTime, Page, Utc, WorkflowStatus};
 
@@ -28,6 +28,28 @@ pub enum SearchAttributeValue {
 }
 
 /// A visibility record as written.
+///
+/// [`VisibilityRecord::new`] builds a running workflow's record; a later write of the same run
+/// (an upsert, the close) is the same record with what changed and a higher `task_id`:
+///
+/// ```
+/// use durastore_api::*;
+///
+/// let key = WorkflowKey::new(NamespaceId::new_random(), "order-42", RunId::new_random());
+/// let started = VisibilityRecord {
+///     task_queue: "orders".into(),
+///     ..VisibilityRecord::new(&key, "OrderWorkflow", Utc::now(), 1 << 20)
+/// };
+/// let closed = VisibilityRecord {
+///     status: WorkflowStatus::Completed,
+///     close_time: Some(Utc::now()),
+///     history_length: Some(11),
+///     task_id: started.task_id + 5,
+///     ..started.clone()
+/// };
+/// assert_eq!(started.execution_time, started.start_time);
+/// assert_eq!(closed.workflow_type, "OrderWorkflow");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisibilityRecord {
     /// Namespace.
@@ -46,8 +68,9 @@ pub struct VisibilityRecord {
     pub status: WorkflowStatus,
     /// Task queue.
     pub task_queue: String,
-    /// Record version: the visibility task id. A write with a version not above the stored one
-    /// is a silent no-op.
+    /// Record version: the id of the visibility task that carries the write (a history task id
+    /// of the run's shard, so later writes of a run carry higher ids). A write with a version not
+    /// above the stored one is a silent no-op.
     pub task_id: i64,
     /// Shard that wrote it.
     pub shard_id: i32,
@@ -75,17 +98,73 @@ pub struct VisibilityRecord {
     pub state_transition_count: Option<i64>,
 }
 
+impl VisibilityRecord {
+    /// A running workflow's record: status `Running`, execution time = start time, empty task
+    /// queue, shard 0, no memo, no search attributes, no parent or root, and no close fields.
+    pub fn new(
+        key: &WorkflowKey,
+        workflow_type: impl Into<String>,
+        start_time: DateTime<Utc>,
+        task_id: i64,
+    ) -> Self {
+        Self {
+            namespace_id: key.namespace_id,
+            workflow_id: key.workflow_id.0.clone(),
+            run_id: key.run_id,
+            workflow_type: workflow_type.into(),
+            start_time,
+            execution_time: start_time,
+            status: WorkflowStatus::Running,
+            task_queue: String::new(),
+            task_id,
+            shard_id: 0,
+            memo: None,
+            search_attributes: BTreeMap::new(),
+            parent_workflow_id: None,
+            parent_run_id: None,
+            root_workflow_id: None,
+            root_run_id: None,
+            close_time: None,
+            history_length: None,
+            history_size_bytes: None,
+            execution_duration_nanos: None,
+            state_transition_count: None,
+        }
+    }
+}
+
 /// Request for list and count.
+///
+/// Count uses only `namespace_id` and `query`: it ignores `page_size` and `next_page_token`
+/// (neither is checked) and returns the total in one answer.
 #[derive(Debug, Clone)]
 pub struct ListWorkflowExecutionsRequest {
     /// Namespace (every query is scoped to one).
     pub namespace_id: NamespaceId,
-    /// Query text in the list-filter language ("" = all).
+    /// Query text in the list-filter language ("" = all). `GROUP BY ExecutionStatus` is
+    /// accepted by count only.
     pub query: String,
     /// Page size (1..=10000; ignored by count).
     pub page_size: i32,
-    /// Token from the previous page.
+    /// Token from the previous page (ignored by count).
     pub next_page_token: Option<Vec<u8>>,
+}
+
+impl ListWorkflowExecutionsRequest {
+    /// Page size of [`ListWorkflowExecutionsRequest::new`] (the one Temporal's frontend uses when
+    /// a list request gives none).
+    pub const DEFAULT_PAGE_SIZE: i32 = 1000;
+
+    /// The first page of `query` in `namespace_id`, [`Self::DEFAULT_PAGE_SIZE`] records per
+    /// page; also a complete count request.
+    pub fn new(namespace_id: NamespaceId, query: impl Into<String>) -> Self {
+        Self {
+            namespace_id,
+            query: query.into(),
+            page_size: Self::DEFAULT_PAGE_SIZE,
+            next_page_token: None,
+        }
+    }
 }
 
 /// Result of a count.
@@ -106,6 +185,26 @@ pub struct CountResult {
 /// - Lists are ordered by close time descending (running first), start time descending, run id
 ///   ascending; page tokens continue exactly where the previous page ended.
 /// - Malformed or hostile queries are `InvalidArgument` naming the position; nothing is written.
+///
+/// # Example
+/// Record a start, then find and count it (`durastore/examples/walkthrough.rs` runs this on a
+/// backend):
+/// ```
+/// use durastore_api::*;
+///
+/// async fn record_and_find(visibility: &dyn VisibilityStore, key: &WorkflowKey) -> Result<i64> {
+///     let record = VisibilityRecord::new(key, "OrderWorkflow", Utc::now(), 1 << 20);
+///     visibility.record_started(record).await?;
+///     let query = format!("WorkflowId = '{}' AND ExecutionStatus = 'Running'", key.workflow_id);
+///     let page = visibility
+///         .list(ListWorkflowExecutionsRequest::new(key.namespace_id, query.clone()))
+///         .await?;
+///     assert_eq!(page.items.len(), 1);
+///     // Count takes the same request type; it ignores the paging fields.
+///     let count = ListWorkflowExecutionsRequest::new(key.namespace_id, query);
+///     Ok(visibility.count(count).await?.count)
+/// }
+/// ```
 #[async_trait]
 pub trait VisibilityStore: Send + Sync {
     /// Records a start (insert if absent or older).
