@@ -1322,51 +1322,11 @@ pub async fn verify(
     Ok(report)
 }
 
-// ---------------------------------------------------------------------------------------------
-// MD5 (RFC 1321), for `manifest_md5`; small enough not to warrant a dependency here.
-// ---------------------------------------------------------------------------------------------
-
-/// Lower-case hex MD5 of `data`.
+/// Lower-case hex MD5 (RFC 1321) of `data`, as recorded in `manifest_md5`.
 pub fn md5_hex(data: &[u8]) -> String {
-    const SHIFTS: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
-    let k: Vec<u32> = (0..64)
-        .map(|i| ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32)
-        .collect();
-    let mut state: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
-    let mut msg = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bit_len.to_le_bytes());
-    for chunk in msg.chunks_exact(64) {
-        let mut m = [0u32; 16];
-        for (j, w) in chunk.chunks_exact(4).enumerate() {
-            m[j] = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-        }
-        let [mut a, mut b, mut c, mut d] = state;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
-            };
-            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(f.rotate_left(SHIFTS[(i / 16) * 4 + i % 4]));
-        }
-        state[0] = state[0].wrapping_add(a);
-        state[1] = state[1].wrapping_add(b);
-        state[2] = state[2].wrapping_add(c);
-        state[3] = state[3].wrapping_add(d);
-    }
-    state
+    use md5::Digest as _;
+    md5::Md5::digest(data)
         .iter()
-        .flat_map(|w| w.to_le_bytes())
         .map(|b| format!("{b:02x}"))
         .collect()
 }
@@ -1646,6 +1606,23 @@ mod tests {
             ),
             "57edf4a22be3c955ac49da2e2107b67a"
         );
+    }
+
+    /// `manifest_md5` is stored by every database that applied a version, so its byte layout
+    /// (name, NUL, text, NUL per file) must never change. Expected value from
+    /// `printf 'a.sql\0CREATE TABLE t (x INT);\n\0b.sql\0SELECT 1;\0' | md5sum`.
+    #[test]
+    fn checksum_layout_is_stable() {
+        let version = SchemaVersion {
+            version: v("1.0"),
+            min_compatible_version: v("1.0"),
+            description: "not part of the checksum".into(),
+            files: vec![
+                ("a.sql".into(), "CREATE TABLE t (x INT);\n".into()),
+                ("b.sql".into(), "SELECT 1;".into()),
+            ],
+        };
+        assert_eq!(version.checksum(), "72bcbd8f8c21bdd96b623bd0146d38db");
     }
 
     #[test]
