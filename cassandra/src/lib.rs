@@ -15,23 +15,11 @@
 //! ## URLs
 //!
 //! `cassandra://[user:password@]host[:port][,host[:port]…]/keyspace?option=value&…`
-//! (`scylla://` is accepted too; the default port is 9042, the default keyspace `durastore`).
-//! User and password default to `DURASTORE_CASSANDRA_USER` / `DURASTORE_CASSANDRA_PASSWORD`.
-//!
-//! | option | values | default |
-//! |---|---|---|
-//! | `consistency` | `one`, `quorum`, `local_quorum`, `all`, `local_one`, `each_quorum` | `local_quorum` |
-//! | `serial_consistency` | `serial`, `local_serial` | `local_serial` |
-//! | `request_timeout` | seconds, or `500ms` / `5s` | 10 s |
-//! | `connect_timeout` | seconds, or a duration | 5 s |
-//! | `tls` | `true` / `false` | `false` |
-//! | `tls_ca` | PEM file with the CA that signed the server certificate | system-less: required with `tls` |
-//! | `tls_server_name` | name checked against the server certificate | the first host |
-//! | `replication_factor` | RF used by `create-database` (SimpleStrategy) | 1 |
-//! | `datacenter` | with `create-database`: NetworkTopologyStrategy in this DC | none |
+//! (`scylla://` too); every option is [below](#url-options) (the crate's `docs.md`).
 //!
 //! The password is never printed: [`CassandraConfig`]'s `Debug` masks it.
-
+//!
+#![doc = include_str!("../docs.md")]
 #![allow(clippy::result_large_err)]
 
 mod error;
@@ -92,8 +80,6 @@ pub struct CassandraConfig {
     pub tls: bool,
     /// CA file for TLS.
     pub tls_ca: Option<String>,
-    /// Server name checked against the certificate.
-    pub tls_server_name: Option<String>,
     /// Replication factor for `create-database`.
     pub replication_factor: u32,
     /// Data center for `create-database` (NetworkTopologyStrategy).
@@ -208,7 +194,6 @@ impl CassandraConfig {
             connect_timeout: Duration::from_secs(5),
             tls: false,
             tls_ca: None,
-            tls_server_name: None,
             replication_factor: 1,
             datacenter: None,
         };
@@ -243,7 +228,14 @@ impl CassandraConfig {
                     }
                 }
                 "tls_ca" | "sslrootcert" => cfg.tls_ca = Some(v),
-                "tls_server_name" => cfg.tls_server_name = Some(v),
+                // The driver checks each node's certificate against the node's IP address and
+                // offers no way to check another name: refused rather than ignored.
+                "tls_server_name" => {
+                    return Err(bad(
+                        "tls_server_name is not supported: node certificates are checked \
+                         against each node's IP address",
+                    ));
+                }
                 "replication_factor" => {
                     cfg.replication_factor = v
                         .parse()
@@ -419,4 +411,39 @@ async fn open_inner(
         queue: queue::make(&cass),
         visibility: None,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_options() {
+        let c = CassandraConfig::from_url(
+            "cassandra://a,b:9043/ks?consistency=QUORUM&request_timeout=500ms&connect_timeout=2.5\
+             &ssl=yes&sslrootcert=/ca.pem&replication_factor=3&datacenter=dc1",
+        )
+        .unwrap();
+        assert_eq!(c.hosts, ["a:9042", "b:9043"]);
+        assert_eq!(c.keyspace, "ks");
+        assert_eq!(c.consistency, Consistency::Quorum);
+        assert_eq!(c.request_timeout, Duration::from_millis(500));
+        assert_eq!(c.connect_timeout, Duration::from_millis(2500));
+        assert!(c.tls);
+        assert_eq!(c.tls_ca.as_deref(), Some("/ca.pem"));
+        assert_eq!(
+            (c.replication_factor, c.datacenter.as_deref()),
+            (3, Some("dc1"))
+        );
+        for bad in [
+            "cassandra://h/ks?tls=on",
+            "cassandra://h/ks?tls_server_name=db.example",
+            "cassandra://h/ks?bogus=1",
+            "cassandra://h/ks?replication_factor=0",
+        ] {
+            let e = CassandraConfig::from_url(bad).unwrap_err();
+            assert_eq!(e.kind(), durastore_api::ErrorKind::InvalidArgument, "{bad}");
+        }
+    }
 }

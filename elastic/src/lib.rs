@@ -18,12 +18,10 @@
 //!
 //! ## URLs
 //!
-//! `elasticsearch://[user:password@]host:port/<index>?option=…` or `opensearch://…` (the scheme
-//! names the backend in reports; both speak the same requests). Options: `tls=true` (https,
-//! verified against the system's roots), `refresh=true|false|wait_for` (default `true`),
-//! `timeout=<seconds>` (`30` or `30s`, fractions allowed; default 30 s). User and password default to `DURASTORE_ELASTIC_USER` /
-//! `DURASTORE_ELASTIC_PASSWORD`. The default index is `durastore_visibility`.
-
+//! `elasticsearch://[user:password@]host:port/<index>?option=…` or `opensearch://…`; every
+//! option is [below](#url-options) (the crate's `docs.md`).
+//!
+#![doc = include_str!("../docs.md")]
 #![allow(clippy::result_large_err)]
 
 mod client;
@@ -144,7 +142,14 @@ impl ElasticConfig {
         let mut timeout = Duration::from_secs(30);
         for (k, v) in parsed.query_pairs() {
             match k.as_ref() {
-                "tls" | "ssl" => tls = matches!(v.as_ref(), "true" | "1" | "yes"),
+                // A misspelt value must not fall back to plain HTTP.
+                "tls" | "ssl" => {
+                    tls = match v.as_ref() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" => false,
+                        _ => return Err(bad(format!("{k}={v:?} is not a boolean"))),
+                    }
+                }
                 "refresh" => {
                     if !matches!(v.as_ref(), "true" | "false" | "wait_for") {
                         return Err(bad(format!("refresh={v:?} (true, false or wait_for)")));
@@ -324,4 +329,34 @@ fn stores(cfg: &ElasticConfig, store: ElasticVisibility) -> Result<Stores> {
         queue: None,
         visibility: Some(Arc::new(store)),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_options() {
+        let c = ElasticConfig::from_url("opensearch://h/vis?ssl=1&refresh=wait_for&timeout=2.5s")
+            .unwrap();
+        assert_eq!(c.base_url, "https://h:9200");
+        assert_eq!((c.flavor.as_str(), c.index.as_str()), ("opensearch", "vis"));
+        assert_eq!(c.refresh, "wait_for");
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        let c = ElasticConfig::from_url("elasticsearch://h:9201?tls=no").unwrap();
+        assert_eq!(c.base_url, "http://h:9201");
+        assert_eq!(c.index, DEFAULT_INDEX);
+        // A misspelt boolean must not fall back to plain HTTP.
+        for bad in [
+            "elasticsearch://h/i?tls=ture",
+            "elasticsearch://h/i?refresh=now",
+            "elasticsearch://h/i?timeout=0",
+            "elasticsearch://h/i?bogus=1",
+            "elasticsearch://h/Upper",
+        ] {
+            let e = ElasticConfig::from_url(bad).unwrap_err();
+            assert_eq!(e.kind(), durastore_api::ErrorKind::InvalidArgument, "{bad}");
+        }
+    }
 }

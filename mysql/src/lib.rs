@@ -14,19 +14,12 @@
 //!
 //! ## URLs
 //!
-//! `mysql://user:password@host:port/database?option=value&…` (`mariadb://` is accepted too).
-//! User and password default to `DURASTORE_MYSQL_USER` / `DURASTORE_MYSQL_PASSWORD` when the URL
-//! has none. Options:
-//!
-//! | option | values | default |
-//! |---|---|---|
-//! | `ssl-mode` (`sslmode`) | `disabled`, `preferred`, `required`, `verify_ca` (`verify-ca`), `verify_identity` (`verify-full`) | `preferred` |
-//! | `ssl-ca`, `ssl-cert`, `ssl-key` | PEM file paths | none |
-//! | `max_connections`, `min_connections` | pool bounds | 10, 0 |
-//! | `connect_timeout`, `acquire_timeout` | seconds, or `500ms` / `5s` | 10 s, 30 s |
-//! | `idle_timeout`, `max_lifetime` | duration, or `0` for none | 10 min, 30 min |
+//! `mysql://user:password@host:port/database?option=value&…` (`mariadb://` is accepted too);
+//! every option is [below](#url-options) (the crate's `docs.md`).
 //!
 //! The password is never printed: [`MysqlConfig`]'s `Debug` and [`redact_url`] mask it.
+//!
+#![doc = include_str!("../docs.md")]
 
 mod admin;
 mod config;

@@ -54,15 +54,8 @@ impl SslMode {
 /// Parsed connection settings of a PostgreSQL store.
 ///
 /// URL: `postgres://[user[:password]@]host[:port]/database?option=value&…` (`postgresql://`
-/// too). When the URL names no user, `DURASTORE_POSTGRES_USER`, then `PGUSER` is used; when it
-/// has no password, `DURASTORE_POSTGRES_PASSWORD`, then `PGPASSWORD`. The database defaults to
-/// the user name, as with libpq.
-///
-/// Query options: `sslmode=disable|prefer|require|verify-ca|verify-full`, `sslrootcert`,
-/// `sslcert`, `sslkey` (file paths), `max_connections`, `min_connections`, `connect_timeout`,
-/// `acquire_timeout`, `idle_timeout`, `max_lifetime`, `statement_timeout` (durations: a number
-/// of seconds, or a number with `ms`, `s`, `m` or `h`; `0` disables the last three),
-/// `application_name`, and `host` (a directory: connect through its Unix socket).
+/// too); its options, defaults and credential variables are in the
+/// [crate documentation](crate#url-options).
 ///
 /// The password is never printed: `Debug` shows `***` in its place.
 #[derive(Clone, PartialEq, Eq)]

@@ -6,14 +6,16 @@
 //! renewal waits for in-flight writes and fences every later one. Rows a write compares
 //! (current run, execution CAS fields, task-queue range ids) are read `FOR UPDATE`.
 //!
-//! URLs: `postgres://user:password@host:5432/database?sslmode=…` (see [`PostgresConfig`] for
-//! every option and the credential environment variables).
+//! URLs: `postgres://user:password@host:5432/database?sslmode=…`; every option and the
+//! credential environment variables are [below](#url-options) (the crate's `docs.md`).
 //!
 //! The schema is not created on open: run `durastore schema setup --url postgres://…` once
 //! (it creates the database too), and `durastore schema setup --set visibility --url …` for the
 //! visibility store (same or another database); [`open`] serves the stores of the sets it finds
 //! and refuses a database with neither, or with a set older or newer than this binary's. Database names should be created with [`create_database`],
 //! which uses `C` collation so text sorts by code point on every platform.
+//!
+#![doc = include_str!("../docs.md")]
 
 mod config;
 mod driver;

@@ -5,9 +5,9 @@
 //! locks: writers serialize on the database lock, readers run concurrently). `sqlite::memory:`
 //! gives a private in-memory database on a single connection (not durable).
 //!
-//! URLs: `sqlite:///absolute/path.db`, `sqlite://relative/path.db`, `sqlite:path.db`,
-//! `sqlite::memory:`; query options `max_connections=N`, `busy_timeout_ms=N`,
-//! `synchronous=full|normal`.
+//! URLs and their options: [below](#url-options) (the crate's `docs.md`).
+//!
+#![doc = include_str!("../docs.md")]
 
 mod driver;
 mod error;
