@@ -380,7 +380,8 @@ pub async fn drop_database(url: &str) -> Result<()> {
     }
 }
 
-/// A database made for one conformance run on a server backend (DESIGN §5 isolation): created
+/// A database made for one conformance run on a server backend
+/// (docs/architecture.md#provisioning-and-isolation): created
 /// with a unique name next to the database the admin URL names, given the current schema, and
 /// dropped by [`TestDatabase::drop`].
 #[derive(Debug, Clone)]

@@ -1,4 +1,5 @@
-//! Finding a database for each backend under test (DESIGN §5).
+//! Finding a database for each backend under test
+//! (docs/architecture.md#provisioning-and-isolation).
 //!
 //! Embedded backends (SQLite) need nothing: the test binary makes a temporary file database.
 //! For a server backend the chain is:

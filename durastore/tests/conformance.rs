@@ -2,7 +2,8 @@
 //! `<backend>::<case id>`, so `cargo test -p durastore --test conformance -- sqlite::shard`
 //! (or `cargo nextest run -E 'test(sqlite::shard)'`) selects by backend and store.
 //!
-//! Provisioning (DESIGN §5): SQLite runs on a temporary file database (or
+//! Provisioning (docs/architecture.md#provisioning-and-isolation): SQLite runs on a temporary
+//! file database (or
 //! `DURASTORE_SQLITE_URL`). Server backends ([`durastore::provision::SERVER_BACKENDS`]) take
 //! `DURASTORE_<BACKEND>_URL`, else a container when a Docker engine answers, else every trial of
 //! that backend is reported as *ignored* with the reason.
@@ -59,7 +60,8 @@ impl Lazy {
         self.ctx
             .get_or_init(|| {
                 let rt = runtime()?;
-                // A server backend runs in a database of its own (DESIGN §5 isolation).
+                // A server backend runs in a database of its own
+                // (docs/architecture.md#provisioning-and-isolation).
                 let url = if is_server_url(&self.url) {
                     let db = rt.block_on(create_test_database(&self.url)).map_err(|e| {
                         format!("cannot create a test database for {}: {e}", self.backend)

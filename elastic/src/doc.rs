@@ -2,7 +2,7 @@
 //!
 //! Field names are Temporal's (`WorkflowId`, `StartTime`, …, custom attributes under their own
 //! names). Two deliberate differences from Temporal's mapping, both so that every backend
-//! answers a query identically (DESIGN §3a):
+//! answers a query identically (docs/architecture.md#visibility-query-semantics):
 //! - Datetimes are `keyword` fields holding fixed-width UTC text with nanoseconds
 //!   (`2026-01-02T03:04:05.123456789Z`): that text orders chronologically, keeps nanoseconds
 //!   exactly and covers the years 0000..=9999 (`date_nanos` stops at 1970..2262, `date` at ms).

@@ -4,7 +4,8 @@
 //! `elasticsearch` crate's transport with raw JSON bodies (the same requests work on
 //! Elasticsearch 7, 8 and OpenSearch 2). Queries are parsed and type-checked by
 //! [`durastore_api::query`] and translated with SQL three-valued logic (see [`translate`]), so
-//! they mean exactly what they mean on the SQL stores (DESIGN §3a).
+//! they mean exactly what they mean on the SQL stores
+//! (docs/architecture.md#visibility-query-semantics).
 //!
 //! - Documents are written with **external versioning by task id**: a write whose task id is
 //!   not above the stored version gets 409, which is success (a stale write is a no-op); a

@@ -1,4 +1,5 @@
-//! Query AST -> Elasticsearch query DSL, with SQL three-valued logic (DESIGN §3a).
+//! Query AST -> Elasticsearch query DSL, with SQL three-valued logic
+//! (docs/architecture.md#null-and-missing-attributes).
 //!
 //! Elasticsearch has no "unknown": a document either matches or not. Each expression is
 //! therefore translated twice: `T(e)` matches the documents where `e` is true and `F(e)` those

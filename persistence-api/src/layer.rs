@@ -1,4 +1,5 @@
-//! Layers: wrappers that implement the store traits around another store (DESIGN.md §3).
+//! Layers: wrappers that implement the store traits around another store
+//! (docs/architecture.md#layers).
 //!
 //! [`instrument`] wraps every store present in a [`Stores`] bundle so that each call
 //!

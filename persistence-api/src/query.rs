@@ -4,7 +4,8 @@
 //! A query is parsed by [`parse_query`] into a [`Query`] checked against the namespace's
 //! [`SearchAttributes`] before any backend translates it; backends never see query text, and
 //! every value reaches the database as a bind parameter. [`evaluate`] is the reference meaning
-//! (DESIGN.md §3a) that every backend must reproduce; [`compare_for_list`] is the list order.
+//! (docs/architecture.md#visibility-query-semantics) that every backend must reproduce;
+//! [`compare_for_list`] is the list order.
 //!
 //! # The language
 //!

@@ -181,7 +181,8 @@ pub struct CountResult {
 /// # Contract
 /// - Writes are ordered by `task_id`: a write whose task id is not above the stored record's is
 ///   a silent no-op, so out-of-order delivery never regresses a record.
-/// - Queries are scoped to one namespace and mean the same on every backend (DESIGN.md §3a).
+/// - Queries are scoped to one namespace and mean the same on every backend
+///   (docs/architecture.md#visibility-query-semantics).
 /// - Lists are ordered by close time descending (running first), start time descending, run id
 ///   ascending; page tokens continue exactly where the previous page ended.
 /// - Malformed or hostile queries are `InvalidArgument` naming the position; nothing is written.

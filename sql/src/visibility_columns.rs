@@ -14,7 +14,8 @@
 //!   the JSON array of their tokens ([`text_tokens`]: split at non-alphanumeric characters,
 //!   lower-cased, here de-duplicated and sorted) in the `Text0N` column, which is queried like a
 //!   KeywordList. PostgreSQL `tsvector` and MySQL `FULLTEXT` are deliberately not used: their
-//!   tokenizers, stemming and stop words differ from each other and from DESIGN §3a.
+//!   tokenizers, stemming and stop words differ from each other and from the Text rule of
+//!   docs/architecture.md#types-and-operators.
 //! - **Int** `BIGINT`, **Double** IEEE double (`DOUBLE PRECISION` / `DOUBLE` / `REAL`, never
 //!   MySQL's `DECIMAL(20,5)`, which would round), **Bool** a boolean (0/1 on SQLite and MySQL).
 //! - `ExecutionStatus` is Temporal's integer status code.

@@ -4,7 +4,8 @@
 //! The translation never sees query text: attribute names are resolved through the namespace's
 //! [`Registry`] to the fixed column names of [`crate::visibility_columns`], and every literal
 //! becomes a bind parameter. It reproduces the reference meaning of
-//! [`durastore_api::query::evaluate`] (DESIGN §3a) with SQL's own three-valued logic:
+//! [`durastore_api::query::evaluate`] (docs/architecture.md#visibility-query-semantics) with
+//! SQL's own three-valued logic:
 //!
 //! - scalar comparisons, `IN`, `BETWEEN` and prefix tests on a NULL column are already unknown
 //!   in SQL, and `NOT unknown` is unknown, so `NOT e` translates to `NOT (e)`;

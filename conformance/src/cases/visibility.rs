@@ -7,7 +7,8 @@
 //! The query corpus over one seeded data set is in [`super::visibility_corpus`], the hostile
 //! queries in [`super::visibility_hostile`]. Every case works in a fresh random namespace and
 //! registers the custom attributes it queries through `add_search_attributes`; expectations are
-//! written by hand from the records the case wrote (DESIGN.md §3a), never computed by a backend
+//! written by hand from the records the case wrote (the semantics of
+//! docs/architecture.md#visibility-query-semantics), never computed by a backend
 //! or by the query evaluator.
 
 use std::collections::{BTreeMap, BTreeSet};

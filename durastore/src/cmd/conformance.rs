@@ -56,7 +56,8 @@ impl Source {
 pub async fn run(a: ConformanceArgs) -> CliResult {
     // Kept alive until the end of the run; dropping it removes the database.
     let mut temp: Option<tempfile::TempDir> = None;
-    // Likewise a server database made for this run (DESIGN §5 isolation), dropped at the end.
+    // Likewise a server database made for this run, dropped at the end
+    // (docs/architecture.md#provisioning-and-isolation).
     let mut test_db: Option<factory::TestDatabase> = None;
     let (source, shown) = match (&a.url, &a.config) {
         (Some(u), _) if factory::is_server_url(u) && !a.in_place => {

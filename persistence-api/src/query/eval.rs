@@ -1,4 +1,4 @@
-//! Reference evaluator (DESIGN §3a semantics) and the default list order.
+//! Reference evaluator (docs/architecture.md#visibility-query-semantics) and the list order.
 
 use std::cmp::Ordering;
 
