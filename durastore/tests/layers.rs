@@ -75,31 +75,17 @@ fn find<'a>(
 }
 
 fn snapshot(key: WorkflowKey) -> WorkflowSnapshot {
-    WorkflowSnapshot {
+    let cols = ExecutionStateColumns {
+        create_request_id: "req-1".to_string(),
+        ..ExecutionStateColumns::new(WorkflowState::Running, WorkflowStatus::Running)
+    };
+    WorkflowSnapshot::new(
         key,
-        execution_info: DataBlob::proto3(vec![1; 32]),
-        execution_state: DataBlob::proto3(vec![2; 16]),
-        state: ExecutionStateColumns {
-            create_request_id: "req-1".to_string(),
-            state: WorkflowState::Running,
-            status: WorkflowStatus::Running,
-            start_time: None,
-        },
-        start_version: 0,
-        last_write_version: 0,
-        next_event_id: 3,
-        db_record_version: 1,
-        condition: 0,
-        checksum: None,
-        activity_infos: Default::default(),
-        timer_infos: Default::default(),
-        child_execution_infos: Default::default(),
-        request_cancel_infos: Default::default(),
-        signal_infos: Default::default(),
-        chasm_nodes: Default::default(),
-        signal_requested_ids: Default::default(),
-        tasks: Default::default(),
-    }
+        DataBlob::proto3(vec![1; 32]),
+        DataBlob::proto3(vec![2; 16]),
+        cols,
+        3,
+    )
 }
 
 /// Runs `f` on a current-thread runtime with `recorder` as the thread's metrics recorder, so the
