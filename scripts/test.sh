@@ -150,6 +150,23 @@ for server_url in "${DURASTORE_POSTGRES_URL:-}" "${DURASTORE_MYSQL_URL:-}"; do
     durastore schema drop-database --force --url "$smoke_url"
 done
 
+section "library: examples/walkthrough.rs (a temporary SQLite file, then a fresh PostgreSQL database)"
+# One workflow through every store through the public API; the example exits 1 at the first
+# step that does not behave.
+cargo run -q -p durastore --example walkthrough
+if [[ -n "${DURASTORE_POSTGRES_URL:-}" ]]; then
+    base="${DURASTORE_POSTGRES_URL%%\?*}"
+    query="${DURASTORE_POSTGRES_URL#"$base"}"
+    u="${base%/*}/durastore_walkthrough_$$${query}"
+    durastore schema create-database --url "$u" >/dev/null
+    durastore schema setup --url "$u" >/dev/null
+    durastore schema setup --set visibility --url "$u" >/dev/null
+    cargo run -q -p durastore --example walkthrough -- "$u"
+    durastore schema drop-database --force --url "$u" >/dev/null
+elif [[ "${DURASTORE_REQUIRE:-}" != "" ]]; then
+    fail "DURASTORE_POSTGRES_URL is not set"
+fi
+
 section "CLI: schema tool on the search servers and Cassandra (fresh index / keyspace)"
 # Setup twice (idempotent), verify clean, then a manual change must show up as drift.
 for var in DURASTORE_OPENSEARCH_URL DURASTORE_ELASTICSEARCH_URL; do

@@ -93,6 +93,67 @@ fn unknown_scheme(scheme: &str) -> StoreError {
 }
 
 /// Opens the stores at `url`, creating a file database if missing.
+///
+/// The scheme picks the backend: `sqlite:///path/file.db` (created with its schema if missing)
+/// and `sqlite::memory:`, `postgres://` / `postgresql://`, `mysql://` / `mariadb://`,
+/// `cassandra://` / `scylla://`, `elasticsearch://` / `opensearch://` (see the README for each
+/// backend's URL options). Unknown schemes and options are `InvalidArgument`.
+///
+/// Each field of [`Stores`] is `None` when the backend does not provide that store: Cassandra
+/// has no visibility store, the search backends only have one. On the server SQL backends a
+/// store is also `None` when its schema set is not set up in the database (`durastore schema
+/// setup [--set visibility]`); with neither set up, `open` fails with `NotFound`.
+///
+/// # Example
+/// A namespace, a shard lease and a workflow run on an in-memory SQLite database
+/// (`durastore/examples/walkthrough.rs` goes on through matching, history and visibility):
+/// ```
+/// use durastore_api::*;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<()> {
+/// let stores = durastore::open("sqlite::memory:").await?;
+/// let missing = |name: &str| StoreError::unsupported(format!("no {name} store"));
+/// let namespaces = stores.namespace.clone().ok_or_else(|| missing("namespace"))?;
+/// let shards = stores.shard.clone().ok_or_else(|| missing("shard"))?;
+/// let executions = stores.execution.clone().ok_or_else(|| missing("execution"))?;
+///
+/// // A namespace's id is a UUID of the caller's choosing; the name resolves to it.
+/// let ns = NamespaceId::new_random();
+/// namespaces
+///     .create_namespace(CreateNamespaceRequest {
+///         id: ns,
+///         name: "orders".into(),
+///         detail: DataBlob::proto3(b"detail"),
+///         is_global: false,
+///     })
+///     .await?;
+/// assert_eq!(namespaces.get_namespace_by_name("orders").await?.id, ns);
+///
+/// // Every execution write carries the shard's range id (its lease).
+/// let shard = ShardId(1);
+/// let create = GetOrCreateShardRequest::create_if_missing(shard, 1, DataBlob::proto3(b""));
+/// let range_id = shards.get_or_create_shard(create).await?.range_id;
+///
+/// let key = WorkflowKey::new(ns, "order-42", RunId::new_random());
+/// let cols = ExecutionStateColumns::new(WorkflowState::Running, WorkflowStatus::Running);
+/// let (info, state) = (DataBlob::proto3(b"info"), DataBlob::proto3(b"state"));
+/// // The first history task id of this lease (Temporal's scheme: range_id << 20 on).
+/// let task = HistoryTask::new(HistoryTaskKey::immediate(range_id << 20), DataBlob::proto3(b"wf task"));
+/// let snapshot = WorkflowSnapshot::new(key.clone(), info, state, cols, 3)
+///     .with_task(TaskCategory::TRANSFER, task);
+/// executions
+///     .create_workflow_execution(CreateWorkflowExecutionRequest::new(shard, range_id, snapshot))
+///     .await?;
+///
+/// let current = executions.get_current_execution(shard, ns, &key.workflow_id).await?;
+/// assert_eq!(current.run_id, key.run_id);
+/// // A new run starts at db_record_version 1; each update writes the stored version + 1.
+/// let state = executions.get_workflow_execution(shard, &key).await?;
+/// assert_eq!(state.db_record_version, 1);
+/// # Ok(())
+/// # }
+/// ```
 pub async fn open(url: &str) -> Result<Stores> {
     open_with(url, OpenMode::CreateIfMissing).await
 }
