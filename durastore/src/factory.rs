@@ -96,8 +96,8 @@ fn unknown_scheme(scheme: &str) -> StoreError {
 ///
 /// The scheme picks the backend: `sqlite:///path/file.db` (created with its schema if missing)
 /// and `sqlite::memory:`, `postgres://` / `postgresql://`, `mysql://` / `mariadb://`,
-/// `cassandra://` / `scylla://`, `elasticsearch://` / `opensearch://` (see the README for each
-/// backend's URL options). Unknown schemes and options are `InvalidArgument`.
+/// `cassandra://` / `scylla://`, `elasticsearch://` / `opensearch://` (each backend's URL
+/// options are in its crate's `docs.md`). Unknown schemes and options are `InvalidArgument`.
 ///
 /// Each field of [`Stores`] is `None` when the backend does not provide that store: Cassandra
 /// has no visibility store, the search backends only have one. On the server SQL backends a
