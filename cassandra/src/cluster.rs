@@ -60,16 +60,6 @@ fn duration(what: &str, d: Duration) -> Result<chrono::Duration> {
         .map_err(|_| StoreError::invalid_argument(format!("{what} {d:?} is out of range")))
 }
 
-fn validate_host_id(what: &str, host_id: &[u8]) -> Result<()> {
-    if host_id.len() != 16 {
-        return Err(StoreError::invalid_argument(format!(
-            "{what} must be exactly 16 bytes, got {}",
-            host_id.len()
-        )));
-    }
-    Ok(())
-}
-
 /// The TTL (seconds) that keeps a heartbeat row at least until `record_expiry` has passed.
 ///
 /// Cassandra expires a cell at `write second + ttl`, where the write second is truncated: up
@@ -284,7 +274,7 @@ impl ClusterMetadataStore for CassClusterStore {
     }
 
     async fn upsert_cluster_membership(&self, req: UpsertClusterMembershipRequest) -> Result<()> {
-        validate_host_id("host id", &req.host_id)?;
+        validate::host_id("host id", &req.host_id)?;
         if req.rpc_address.len() > MAX_RPC_ADDRESS_BYTES {
             return Err(StoreError::size_limit(format!(
                 "rpc address is {} bytes, limit {MAX_RPC_ADDRESS_BYTES}",
@@ -329,7 +319,7 @@ impl ClusterMetadataStore for CassClusterStore {
     ) -> Result<Page<ClusterMember>> {
         let page_size = validate::page_size(page_size)?;
         if let Some(h) = &filter.host_id_equals {
-            validate_host_id("host id filter", h)?;
+            validate::host_id("host id filter", h)?;
         }
         let after: Option<Vec<u8>> = match &next_page_token {
             None => None,

@@ -27,19 +27,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use durastore_api::{
-    AppendHistoryNodesRequest, ChasmNode, ConflictResolveMode,
-    ConflictResolveWorkflowExecutionRequest, CreateMode, CreateWorkflowExecutionRequest,
-    CurrentExecution, DataBlob, ExecutionStore, GetHistoryTasksRequest, HistoryTask,
-    HistoryTaskKey, NamespaceId, Page, Result, RunId, SetWorkflowExecutionRequest, ShardId,
-    StoreError, TaskCategory, UpdateMode, UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey,
-    WorkflowMutableState, WorkflowMutation, WorkflowSnapshot, validate,
+    AppendHistoryNodesRequest, ConflictResolveMode, ConflictResolveWorkflowExecutionRequest,
+    CreateMode, CreateWorkflowExecutionRequest, CurrentExecution, ExecutionStore,
+    GetHistoryTasksRequest, HistoryTask, HistoryTaskKey, NamespaceId, Page, Result, RunId,
+    SetWorkflowExecutionRequest, ShardId, StoreError, TaskCategory, UpdateMode,
+    UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey, WorkflowMutableState,
+    WorkflowMutation, WorkflowSnapshot, validate,
 };
 
 use crate::session::{Cass, Stmt, vals};
 use crate::shard;
 use conflicts::{Batch, Check};
 use rows::{CurrentFields, CurrentRow, PERMANENT_RUN_ID};
-use tasks::{ensure_distinct_keys, insert_tasks, validate_tasks};
+use tasks::insert_tasks;
 
 /// The store.
 pub(crate) struct CassExecutionStore {
@@ -50,9 +50,6 @@ pub(crate) struct CassExecutionStore {
 pub(crate) fn make(cass: &Arc<Cass>) -> Option<Arc<dyn ExecutionStore>> {
     Some(Arc::new(CassExecutionStore { cass: cass.clone() }))
 }
-
-/// Longest CHASM node path, in bytes (the same limit as the SQL stores).
-const MAX_CHASM_PATH_BYTES: usize = 1536;
 
 /// Largest payload (blobs and strings) one write may carry. Each blob is limited to 4 MiB, but
 /// a write is one CQL request, and Cassandra refuses requests over 16 MiB
@@ -95,140 +92,9 @@ fn validate_key(key: &WorkflowKey) -> Result<()> {
     Ok(())
 }
 
-fn validate_blob_map<K>(what: &str, map: &BTreeMap<K, DataBlob>) -> Result<()> {
-    map.values().try_for_each(|b| validate::blob(what, b))
-}
-
-fn validate_ids<'a>(what: &str, ids: impl IntoIterator<Item = &'a String>) -> Result<()> {
-    ids.into_iter()
-        .try_for_each(|id| validate::id_string(what, id))
-}
-
-fn validate_chasm_path(path: &str) -> Result<()> {
-    if path.is_empty() {
-        return Err(StoreError::invalid_argument("CHASM node path is empty"));
-    }
-    if path.len() > MAX_CHASM_PATH_BYTES {
-        return Err(StoreError::size_limit(format!(
-            "CHASM node path is {} bytes, limit {MAX_CHASM_PATH_BYTES}",
-            path.len()
-        )));
-    }
-    Ok(())
-}
-
-fn validate_chasm_nodes(nodes: &BTreeMap<String, ChasmNode>) -> Result<()> {
-    for (path, node) in nodes {
-        validate_chasm_path(path)?;
-        validate::blob("CHASM node metadata", &node.metadata)?;
-        if let Some(data) = &node.data {
-            validate::blob("CHASM node data", data)?;
-        }
-    }
-    Ok(())
-}
-
-fn validate_snapshot(s: &WorkflowSnapshot) -> Result<()> {
-    validate_key(&s.key)?;
-    validate::blob("execution info", &s.execution_info)?;
-    validate::blob("execution state", &s.execution_state)?;
-    validate::optional_id_string("create request id", &s.state.create_request_id)?;
-    if let Some(c) = &s.checksum {
-        validate::blob("checksum", c)?;
-    }
-    validate_blob_map("activity info", &s.activity_infos)?;
-    validate_ids("timer id", s.timer_infos.keys())?;
-    validate_blob_map("timer info", &s.timer_infos)?;
-    validate_blob_map("child execution info", &s.child_execution_infos)?;
-    validate_blob_map("request cancel info", &s.request_cancel_infos)?;
-    validate_blob_map("signal info", &s.signal_infos)?;
-    validate_chasm_nodes(&s.chasm_nodes)?;
-    validate_ids("signal requested id", &s.signal_requested_ids)?;
-    validate_tasks(&s.tasks)
-}
-
-fn validate_mutation(m: &WorkflowMutation) -> Result<()> {
-    validate_key(&m.key)?;
-    validate::blob("execution info", &m.execution_info)?;
-    validate::blob("execution state", &m.execution_state)?;
-    validate::optional_id_string("create request id", &m.state.create_request_id)?;
-    if let Some(c) = &m.checksum {
-        validate::blob("checksum", c)?;
-    }
-    validate_blob_map("activity info", &m.upsert_activity_infos)?;
-    validate_ids("timer id", m.upsert_timer_infos.keys())?;
-    validate_ids("timer id", &m.delete_timer_infos)?;
-    validate_blob_map("timer info", &m.upsert_timer_infos)?;
-    validate_blob_map("child execution info", &m.upsert_child_execution_infos)?;
-    validate_blob_map("request cancel info", &m.upsert_request_cancel_infos)?;
-    validate_blob_map("signal info", &m.upsert_signal_infos)?;
-    validate_chasm_nodes(&m.upsert_chasm_nodes)?;
-    m.delete_chasm_nodes
-        .iter()
-        .try_for_each(|p| validate_chasm_path(p))?;
-    validate_ids("signal requested id", &m.upsert_signal_requested_ids)?;
-    validate_ids("signal requested id", &m.delete_signal_requested_ids)?;
-    if let Some(b) = &m.new_buffered_events {
-        validate::non_empty_blob("buffered events", b)?;
-    }
-    validate_tasks(&m.tasks)
-}
-
-/// The history store's checks of one append, made up front so that a bad node is rejected
-/// before any node of the request is written.
-fn validate_append(req: &AppendHistoryNodesRequest) -> Result<()> {
-    req.shard_id.validate()?;
-    req.branch.tree_id.validate()?;
-    req.branch.branch_id.validate()?;
-    for a in &req.branch.ancestors {
-        a.branch_id.validate()?;
-        if a.begin_node_id < 1 || a.end_node_id <= a.begin_node_id {
-            return Err(StoreError::invalid_argument(format!(
-                "ancestor range [{}, {}) of branch {} is not a non-empty range of node ids >= 1",
-                a.begin_node_id, a.end_node_id, a.branch_id
-            )));
-        }
-    }
-    validate::non_empty_blob("history events", &req.events)?;
-    if req.node_id < 1 {
-        return Err(StoreError::invalid_argument(format!(
-            "node id must be >= 1, got {}",
-            req.node_id
-        )));
-    }
-    let begin = req.branch.begin_node_id();
-    if req.node_id < begin {
-        return Err(StoreError::invalid_argument(format!(
-            "cannot append node {} to ancestors' nodes: branch {} begins at node {begin}",
-            req.node_id, req.branch.branch_id
-        )));
-    }
-    validate::non_negative("transaction id", req.txn_id)?;
-    if req.is_new_branch {
-        validate::blob("history tree info", &req.tree_info)?;
-    }
-    Ok(())
-}
-
-fn validate_events(events: &[AppendHistoryNodesRequest]) -> Result<()> {
-    events.iter().try_for_each(validate_append)
-}
-
-/// A second run written by the same request must belong to the same workflow.
-fn same_workflow(what: &str, first: &WorkflowKey, other: &WorkflowKey) -> Result<()> {
-    if first.namespace_id != other.namespace_id || first.workflow_id != other.workflow_id {
-        return Err(StoreError::invalid_argument(format!(
-            "{what} belongs to workflow {}/{}, not {}/{}",
-            other.namespace_id, other.workflow_id, first.namespace_id, first.workflow_id
-        )));
-    }
-    if first.run_id == other.run_id {
-        return Err(StoreError::invalid_argument(format!(
-            "{what} has the same run id {} as the run it accompanies",
-            other.run_id
-        )));
-    }
-    Ok(())
+/// The run keys a request writes, none of which may use the reserved run id.
+fn reserved_free<'a>(keys: impl IntoIterator<Item = &'a WorkflowKey>) -> Result<()> {
+    keys.into_iter().try_for_each(validate_key)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,15 +331,8 @@ type ListToken = (NamespaceId, String, RunId);
 #[async_trait]
 impl ExecutionStore for CassExecutionStore {
     async fn create_workflow_execution(&self, req: CreateWorkflowExecutionRequest) -> Result<()> {
-        req.shard_id.validate()?;
-        validate_snapshot(&req.new_snapshot)?;
-        if let CreateMode::UpdateCurrent {
-            previous_run_id, ..
-        } = &req.mode
-        {
-            previous_run_id.validate()?;
-        }
-        validate_events(&req.new_events)?;
+        validate::execution::create_request(&req)?;
+        reserved_free([&req.new_snapshot.key])?;
         let w = self.create_write(&req)?;
         w.check_size()?;
         self.append_all(&[&req.new_events]).await?;
@@ -481,20 +340,10 @@ impl ExecutionStore for CassExecutionStore {
     }
 
     async fn update_workflow_execution(&self, req: UpdateWorkflowExecutionRequest) -> Result<()> {
-        req.shard_id.validate()?;
-        validate_mutation(&req.mutation)?;
-        if let Some(n) = &req.new_snapshot {
-            validate_snapshot(n)?;
-            same_workflow("new run", &req.mutation.key, &n.key)?;
-            if req.mode == UpdateMode::IgnoreCurrent {
-                return Err(StoreError::invalid_argument(
-                    "update mode IgnoreCurrent cannot create a new run",
-                ));
-            }
-            ensure_distinct_keys(&[&req.mutation.tasks, &n.tasks])?;
-        }
-        validate_events(&req.mutation_events)?;
-        validate_events(&req.new_events)?;
+        validate::execution::update_request(&req)?;
+        reserved_free(
+            std::iter::once(&req.mutation.key).chain(req.new_snapshot.as_ref().map(|n| &n.key)),
+        )?;
         let w = self.update_write(&req)?;
         w.check_size()?;
         self.append_all(&[&req.mutation_events, &req.new_events])
@@ -506,27 +355,12 @@ impl ExecutionStore for CassExecutionStore {
         &self,
         req: ConflictResolveWorkflowExecutionRequest,
     ) -> Result<()> {
-        req.shard_id.validate()?;
-        validate_snapshot(&req.reset_snapshot)?;
-        let reset_key = &req.reset_snapshot.key;
-        if let Some(n) = &req.new_snapshot {
-            validate_snapshot(n)?;
-            same_workflow("new run", reset_key, &n.key)?;
-        }
-        if let Some(m) = &req.current_mutation {
-            validate_mutation(m)?;
-            same_workflow("current run", reset_key, &m.key)?;
-            if let Some(n) = &req.new_snapshot {
-                same_workflow("new run", &m.key, &n.key)?;
-            }
-        }
-        let mut task_sets = vec![&req.reset_snapshot.tasks];
-        task_sets.extend(req.new_snapshot.as_ref().map(|n| &n.tasks));
-        task_sets.extend(req.current_mutation.as_ref().map(|m| &m.tasks));
-        ensure_distinct_keys(&task_sets)?;
-        validate_events(&req.reset_events)?;
-        validate_events(&req.new_events)?;
-        validate_events(&req.current_events)?;
+        validate::execution::conflict_resolve_request(&req)?;
+        reserved_free(
+            std::iter::once(&req.reset_snapshot.key)
+                .chain(req.new_snapshot.as_ref().map(|n| &n.key))
+                .chain(req.current_mutation.as_ref().map(|m| &m.key)),
+        )?;
         let w = self.conflict_resolve_write(&req)?;
         w.check_size()?;
         self.append_all(&[&req.reset_events, &req.new_events, &req.current_events])
@@ -535,8 +369,8 @@ impl ExecutionStore for CassExecutionStore {
     }
 
     async fn set_workflow_execution(&self, req: SetWorkflowExecutionRequest) -> Result<()> {
-        req.shard_id.validate()?;
-        validate_snapshot(&req.snapshot)?;
+        validate::execution::set_request(&req)?;
+        reserved_free([&req.snapshot.key])?;
         let mut w = Write::new(&req.snapshot.key);
         w.rewrite_run(self.ks(), req.shard_id, &req.snapshot)?;
         w.check_size()?;
@@ -684,7 +518,7 @@ impl ExecutionStore for CassExecutionStore {
         shard_id.validate()?;
         namespace_id.validate()?;
         workflow_id.validate()?;
-        validate_tasks(&tasks)?;
+        validate::history_tasks::tasks(&tasks)?;
         let w = Write {
             namespace_id,
             workflow_id,

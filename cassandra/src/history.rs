@@ -12,14 +12,14 @@
 //! scan the last row's partition token, tree and branch), not the driver's paging state: the last
 //! page never carries a token and a foreign token is `InvalidArgument`.
 
-use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use durastore_api::history_tree::{BranchDeletion, StoredBranch, branch_deletion, fork_ancestors};
 use durastore_api::{
     AppendHistoryNodesRequest, BranchId, BranchRange, DataBlob, ForkHistoryBranchRequest,
     HistoryBranch, HistoryNode, HistoryStore, HistoryTreeBranch, Page, ReadHistoryBranchRequest,
-    Result, ShardId, StoreError, TreeId, validate,
+    Result, ShardId, TreeId, validate,
 };
 use scylla::value::CqlValue;
 
@@ -39,48 +39,6 @@ pub(crate) fn make(cass: &Arc<Cass>) -> Option<Arc<dyn HistoryStore>> {
 const INSERT_NODE: &str = "INSERT INTO history_node (tree_id, branch_id, node_id, txn_id, prev_txn_id, data, data_encoding) VALUES (?, ?, ?, ?, ?, ?, ?)";
 const INSERT_TREE: &str = "INSERT INTO history_tree (tree_id, branch_id, shard_id, branch, branch_encoding, ancestors) VALUES (?, ?, ?, ?, ?, ?)";
 const TREE_COLUMNS: &str = "tree_id, branch_id, shard_id, branch, branch_encoding, ancestors";
-
-/// Checks a branch's ids and the shape of its ancestor ranges.
-fn validate_branch(branch: &HistoryBranch) -> Result<()> {
-    branch.tree_id.validate()?;
-    branch.branch_id.validate()?;
-    for a in &branch.ancestors {
-        a.branch_id.validate()?;
-        if a.begin_node_id < 1 || a.end_node_id <= a.begin_node_id {
-            return Err(StoreError::invalid_argument(format!(
-                "ancestor range [{}, {}) of branch {} is not a non-empty range of node ids >= 1",
-                a.begin_node_id, a.end_node_id, a.branch_id
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Validates an append without touching the database (the same checks, in the same order, as
-/// the SQL store).
-fn validate_append(req: &AppendHistoryNodesRequest) -> Result<()> {
-    req.shard_id.validate()?;
-    validate_branch(&req.branch)?;
-    validate::non_empty_blob("history events", &req.events)?;
-    if req.node_id < 1 {
-        return Err(StoreError::invalid_argument(format!(
-            "node id must be >= 1, got {}",
-            req.node_id
-        )));
-    }
-    let begin = req.branch.begin_node_id();
-    if req.node_id < begin {
-        return Err(StoreError::invalid_argument(format!(
-            "cannot append node {} to ancestors' nodes: branch {} begins at node {begin}",
-            req.node_id, req.branch.branch_id
-        )));
-    }
-    validate::non_negative("transaction id", req.txn_id)?;
-    if req.is_new_branch {
-        validate::blob("history tree info", &req.tree_info)?;
-    }
-    Ok(())
-}
 
 /// The `ancestors` column value: a frozen list of `(branch_id, begin, end)` tuples. An empty
 /// frozen list is stored as such (not as NULL), so a root branch reads back as "no ancestors"
@@ -152,7 +110,7 @@ fn tree_insert(shard_id: ShardId, branch: &HistoryBranch, info: &DataBlob) -> St
 /// Appends one history node (and the tree row for a new branch), validating the request first.
 /// Other stores (executions) may append through this before their own batch.
 pub(crate) async fn append_nodes(cass: &Cass, req: &AppendHistoryNodesRequest) -> Result<()> {
-    validate_append(req)?;
+    validate::history::append(req)?;
     let node = Stmt::new(
         INSERT_NODE,
         vals![
@@ -173,70 +131,6 @@ pub(crate) async fn append_nodes(cass: &Cass, req: &AppendHistoryNodesRequest) -
         cass.exec(&node.cql, node.vals).await?;
     }
     Ok(())
-}
-
-/// The new branch's ancestors when forking `fork` at `fork_node_id`: the fork branch's ranges cut
-/// at the fork point, plus the fork branch's own range up to it.
-fn fork_ancestors(fork: &HistoryBranch, fork_node_id: i64) -> Vec<BranchRange> {
-    let mut out: Vec<BranchRange> = fork
-        .ancestors
-        .iter()
-        .filter(|a| a.begin_node_id < fork_node_id)
-        .map(|a| BranchRange {
-            end_node_id: a.end_node_id.min(fork_node_id),
-            ..*a
-        })
-        .collect();
-    let begin = fork.begin_node_id();
-    if fork_node_id > begin {
-        out.push(BranchRange {
-            branch_id: fork.branch_id,
-            begin_node_id: begin,
-            end_node_id: fork_node_id,
-        });
-    }
-    out
-}
-
-/// One tree row as loaded for reference counting.
-struct TreeRow {
-    branch_id: BranchId,
-    ancestors: Option<Vec<BranchRange>>,
-}
-
-/// Node ranges `[begin, end)` (end `None` = unbounded) of each branch id still referenced by the
-/// branches that remain.
-fn referenced_ranges(remaining: &[TreeRow]) -> BTreeMap<BranchId, Vec<(i64, Option<i64>)>> {
-    let mut refs: BTreeMap<BranchId, Vec<(i64, Option<i64>)>> = BTreeMap::new();
-    for r in remaining {
-        for a in r.ancestors.as_deref().unwrap_or_default() {
-            refs.entry(a.branch_id)
-                .or_default()
-                .push((a.begin_node_id, Some(a.end_node_id)));
-        }
-        // A remaining branch needs every node of its own (no node of it lies below its begin).
-        refs.entry(r.branch_id).or_default().push((i64::MIN, None));
-    }
-    refs
-}
-
-/// The gaps of `[from, ∞)` not covered by `ranges`, as `[begin, end)` (end `None` = unbounded).
-fn unreferenced_gaps(from: i64, ranges: &[(i64, Option<i64>)]) -> Vec<(i64, Option<i64>)> {
-    let mut sorted = ranges.to_vec();
-    sorted.sort_by_key(|r| r.0);
-    let mut gaps = Vec::new();
-    let mut cursor = Some(from);
-    for (begin, end) in sorted {
-        let Some(c) = cursor else { break };
-        if begin > c {
-            gaps.push((c, Some(begin)));
-        }
-        cursor = end.map(|e| e.max(c));
-    }
-    if let Some(c) = cursor {
-        gaps.push((c, None));
-    }
-    gaps
 }
 
 /// A tree row as the listings return it.
@@ -428,57 +322,33 @@ impl CassHistoryStore {
                 vals![tree],
             )
             .await?;
-        let mut all = Vec::with_capacity(rows.len());
+        let mut tree_rows = Vec::with_capacity(rows.len());
         for row in &rows {
-            all.push(TreeRow {
+            tree_rows.push(StoredBranch {
                 branch_id: BranchId(row.uuid("branch_id")?),
                 ancestors: decode_ancestors(row)?,
             });
         }
-        let (mine, remaining): (Vec<TreeRow>, Vec<TreeRow>) = all
-            .into_iter()
-            .partition(|r| r.branch_id == branch.branch_id);
         let mut batch = vec![Stmt::new(
             "DELETE FROM history_tree WHERE tree_id = ? AND branch_id = ?",
             vals![tree, branch.branch_id.0],
         )];
-        if remaining.iter().any(|r| r.ancestors.is_none()) {
-            // A branch whose ranges are unknown may reference any node: keep them all.
-            tracing::warn!(
+        match branch_deletion(branch, tree_rows) {
+            BranchDeletion::KeepAllNodes => tracing::warn!(
                 tree_id = %branch.tree_id,
                 "history tree has a branch without recorded ancestors; nodes kept"
-            );
-            self.cass.batch(batch).await?;
-            return Ok(());
-        }
-        // The stored ancestors are authoritative; the caller's copy serves when the row is gone.
-        let ancestors = mine
-            .into_iter()
-            .find_map(|r| r.ancestors)
-            .unwrap_or_else(|| branch.ancestors.clone());
-        let own_begin = ancestors.last().map_or(1, |a| a.end_node_id);
-        let refs = referenced_ranges(&remaining);
-        let mut targets: Vec<(BranchId, i64)> = vec![(branch.branch_id, own_begin)];
-        targets.extend(ancestors.iter().map(|a| (a.branch_id, a.begin_node_id)));
-        let mut done = HashSet::new();
-        for (target, from) in targets {
-            if !done.insert((target, from)) {
-                continue;
-            }
-            let used = refs.get(&target).map(Vec::as_slice).unwrap_or_default();
-            for (begin, end) in unreferenced_gaps(from, used) {
-                // Clustering-range deletions: one range tombstone each.
-                batch.push(match end {
-                    Some(e) => Stmt::new(
-                        "DELETE FROM history_node WHERE tree_id = ? AND branch_id = ? AND node_id >= ? AND node_id < ?",
-                        vals![tree, target.0, begin, e],
-                    ),
-                    None => Stmt::new(
-                        "DELETE FROM history_node WHERE tree_id = ? AND branch_id = ? AND node_id >= ?",
-                        vals![tree, target.0, begin],
-                    ),
-                });
-            }
+            ),
+            // Clustering-range deletions: one range tombstone each.
+            BranchDeletion::Nodes(ranges) => batch.extend(ranges.into_iter().map(|r| match r.end {
+                Some(e) => Stmt::new(
+                    "DELETE FROM history_node WHERE tree_id = ? AND branch_id = ? AND node_id >= ? AND node_id < ?",
+                    vals![tree, r.branch_id.0, r.begin, e],
+                ),
+                None => Stmt::new(
+                    "DELETE FROM history_node WHERE tree_id = ? AND branch_id = ? AND node_id >= ?",
+                    vals![tree, r.branch_id.0, r.begin],
+                ),
+            })),
         }
         // Both tables share the partition key: the batch is a single mutation, so the tree row
         // and the node ranges go together.
@@ -586,21 +456,7 @@ impl HistoryStore for CassHistoryStore {
     }
 
     async fn fork_history_branch(&self, req: ForkHistoryBranchRequest) -> Result<HistoryBranch> {
-        req.shard_id.validate()?;
-        validate_branch(&req.fork_branch)?;
-        req.new_branch_id.validate()?;
-        validate::blob("history tree info", &req.tree_info)?;
-        if req.fork_node_id <= 1 {
-            return Err(StoreError::invalid_argument(format!(
-                "fork node id must be > 1, got {}",
-                req.fork_node_id
-            )));
-        }
-        if req.new_branch_id == req.fork_branch.branch_id {
-            return Err(StoreError::invalid_argument(
-                "the new branch id equals the fork branch id",
-            ));
-        }
+        validate::history::fork(&req)?;
         let new_branch = HistoryBranch {
             tree_id: req.fork_branch.tree_id,
             branch_id: req.new_branch_id,
@@ -619,15 +475,7 @@ impl HistoryStore for CassHistoryStore {
         node_id: i64,
         txn_id: i64,
     ) -> Result<()> {
-        shard_id.validate()?;
-        validate_branch(branch)?;
-        let begin = branch.begin_node_id();
-        if node_id < begin {
-            return Err(StoreError::invalid_argument(format!(
-                "cannot delete node {node_id}: it belongs to an ancestor (branch {} begins at node {begin})",
-                branch.branch_id
-            )));
-        }
+        validate::history::delete_nodes(shard_id, branch, node_id)?;
         self.cass
             .exec(
                 "DELETE FROM history_node WHERE tree_id = ? AND branch_id = ? AND node_id = ? AND txn_id = ?",
@@ -638,7 +486,7 @@ impl HistoryStore for CassHistoryStore {
 
     async fn delete_history_branch(&self, shard_id: ShardId, branch: &HistoryBranch) -> Result<()> {
         shard_id.validate()?;
-        validate_branch(branch)?;
+        validate::history::branch(branch)?;
         self.delete_branch(branch).await
     }
 
@@ -717,43 +565,6 @@ mod tests {
             prev_txn_id: 0,
             events: None,
         }
-    }
-
-    #[test]
-    fn fork_cuts_ancestors() {
-        let t = TreeId(Uuid::from_u128(9));
-        let root = HistoryBranch::new_root(t, b(1));
-        let f = fork_ancestors(&root, 5);
-        assert_eq!(
-            f,
-            vec![BranchRange {
-                branch_id: b(1),
-                begin_node_id: 1,
-                end_node_id: 5
-            }]
-        );
-        let child = HistoryBranch {
-            tree_id: t,
-            branch_id: b(2),
-            ancestors: f,
-        };
-        assert_eq!(fork_ancestors(&child, 3).len(), 1);
-        let g = fork_ancestors(&child, 8);
-        assert_eq!(
-            (g[1].branch_id, g[1].begin_node_id, g[1].end_node_id),
-            (b(2), 5, 8)
-        );
-    }
-
-    #[test]
-    fn gaps() {
-        assert_eq!(unreferenced_gaps(1, &[]), vec![(1, None)]);
-        assert_eq!(unreferenced_gaps(1, &[(1, Some(5))]), vec![(5, None)]);
-        assert_eq!(unreferenced_gaps(1, &[(i64::MIN, None)]), vec![]);
-        assert_eq!(
-            unreferenced_gaps(1, &[(3, Some(5)), (1, Some(2))]),
-            vec![(2, Some(3)), (5, None)]
-        );
     }
 
     #[test]

@@ -55,18 +55,9 @@ const MAX_TTL_SECONDS: i64 = 315_360_000;
 /// `build_id` of the rows that hold user data (every other value is a build-id index entry).
 const USER_DATA_ROW: &str = "";
 
-/// Checks a queue key: namespace id set, name 1..=255 bytes without NUL.
-fn validate_key(key: &TaskQueueKey) -> Result<()> {
-    key.namespace_id.validate()?;
-    validate::id_string("task queue name", &key.name)
-}
-
+/// The shared subqueue check plus this store's limit (the row type packs the subqueue).
 fn validate_subqueue(subqueue: i32) -> Result<()> {
-    if subqueue < 0 {
-        return Err(StoreError::invalid_argument(format!(
-            "subqueue must not be negative, got {subqueue}"
-        )));
-    }
+    validate::task_queue::subqueue(subqueue)?;
     if subqueue > MAX_SUBQUEUE {
         return Err(StoreError::invalid_argument(format!(
             "subqueue {subqueue} exceeds the limit {MAX_SUBQUEUE}"
@@ -80,21 +71,10 @@ fn task_row_type(subqueue: i32) -> i32 {
     subqueue << 2
 }
 
-/// Checks a task against its queue's flavor before anything is written.
+/// Checks a task against its queue's flavor (and this store's subqueue limit).
 fn validate_task(flavor: TaskQueueFlavor, t: &TaskRecord) -> Result<()> {
     validate_subqueue(t.subqueue)?;
-    validate::positive("task id", t.task_id)?;
-    match flavor {
-        TaskQueueFlavor::Classic if t.pass != 0 => Err(StoreError::invalid_argument(format!(
-            "classic queue tasks must have pass 0, task {} has {}",
-            t.task_id, t.pass
-        ))),
-        TaskQueueFlavor::Fair if t.pass < 1 => Err(StoreError::invalid_argument(format!(
-            "fair queue tasks must have pass >= 1, task {} has {}",
-            t.task_id, t.pass
-        ))),
-        _ => validate::blob("task", &t.blob),
-    }
+    validate::task_queue::task(flavor, t)
 }
 
 fn table(flavor: TaskQueueFlavor) -> &'static str {
@@ -307,7 +287,7 @@ fn task_of(row: &CRow, subqueue: i32, fair: bool) -> Result<TaskRecord> {
 #[async_trait]
 impl TaskQueueStore for CassTaskQueueStore {
     async fn create_task_queue(&self, req: TaskQueueWrite) -> Result<()> {
-        validate_key(&req.key)?;
+        validate::task_queue::key(&req.key)?;
         validate::blob("task queue info", &req.info)?;
         let key = &req.key;
         let (pass_col, pass_val) = match key.flavor {
@@ -343,7 +323,7 @@ impl TaskQueueStore for CassTaskQueueStore {
     }
 
     async fn get_task_queue(&self, key: &TaskQueueKey) -> Result<TaskQueueRecord> {
-        validate_key(key)?;
+        validate::task_queue::key(key)?;
         let row = self
             .cass
             .row(
@@ -369,7 +349,7 @@ impl TaskQueueStore for CassTaskQueueStore {
     }
 
     async fn update_task_queue(&self, req: TaskQueueWrite, previous_range_id: i64) -> Result<()> {
-        validate_key(&req.key)?;
+        validate::task_queue::key(&req.key)?;
         validate::blob("task queue info", &req.info)?;
         let key = &req.key;
         let cql = format!(
@@ -413,7 +393,7 @@ impl TaskQueueStore for CassTaskQueueStore {
     }
 
     async fn delete_task_queue(&self, key: &TaskQueueKey, range_id: i64) -> Result<()> {
-        validate_key(key)?;
+        validate::task_queue::key(key)?;
         let res = self
             .cass
             .cas(
@@ -438,7 +418,7 @@ impl TaskQueueStore for CassTaskQueueStore {
     }
 
     async fn create_tasks(&self, req: CreateTasksRequest) -> Result<()> {
-        validate_key(&req.key)?;
+        validate::task_queue::key(&req.key)?;
         for t in &req.tasks {
             validate_task(req.key.flavor, t)?;
         }
@@ -446,7 +426,7 @@ impl TaskQueueStore for CassTaskQueueStore {
     }
 
     async fn get_tasks(&self, req: GetTasksRequest) -> Result<Page<TaskRecord>> {
-        validate_key(&req.key)?;
+        validate::task_queue::key(&req.key)?;
         validate_subqueue(req.subqueue)?;
         let page_size = validate::page_size(req.page_size)?;
         let after: Option<(i64, i64)> = req
@@ -505,7 +485,7 @@ impl TaskQueueStore for CassTaskQueueStore {
     }
 
     async fn complete_tasks_less_than(&self, req: CompleteTasksLessThanRequest) -> Result<i64> {
-        validate_key(&req.key)?;
+        validate::task_queue::key(&req.key)?;
         validate_subqueue(req.subqueue)?;
         if req.limit <= 0 || req.limit > validate::MAX_PAGE_SIZE {
             return Err(StoreError::invalid_argument(format!(

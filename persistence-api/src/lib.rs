@@ -18,6 +18,7 @@ pub mod cluster;
 pub mod error;
 pub mod execution;
 pub mod history;
+pub mod history_tree;
 pub mod ids;
 pub mod layer;
 pub mod namespace;

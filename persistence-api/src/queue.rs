@@ -1,5 +1,7 @@
 //! Named FIFO queues (Temporal's "queue v2": history-task DLQs and similar).
 
+pub mod metadata;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 

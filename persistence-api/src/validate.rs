@@ -3,6 +3,11 @@
 //! Backends call these helpers so that every backend rejects the same inputs with the same kind:
 //! `InvalidArgument` for malformed values, `SizeLimitExceeded` for values that are too large.
 
+pub mod execution;
+pub mod history;
+pub mod history_tasks;
+pub mod task_queue;
+
 use crate::error::{Result, StoreError};
 use crate::ids::MAX_ID_BYTES;
 use crate::types::DataBlob;
@@ -117,6 +122,17 @@ pub fn positive(what: &str, v: i64) -> Result<()> {
     } else {
         Ok(())
     }
+}
+
+/// A cluster member's host id: exactly 16 bytes (a UUID).
+pub fn host_id(what: &str, host_id: &[u8]) -> Result<()> {
+    if host_id.len() != 16 {
+        return Err(StoreError::invalid_argument(format!(
+            "{what} must be exactly 16 bytes, got {}",
+            host_id.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Most search attributes one visibility record may carry (Temporal's default

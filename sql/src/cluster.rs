@@ -50,16 +50,6 @@ fn checked_sub(t: DateTime<Utc>, d: chrono::Duration, what: &str) -> Result<Date
         .ok_or_else(|| StoreError::invalid_argument(format!("{what} is out of range")))
 }
 
-fn validate_host_id(what: &str, host_id: &[u8]) -> Result<()> {
-    if host_id.len() != 16 {
-        return Err(StoreError::invalid_argument(format!(
-            "{what} must be exactly 16 bytes, got {}",
-            host_id.len()
-        )));
-    }
-    Ok(())
-}
-
 /// Reads a port stored in a signed 16-bit column: values above 32767 come back negative on
 /// databases that wrap, so both forms are accepted.
 fn port(row: &Row, i: usize) -> Result<u16> {
@@ -236,7 +226,7 @@ impl ClusterMetadataStore for SqlStore {
     }
 
     async fn upsert_cluster_membership(&self, req: UpsertClusterMembershipRequest) -> Result<()> {
-        validate_host_id("host id", &req.host_id)?;
+        validate::host_id("host id", &req.host_id)?;
         if req.rpc_address.len() > MAX_RPC_ADDRESS_BYTES {
             return Err(StoreError::size_limit(format!(
                 "rpc address is {} bytes, limit {MAX_RPC_ADDRESS_BYTES}",
@@ -296,7 +286,7 @@ impl ClusterMetadataStore for SqlStore {
     ) -> Result<Page<ClusterMember>> {
         let page_size = validate::page_size(page_size)?;
         if let Some(h) = &filter.host_id_equals {
-            validate_host_id("host id filter", h)?;
+            validate::host_id("host id filter", h)?;
         }
         let after: Option<HostToken> = match &next_page_token {
             None => None,

@@ -16,131 +16,23 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use durastore_api::{
-    AppendHistoryNodesRequest, ChasmNode, ConflictResolveMode,
-    ConflictResolveWorkflowExecutionRequest, CreateMode, CreateWorkflowExecutionRequest,
-    CurrentExecution, DataBlob, ExecutionStore, GetHistoryTasksRequest, HistoryTask,
-    HistoryTaskKey, NamespaceId, Page, Result, RunId, SetWorkflowExecutionRequest, ShardId,
-    StoreError, TaskCategory, UpdateMode, UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey,
-    WorkflowMutableState, WorkflowMutation, WorkflowSnapshot, WorkflowState, validate,
+    AppendHistoryNodesRequest, ConflictResolveMode, ConflictResolveWorkflowExecutionRequest,
+    CreateMode, CreateWorkflowExecutionRequest, CurrentExecution, ExecutionStore,
+    GetHistoryTasksRequest, HistoryTask, HistoryTaskKey, NamespaceId, Page, Result, RunId,
+    SetWorkflowExecutionRequest, ShardId, StoreError, TaskCategory, UpdateMode,
+    UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey, WorkflowMutableState,
+    WorkflowMutation, WorkflowSnapshot, WorkflowState, validate,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::SqlStore;
 use crate::driver::SqlTx;
-use crate::history_tasks::{ensure_distinct_keys, insert_tasks, validate_tasks};
+use crate::history_tasks::insert_tasks;
 use crate::shard::check_range;
 use rows::{CurrentFields, CurrentRow, ExecutionFields};
 
 pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn ExecutionStore>> {
     Some(store.clone() as Arc<dyn ExecutionStore>)
-}
-
-/// Longest CHASM node path, in bytes (Temporal's `VARBINARY(1536)` column).
-const MAX_CHASM_PATH_BYTES: usize = 1536;
-
-// ---------------------------------------------------------------------------------------------
-// Validation: everything is checked before the first write (history appends included).
-
-fn validate_blob_map<K>(what: &str, map: &BTreeMap<K, DataBlob>) -> Result<()> {
-    map.values().try_for_each(|b| validate::blob(what, b))
-}
-
-fn validate_ids<'a>(what: &str, ids: impl IntoIterator<Item = &'a String>) -> Result<()> {
-    ids.into_iter()
-        .try_for_each(|id| validate::id_string(what, id))
-}
-
-fn validate_chasm_path(path: &str) -> Result<()> {
-    if path.is_empty() {
-        return Err(StoreError::invalid_argument("CHASM node path is empty"));
-    }
-    if path.len() > MAX_CHASM_PATH_BYTES {
-        return Err(StoreError::size_limit(format!(
-            "CHASM node path is {} bytes, limit {MAX_CHASM_PATH_BYTES}",
-            path.len()
-        )));
-    }
-    Ok(())
-}
-
-fn validate_chasm_nodes(nodes: &BTreeMap<String, ChasmNode>) -> Result<()> {
-    for (path, node) in nodes {
-        validate_chasm_path(path)?;
-        validate::blob("CHASM node metadata", &node.metadata)?;
-        if let Some(data) = &node.data {
-            validate::blob("CHASM node data", data)?;
-        }
-    }
-    Ok(())
-}
-
-fn validate_snapshot(s: &WorkflowSnapshot) -> Result<()> {
-    s.key.validate()?;
-    validate::blob("execution info", &s.execution_info)?;
-    validate::blob("execution state", &s.execution_state)?;
-    validate::optional_id_string("create request id", &s.state.create_request_id)?;
-    if let Some(c) = &s.checksum {
-        validate::blob("checksum", c)?;
-    }
-    validate_blob_map("activity info", &s.activity_infos)?;
-    validate_ids("timer id", s.timer_infos.keys())?;
-    validate_blob_map("timer info", &s.timer_infos)?;
-    validate_blob_map("child execution info", &s.child_execution_infos)?;
-    validate_blob_map("request cancel info", &s.request_cancel_infos)?;
-    validate_blob_map("signal info", &s.signal_infos)?;
-    validate_chasm_nodes(&s.chasm_nodes)?;
-    validate_ids("signal requested id", &s.signal_requested_ids)?;
-    validate_tasks(&s.tasks)
-}
-
-fn validate_mutation(m: &WorkflowMutation) -> Result<()> {
-    m.key.validate()?;
-    validate::blob("execution info", &m.execution_info)?;
-    validate::blob("execution state", &m.execution_state)?;
-    validate::optional_id_string("create request id", &m.state.create_request_id)?;
-    if let Some(c) = &m.checksum {
-        validate::blob("checksum", c)?;
-    }
-    validate_blob_map("activity info", &m.upsert_activity_infos)?;
-    validate_ids("timer id", m.upsert_timer_infos.keys())?;
-    validate_ids("timer id", &m.delete_timer_infos)?;
-    validate_blob_map("timer info", &m.upsert_timer_infos)?;
-    validate_blob_map("child execution info", &m.upsert_child_execution_infos)?;
-    validate_blob_map("request cancel info", &m.upsert_request_cancel_infos)?;
-    validate_blob_map("signal info", &m.upsert_signal_infos)?;
-    validate_chasm_nodes(&m.upsert_chasm_nodes)?;
-    m.delete_chasm_nodes
-        .iter()
-        .try_for_each(|p| validate_chasm_path(p))?;
-    validate_ids("signal requested id", &m.upsert_signal_requested_ids)?;
-    validate_ids("signal requested id", &m.delete_signal_requested_ids)?;
-    if let Some(b) = &m.new_buffered_events {
-        validate::non_empty_blob("buffered events", b)?;
-    }
-    validate_tasks(&m.tasks)
-}
-
-fn validate_events(events: &[AppendHistoryNodesRequest]) -> Result<()> {
-    // Same rules as the history store, checked up front so a bad node is rejected before any
-    // node of the request is written.
-    events.iter().try_for_each(crate::history::validate_append)
-}
-
-/// A second run written by the same request must belong to the same workflow.
-fn same_workflow(what: &str, first: &WorkflowKey, other: &WorkflowKey) -> Result<()> {
-    if first.namespace_id != other.namespace_id || first.workflow_id != other.workflow_id {
-        return Err(StoreError::invalid_argument(format!(
-            "{what} belongs to workflow {}/{}, not {}/{}",
-            other.namespace_id, other.workflow_id, first.namespace_id, first.workflow_id
-        )));
-    }
-    if first.run_id == other.run_id {
-        return Err(StoreError::invalid_argument(format!(
-            "{what} has the same run id {} as the run it accompanies",
-            other.run_id
-        )));
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,15 +397,7 @@ struct ListToken {
 #[async_trait]
 impl ExecutionStore for SqlStore {
     async fn create_workflow_execution(&self, req: CreateWorkflowExecutionRequest) -> Result<()> {
-        req.shard_id.validate()?;
-        validate_snapshot(&req.new_snapshot)?;
-        if let CreateMode::UpdateCurrent {
-            previous_run_id, ..
-        } = &req.mode
-        {
-            previous_run_id.validate()?;
-        }
-        validate_events(&req.new_events)?;
+        validate::execution::create_request(&req)?;
         append_all(self, &[&req.new_events]).await?;
         let mut tx = self.driver.begin().await?;
         let result = self.create_tx(&mut *tx, &req).await;
@@ -521,22 +405,7 @@ impl ExecutionStore for SqlStore {
     }
 
     async fn update_workflow_execution(&self, req: UpdateWorkflowExecutionRequest) -> Result<()> {
-        req.shard_id.validate()?;
-        validate_mutation(&req.mutation)?;
-        if let Some(n) = &req.new_snapshot {
-            validate_snapshot(n)?;
-            same_workflow("new run", &req.mutation.key, &n.key)?;
-            if req.mode == UpdateMode::IgnoreCurrent {
-                return Err(StoreError::invalid_argument(
-                    "update mode IgnoreCurrent cannot create a new run",
-                ));
-            }
-        }
-        if let Some(n) = &req.new_snapshot {
-            ensure_distinct_keys(&[&req.mutation.tasks, &n.tasks])?;
-        }
-        validate_events(&req.mutation_events)?;
-        validate_events(&req.new_events)?;
+        validate::execution::update_request(&req)?;
         append_all(self, &[&req.mutation_events, &req.new_events]).await?;
         let mut tx = self.driver.begin().await?;
         let result = self.update_tx(&mut *tx, &req).await;
@@ -547,27 +416,7 @@ impl ExecutionStore for SqlStore {
         &self,
         req: ConflictResolveWorkflowExecutionRequest,
     ) -> Result<()> {
-        req.shard_id.validate()?;
-        validate_snapshot(&req.reset_snapshot)?;
-        let reset_key = &req.reset_snapshot.key;
-        if let Some(n) = &req.new_snapshot {
-            validate_snapshot(n)?;
-            same_workflow("new run", reset_key, &n.key)?;
-        }
-        if let Some(m) = &req.current_mutation {
-            validate_mutation(m)?;
-            same_workflow("current run", reset_key, &m.key)?;
-            if let Some(n) = &req.new_snapshot {
-                same_workflow("new run", &m.key, &n.key)?;
-            }
-        }
-        let mut task_sets = vec![&req.reset_snapshot.tasks];
-        task_sets.extend(req.new_snapshot.as_ref().map(|n| &n.tasks));
-        task_sets.extend(req.current_mutation.as_ref().map(|m| &m.tasks));
-        ensure_distinct_keys(&task_sets)?;
-        validate_events(&req.reset_events)?;
-        validate_events(&req.new_events)?;
-        validate_events(&req.current_events)?;
+        validate::execution::conflict_resolve_request(&req)?;
         append_all(
             self,
             &[&req.reset_events, &req.new_events, &req.current_events],
@@ -579,8 +428,7 @@ impl ExecutionStore for SqlStore {
     }
 
     async fn set_workflow_execution(&self, req: SetWorkflowExecutionRequest) -> Result<()> {
-        req.shard_id.validate()?;
-        validate_snapshot(&req.snapshot)?;
+        validate::execution::set_request(&req)?;
         let mut tx = self.driver.begin().await?;
         let result = self.set_tx(&mut *tx, &req).await;
         SqlStore::finish(tx, result).await

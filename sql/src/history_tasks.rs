@@ -7,9 +7,10 @@
 //! milliseconds on write and in every range predicate, so a key read back compares equal to the
 //! key written.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+use durastore_api::validate::history_tasks::predicate_time;
 use durastore_api::{
     GetHistoryTasksRequest, HistoryTask, HistoryTaskKey, NamespaceId, Page, Result, ShardId,
     StoreError, TaskCategory, TaskCategoryKind, WorkflowId, truncate_to_millis, validate,
@@ -38,33 +39,20 @@ struct TaskTable {
 impl TaskTable {
     fn of(category: TaskCategory) -> Result<Self> {
         let scheduled = category.kind == TaskCategoryKind::Scheduled;
+        validate::history_tasks::category(category)?;
         let legacy = match category.id {
-            1 => Some(("transfer_tasks", false)),
-            2 => Some(("timer_tasks", true)),
-            3 => Some(("replication_tasks", false)),
-            4 => Some(("visibility_tasks", false)),
+            1 => Some("transfer_tasks"),
+            2 => Some("timer_tasks"),
+            3 => Some("replication_tasks"),
+            4 => Some("visibility_tasks"),
             _ => None,
         };
         match legacy {
-            Some((table, legacy_scheduled)) => {
-                if legacy_scheduled != scheduled {
-                    return Err(StoreError::invalid_argument(format!(
-                        "task category {} is {}, not {:?}",
-                        category.id,
-                        if legacy_scheduled {
-                            "scheduled"
-                        } else {
-                            "immediate"
-                        },
-                        category.kind
-                    )));
-                }
-                Ok(TaskTable {
-                    table,
-                    category_id: None,
-                    scheduled,
-                })
-            }
+            Some(table) => Ok(TaskTable {
+                table,
+                category_id: None,
+                scheduled,
+            }),
             None => Ok(TaskTable {
                 table: if scheduled {
                     "history_scheduled_tasks"
@@ -99,75 +87,6 @@ impl TaskTable {
         cols.extend(["task_id", "data", "data_encoding"]);
         cols
     }
-}
-
-/// Latest fire time the timestamp columns of every backend can hold (end of year 9999).
-fn max_fire_time() -> DateTime<Utc> {
-    NaiveDate::from_ymd_opt(9999, 12, 31)
-        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
-        .map_or(DateTime::<Utc>::MAX_UTC, |n| n.and_utc())
-}
-
-/// Clamps a fire time used in a predicate into the storable range, at millisecond precision.
-fn predicate_time(t: DateTime<Utc>) -> DateTime<Utc> {
-    truncate_to_millis(t.clamp(DateTime::<Utc>::UNIX_EPOCH, max_fire_time()))
-}
-
-fn validate_key(category: TaskCategory, key: &HistoryTaskKey) -> Result<()> {
-    validate::non_negative("task id", key.task_id)?;
-    if category.kind == TaskCategoryKind::Scheduled
-        && (key.fire_time < DateTime::<Utc>::UNIX_EPOCH || key.fire_time > max_fire_time())
-    {
-        return Err(StoreError::invalid_argument(format!(
-            "task fire time {} is outside 1970-01-01..9999-12-31",
-            key.fire_time
-        )));
-    }
-    Ok(())
-}
-
-/// The key a task is stored under: immediate keys carry the epoch, scheduled ones milliseconds.
-fn stored_key(category: TaskCategory, key: &HistoryTaskKey) -> HistoryTaskKey {
-    if category.kind == TaskCategoryKind::Scheduled {
-        HistoryTaskKey::scheduled(key.fire_time, key.task_id)
-    } else {
-        HistoryTaskKey::immediate(key.task_id)
-    }
-}
-
-/// Validates tasks to be written: known table, keys, blobs, no key twice in one request.
-pub(crate) fn validate_tasks(tasks: &BTreeMap<TaskCategory, Vec<HistoryTask>>) -> Result<()> {
-    for (category, list) in tasks {
-        TaskTable::of(*category)?;
-        for task in list {
-            validate_key(*category, &task.key)?;
-            validate::blob("history task", &task.blob)?;
-        }
-    }
-    ensure_distinct_keys(&[tasks])
-}
-
-/// Rejects a task key that appears twice among the task maps of one request (after the
-/// millisecond truncation of scheduled keys), which would otherwise fail mid-transaction as a
-/// unique-key violation.
-pub(crate) fn ensure_distinct_keys(
-    sets: &[&BTreeMap<TaskCategory, Vec<HistoryTask>>],
-) -> Result<()> {
-    let mut seen = BTreeSet::new();
-    for tasks in sets {
-        for (category, list) in tasks.iter() {
-            for task in list {
-                let key = stored_key(*category, &task.key);
-                if !seen.insert((*category, key)) {
-                    return Err(StoreError::invalid_argument(format!(
-                        "history task key {key:?} appears twice in category {}",
-                        category.id
-                    )));
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Inserts validated tasks inside the caller's (already fenced) transaction: one multi-row
@@ -232,7 +151,7 @@ impl SqlStore {
         shard_id.validate()?;
         namespace_id.validate()?;
         workflow_id.validate()?;
-        validate_tasks(&tasks)?;
+        validate::history_tasks::tasks(&tasks)?;
         let mut tx = self.driver.begin().await?;
         let result = async {
             check_range(&mut *tx, self.dialect(), shard_id, range_id).await?;
@@ -359,7 +278,7 @@ impl SqlStore {
     ) -> Result<()> {
         shard_id.validate()?;
         let table = TaskTable::of(category)?;
-        validate_key(category, &key)?;
+        validate::history_tasks::task_key(category, &key)?;
         let (scope, mut values) = table.scope(shard_id);
         let sql = if table.scheduled {
             values.extend(params![truncate_to_millis(key.fire_time), key.task_id]);

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use durastore_api::queue::metadata;
 use durastore_api::{
     DataBlob, ErrorKind, Page, QueueInfo, QueueKey, QueueMessage, QueueStore, QueueType, Result,
     StoreError, validate,
@@ -27,127 +28,9 @@ pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn QueueStore>> {
 /// The only partition used, as in Temporal.
 const PARTITION: i64 = 0;
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn get_varint(b: &[u8], pos: &mut usize) -> Result<u64> {
-    let mut v: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let byte = *b.get(*pos).ok_or_else(corrupt)?;
-        *pos += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok(v);
-        }
-    }
-    Err(corrupt())
-}
-
-fn corrupt() -> StoreError {
-    StoreError::internal("stored queue metadata is not a valid Queue protobuf")
-}
-
-/// Encodes `Queue{partitions: {0: {min_message_id}}}`.
-fn encode_metadata(min_message_id: i64) -> Vec<u8> {
-    let mut partition = Vec::new();
-    if min_message_id != 0 {
-        // Field 1, varint; proto3 omits the default 0. Negative int64 is ten-byte two's complement.
-        partition.push(0x08);
-        put_varint(&mut partition, min_message_id as u64);
-    }
-    // Map entry: key (field 1, varint 0) then value (field 2, length-delimited).
-    let mut entry = vec![0x08, 0x00, 0x12];
-    put_varint(&mut entry, partition.len() as u64);
-    entry.extend_from_slice(&partition);
-    let mut out = vec![0x0a];
-    put_varint(&mut out, entry.len() as u64);
-    out.extend_from_slice(&entry);
-    out
-}
-
-/// Skips a field of `wire_type` at `pos`.
-fn skip_field(b: &[u8], pos: &mut usize, wire_type: u64) -> Result<()> {
-    match wire_type {
-        0 => get_varint(b, pos).map(|_| ()),
-        1 => advance(b, pos, 8),
-        2 => {
-            let len = usize::try_from(get_varint(b, pos)?).map_err(|_| corrupt())?;
-            advance(b, pos, len)
-        }
-        5 => advance(b, pos, 4),
-        _ => Err(corrupt()),
-    }
-}
-
-fn advance(b: &[u8], pos: &mut usize, n: usize) -> Result<()> {
-    let end = pos
-        .checked_add(n)
-        .filter(|e| *e <= b.len())
-        .ok_or_else(corrupt)?;
-    *pos = end;
-    Ok(())
-}
-
-/// Reads a length-delimited field's bytes at `pos`.
-fn bytes_field<'a>(b: &'a [u8], pos: &mut usize) -> Result<&'a [u8]> {
-    let len = usize::try_from(get_varint(b, pos)?).map_err(|_| corrupt())?;
-    let start = *pos;
-    advance(b, pos, len)?;
-    Ok(&b[start..*pos])
-}
-
-/// Decodes partition 0's `min_message_id` (0 when absent, as proto3 defaults).
-fn decode_metadata(b: &[u8]) -> Result<i64> {
-    let mut min = 0;
-    let mut pos = 0;
-    while pos < b.len() {
-        let tag = get_varint(b, &mut pos)?;
-        if tag >> 3 != 1 || tag & 7 != 2 {
-            skip_field(b, &mut pos, tag & 7)?;
-            continue;
-        }
-        let entry = bytes_field(b, &mut pos)?;
-        let (mut key, mut value): (i64, Option<&[u8]>) = (0, None);
-        let mut p = 0;
-        while p < entry.len() {
-            let t = get_varint(entry, &mut p)?;
-            match (t >> 3, t & 7) {
-                (1, 0) => key = get_varint(entry, &mut p)? as i32 as i64,
-                (2, 2) => value = Some(bytes_field(entry, &mut p)?),
-                (_, w) => skip_field(entry, &mut p, w)?,
-            }
-        }
-        if key != PARTITION {
-            continue;
-        }
-        min = 0;
-        let v = value.unwrap_or_default();
-        let mut q = 0;
-        while q < v.len() {
-            let t = get_varint(v, &mut q)?;
-            match (t >> 3, t & 7) {
-                (1, 0) => min = get_varint(v, &mut q)? as i64,
-                (_, w) => skip_field(v, &mut q, w)?,
-            }
-        }
-    }
-    Ok(min)
-}
-
 fn metadata_min(row: &Row, data: usize, encoding: usize) -> Result<i64> {
     let blob = row.blob(data, encoding)?;
-    if blob.encoding != DataBlob::PROTO3 {
-        return Err(StoreError::internal(format!(
-            "queue metadata has encoding {:?}, expected Proto3",
-            blob.encoding
-        )));
-    }
-    decode_metadata(&blob.data)
+    metadata::min_message_id(&blob.encoding, &blob.data)
 }
 
 fn validate_key(key: &QueueKey) -> Result<()> {
@@ -268,7 +151,7 @@ impl SqlStore {
         tx.execute(
             "UPDATE queues SET metadata_payload = ?, metadata_encoding = ? WHERE queue_type = ? AND queue_name = ?",
             &params![
-                encode_metadata(upto + 1),
+                metadata::encode(upto + 1),
                 DataBlob::PROTO3,
                 key.queue_type.0,
                 &key.name
@@ -286,7 +169,7 @@ impl QueueStore for SqlStore {
         self.driver
             .execute(
                 "INSERT INTO queues (queue_type, queue_name, metadata_payload, metadata_encoding) VALUES (?, ?, ?, ?)",
-                &params![key.queue_type.0, &key.name, encode_metadata(0), DataBlob::PROTO3],
+                &params![key.queue_type.0, &key.name, metadata::encode(0), DataBlob::PROTO3],
             )
             .await
             .map_err(|e| {
@@ -420,24 +303,5 @@ impl QueueStore for SqlStore {
             items,
             next_page_token,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metadata_round_trip() {
-        assert_eq!(encode_metadata(0), vec![0x0a, 0x04, 0x08, 0x00, 0x12, 0x00]);
-        assert_eq!(
-            encode_metadata(5),
-            vec![0x0a, 0x06, 0x08, 0x00, 0x12, 0x02, 0x08, 0x05]
-        );
-        for v in [0, 1, 127, 128, 300, i64::MAX, -1] {
-            assert_eq!(decode_metadata(&encode_metadata(v)).ok(), Some(v));
-        }
-        assert_eq!(decode_metadata(&[]).ok(), Some(0));
-        assert!(decode_metadata(&[0x0a, 0x05]).is_err());
     }
 }

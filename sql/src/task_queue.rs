@@ -45,21 +45,6 @@ pub(crate) fn range_hash(id: &[u8]) -> i64 {
     i64::from(h)
 }
 
-/// Checks a queue key: namespace id set, name 1..=255 bytes without NUL.
-fn validate_key(key: &TaskQueueKey) -> Result<()> {
-    key.namespace_id.validate()?;
-    validate::id_string("task queue name", &key.name)
-}
-
-fn validate_subqueue(subqueue: i32) -> Result<()> {
-    if subqueue < 0 {
-        return Err(StoreError::invalid_argument(format!(
-            "subqueue must not be negative, got {subqueue}"
-        )));
-    }
-    Ok(())
-}
-
 /// The `task_queue_id` of a queue's subqueue (0 is the queue row itself and its default tasks).
 fn task_queue_id(key: &TaskQueueKey, subqueue: i32) -> Vec<u8> {
     let mut id = Vec::with_capacity(16 + key.name.len() + 6);
@@ -120,23 +105,6 @@ fn task_table(flavor: TaskQueueFlavor) -> &'static str {
 fn queue_pk(key: &TaskQueueKey, subqueue: i32) -> (i64, Vec<u8>) {
     let id = task_queue_id(key, subqueue);
     (range_hash(&id), id)
-}
-
-/// Checks a task against its queue's flavor before anything is written.
-fn validate_task(flavor: TaskQueueFlavor, t: &TaskRecord) -> Result<()> {
-    validate_subqueue(t.subqueue)?;
-    validate::positive("task id", t.task_id)?;
-    match flavor {
-        TaskQueueFlavor::Classic if t.pass != 0 => Err(StoreError::invalid_argument(format!(
-            "classic queue tasks must have pass 0, task {} has {}",
-            t.task_id, t.pass
-        ))),
-        TaskQueueFlavor::Fair if t.pass < 1 => Err(StoreError::invalid_argument(format!(
-            "fair queue tasks must have pass >= 1, task {} has {}",
-            t.task_id, t.pass
-        ))),
-        _ => validate::blob("task", &t.blob),
-    }
 }
 
 /// Reads a queue's range id inside `tx` with an exclusive row lock, or `None` if it is missing.
@@ -325,7 +293,7 @@ impl SqlStore {
 #[async_trait]
 impl TaskQueueStore for SqlStore {
     async fn create_task_queue(&self, req: TaskQueueWrite) -> Result<()> {
-        validate_key(&req.key)?;
+        validate::task_queue::key(&req.key)?;
         validate::blob("task queue info", &req.info)?;
         let (hash, id) = queue_pk(&req.key, 0);
         let sql = format!(
@@ -352,7 +320,7 @@ impl TaskQueueStore for SqlStore {
     }
 
     async fn get_task_queue(&self, key: &TaskQueueKey) -> Result<TaskQueueRecord> {
-        validate_key(key)?;
+        validate::task_queue::key(key)?;
         let (hash, id) = queue_pk(key, 0);
         let sql = format!(
             "SELECT range_id, data, data_encoding FROM {} WHERE range_hash = ? AND task_queue_id = ?",
@@ -373,7 +341,7 @@ impl TaskQueueStore for SqlStore {
     }
 
     async fn update_task_queue(&self, req: TaskQueueWrite, previous_range_id: i64) -> Result<()> {
-        validate_key(&req.key)?;
+        validate::task_queue::key(&req.key)?;
         validate::blob("task queue info", &req.info)?;
         let (hash, id) = queue_pk(&req.key, 0);
         let mut tx = self.driver.begin().await?;
@@ -442,7 +410,7 @@ impl TaskQueueStore for SqlStore {
     }
 
     async fn delete_task_queue(&self, key: &TaskQueueKey, range_id: i64) -> Result<()> {
-        validate_key(key)?;
+        validate::task_queue::key(key)?;
         let (hash, id) = queue_pk(key, 0);
         let sql = format!(
             "DELETE FROM {} WHERE range_hash = ? AND task_queue_id = ? AND range_id = ?",
@@ -462,9 +430,9 @@ impl TaskQueueStore for SqlStore {
     }
 
     async fn create_tasks(&self, req: CreateTasksRequest) -> Result<()> {
-        validate_key(&req.key)?;
+        validate::task_queue::key(&req.key)?;
         for t in &req.tasks {
-            validate_task(req.key.flavor, t)?;
+            validate::task_queue::task(req.key.flavor, t)?;
         }
         let mut tx = self.driver.begin().await?;
         let result = self.tq_create_tasks_tx(tx.as_mut(), &req).await;
@@ -472,8 +440,8 @@ impl TaskQueueStore for SqlStore {
     }
 
     async fn get_tasks(&self, req: GetTasksRequest) -> Result<Page<TaskRecord>> {
-        validate_key(&req.key)?;
-        validate_subqueue(req.subqueue)?;
+        validate::task_queue::key(&req.key)?;
+        validate::task_queue::subqueue(req.subqueue)?;
         let page_size = validate::page_size(req.page_size)?;
         let after: Option<TaskToken> = decode_token(&req.next_page_token)?;
         let (hash, id) = queue_pk(&req.key, req.subqueue);
@@ -521,8 +489,8 @@ impl TaskQueueStore for SqlStore {
     }
 
     async fn complete_tasks_less_than(&self, req: CompleteTasksLessThanRequest) -> Result<i64> {
-        validate_key(&req.key)?;
-        validate_subqueue(req.subqueue)?;
+        validate::task_queue::key(&req.key)?;
+        validate::task_queue::subqueue(req.subqueue)?;
         if req.limit <= 0 || req.limit > validate::MAX_PAGE_SIZE {
             return Err(StoreError::invalid_argument(format!(
                 "limit must be in 1..={}, got {}",

@@ -10,9 +10,10 @@
 //! paging state: the token must stay valid across calls and a foreign token must be refused as
 //! `InvalidArgument`, which the driver's opaque state cannot promise.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+use durastore_api::validate::history_tasks::predicate_time;
 use durastore_api::{
     GetHistoryTasksRequest, HistoryTask, HistoryTaskKey, Page, Result, ShardId, StoreError,
     TaskCategory, TaskCategoryKind, truncate_to_millis, validate,
@@ -36,29 +37,16 @@ impl TaskRows {
     /// The rows of `category`; the well-known ids must have their well-known kind.
     pub(super) fn of(category: TaskCategory) -> Result<Self> {
         let scheduled = category.kind == TaskCategoryKind::Scheduled;
+        validate::history_tasks::category(category)?;
         let legacy = match category.id {
-            1 => Some((2, false)),
-            2 => Some((3, true)),
-            3 => Some((4, false)),
-            4 => Some((6, false)),
+            1 => Some(2),
+            2 => Some(3),
+            3 => Some(4),
+            4 => Some(6),
             _ => None,
         };
         let (row_type, workflow_id) = match legacy {
-            Some((row_type, legacy_scheduled)) => {
-                if legacy_scheduled != scheduled {
-                    return Err(StoreError::invalid_argument(format!(
-                        "task category {} is {}, not {:?}",
-                        category.id,
-                        if legacy_scheduled {
-                            "scheduled"
-                        } else {
-                            "immediate"
-                        },
-                        category.kind
-                    )));
-                }
-                (row_type, task_workflow(row_type))
-            }
+            Some(row_type) => (row_type, task_workflow(row_type)),
             None => {
                 let row_type = if scheduled { 9 } else { 8 };
                 (row_type, category.id.to_string())
@@ -90,72 +78,9 @@ const PREFIX: &str =
 const INSERT_TASK: &str = "INSERT INTO executions (shard_id, type, namespace_id, workflow_id, \
      run_id, visibility_ts, task_id, task_data, task_encoding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-/// Latest fire time accepted (end of year 9999, as on every backend).
-fn max_fire_time() -> DateTime<Utc> {
-    NaiveDate::from_ymd_opt(9999, 12, 31)
-        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
-        .map_or(DateTime::<Utc>::MAX_UTC, |n| n.and_utc())
-}
-
 /// Clamps a fire time used in a predicate into the storable range, at millisecond precision.
 fn predicate_ms(t: DateTime<Utc>) -> i64 {
-    truncate_to_millis(t.clamp(DateTime::<Utc>::UNIX_EPOCH, max_fire_time())).timestamp_millis()
-}
-
-fn validate_key(category: TaskCategory, key: &HistoryTaskKey) -> Result<()> {
-    validate::non_negative("task id", key.task_id)?;
-    if category.kind == TaskCategoryKind::Scheduled
-        && (key.fire_time < DateTime::<Utc>::UNIX_EPOCH || key.fire_time > max_fire_time())
-    {
-        return Err(StoreError::invalid_argument(format!(
-            "task fire time {} is outside 1970-01-01..9999-12-31",
-            key.fire_time
-        )));
-    }
-    Ok(())
-}
-
-/// The key a task is stored under: immediate keys carry the epoch, scheduled ones milliseconds.
-fn stored_key(category: TaskCategory, key: &HistoryTaskKey) -> HistoryTaskKey {
-    if category.kind == TaskCategoryKind::Scheduled {
-        HistoryTaskKey::scheduled(key.fire_time, key.task_id)
-    } else {
-        HistoryTaskKey::immediate(key.task_id)
-    }
-}
-
-/// Validates tasks to be written: known rows, keys, blobs, no key twice in one request.
-pub(super) fn validate_tasks(tasks: &BTreeMap<TaskCategory, Vec<HistoryTask>>) -> Result<()> {
-    for (category, list) in tasks {
-        TaskRows::of(*category)?;
-        for task in list {
-            validate_key(*category, &task.key)?;
-            validate::blob("history task", &task.blob)?;
-        }
-    }
-    ensure_distinct_keys(&[tasks])
-}
-
-/// Rejects a task key that appears twice among the task maps of one request (after the
-/// millisecond truncation of scheduled keys): the second would silently overwrite the first.
-pub(super) fn ensure_distinct_keys(
-    sets: &[&BTreeMap<TaskCategory, Vec<HistoryTask>>],
-) -> Result<()> {
-    let mut seen = BTreeSet::new();
-    for tasks in sets {
-        for (category, list) in tasks.iter() {
-            for task in list {
-                let key = stored_key(*category, &task.key);
-                if !seen.insert((*category, key)) {
-                    return Err(StoreError::invalid_argument(format!(
-                        "history task key {key:?} appears twice in category {}",
-                        category.id
-                    )));
-                }
-            }
-        }
-    }
-    Ok(())
+    predicate_time(t).timestamp_millis()
 }
 
 /// The (unconditional) INSERTs of validated tasks, for a batch that carries the shard lease.
@@ -357,7 +282,7 @@ pub(super) async fn complete_history_task(
 ) -> Result<()> {
     shard_id.validate()?;
     let rows = TaskRows::of(category)?;
-    validate_key(category, &key)?;
+    validate::history_tasks::task_key(category, &key)?;
     let ms = if rows.scheduled {
         truncate_to_millis(key.fire_time).timestamp_millis()
     } else {

@@ -1,0 +1,39 @@
+//! Checks of task-queue (matching) requests, shared by every backend.
+
+use super::{blob, id_string, positive};
+use crate::error::{Result, StoreError};
+use crate::task_queue::{TaskQueueFlavor, TaskQueueKey, TaskRecord};
+
+/// A queue key: namespace id set, name 1..=255 bytes without NUL.
+pub fn key(key: &TaskQueueKey) -> Result<()> {
+    key.namespace_id.validate()?;
+    id_string("task queue name", &key.name)
+}
+
+/// A subqueue number: not negative.
+pub fn subqueue(subqueue: i32) -> Result<()> {
+    if subqueue < 0 {
+        return Err(StoreError::invalid_argument(format!(
+            "subqueue must not be negative, got {subqueue}"
+        )));
+    }
+    Ok(())
+}
+
+/// A task against its queue's flavor: subqueue, task id > 0, pass 0 (classic) or >= 1 (fair),
+/// blob size.
+pub fn task(flavor: TaskQueueFlavor, t: &TaskRecord) -> Result<()> {
+    subqueue(t.subqueue)?;
+    positive("task id", t.task_id)?;
+    match flavor {
+        TaskQueueFlavor::Classic if t.pass != 0 => Err(StoreError::invalid_argument(format!(
+            "classic queue tasks must have pass 0, task {} has {}",
+            t.task_id, t.pass
+        ))),
+        TaskQueueFlavor::Fair if t.pass < 1 => Err(StoreError::invalid_argument(format!(
+            "fair queue tasks must have pass >= 1, task {} has {}",
+            t.task_id, t.pass
+        ))),
+        _ => blob("task", &t.blob),
+    }
+}
