@@ -2,8 +2,10 @@
 //!
 //! Every case is a public `async fn(&Ctx) -> Result<(), CaseError>` that drives a live backend
 //! through the `durastore-api` traits and checks the contract written in their rustdoc. Cases
-//! are registered in one table ([`all_cases`]) with an id (`execution::update_conflict_db_version`),
-//! the store they exercise and the [`Capability`](durastore_api::Capability) flags they need.
+//! are registered per store with [`cases!`] and gathered in [`all_cases`], each with an id
+//! (`execution::update_conflict_db_version`), the store it exercises and the [`CapabilityFlag`]s
+//! it needs. The cases live in [`cases`](mod@cases), one module per store (a folder for the large ones,
+//! one file per section).
 //!
 //! Third parties run the same cases against their own backend through [`run_suite`] (library),
 //! the `durastore conformance` CLI, or a libtest-mimic test binary.
@@ -24,6 +26,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use durastore_api::{Result as StoreResult, Stores};
+
+pub use durastore_api::CapabilityFlag;
 
 pub use check::CaseError;
 pub use runner::{CaseOutcome, CaseReport, Outcome, SuiteReport, Summary, run_case, run_suite};
@@ -136,8 +140,8 @@ pub struct Case {
     pub id: &'static str,
     /// The store it exercises (`shard`, `execution`, `history`, …).
     pub store: &'static str,
-    /// Capability flags it needs (names as in `Capability::FLAGS`).
-    pub requires: &'static [&'static str],
+    /// Capability flags it needs; the case is skipped on a backend that lacks one of them.
+    pub requires: &'static [CapabilityFlag],
     /// The case body.
     pub run: for<'a> fn(&'a Ctx) -> CaseFuture<'a>,
 }
@@ -151,14 +155,74 @@ impl std::fmt::Debug for Case {
     }
 }
 
-/// Registers a case: `case!("shard", get_or_create, ["shard"], shard::get_or_create)`.
+/// Registers the cases of one store, in order; each case id is `<store>::<function name>`.
+///
+/// ```
+/// # use durastore_conformance::{Case, CaseError, Ctx};
+/// # async fn get_or_create(_: &Ctx) -> Result<(), CaseError> { Ok(()) }
+/// # async fn owners_race(_: &Ctx) -> Result<(), CaseError> { Ok(()) }
+/// # async fn old_name(_: &Ctx) -> Result<(), CaseError> { Ok(()) }
+/// fn cases() -> Vec<Case> {
+///     durastore_conformance::cases![shard requires(Shard) =>
+///         get_or_create,                                // shard::get_or_create, needs `shard`
+///         owners_race + Execution + ConcurrentWriters, // needs shard, execution, concurrent_writers
+///         new_name = old_name,                          // id shard::new_name, body old_name
+///     ]
+/// }
+/// let ids: Vec<_> = cases().iter().map(|c| c.id).collect();
+/// assert_eq!(ids, ["shard::get_or_create", "shard::owners_race", "shard::new_name"]);
+/// assert_eq!(cases()[1].requires.len(), 3);
+/// ```
+///
+/// Flags are [`CapabilityFlag`] variants, so a misspelt flag does not compile:
+///
+/// ```compile_fail
+/// # use durastore_conformance::{Case, CaseError, Ctx};
+/// # async fn a(_: &Ctx) -> Result<(), CaseError> { Ok(()) }
+/// let _: Vec<Case> = durastore_conformance::cases![shard requires(Shard) => a + Visiblity];
+/// ```
+#[macro_export]
+macro_rules! cases {
+    ($store:ident requires $base:tt => $($name:ident $(= $body:ident)? $(+ $extra:ident)*),* $(,)?) => {
+        vec![$($crate::Case {
+            id: concat!(stringify!($store), "::", stringify!($name)),
+            store: stringify!($store),
+            requires: $crate::cases!(@flags $base $($extra)*),
+            run: |ctx| Box::pin($crate::cases!(@body $name $(= $body)?)(ctx)),
+        }),*]
+    };
+    (@flags ($($base:ident),* $(,)?) $($extra:ident)*) => {
+        &[$($crate::CapabilityFlag::$base,)* $($crate::CapabilityFlag::$extra,)*]
+    };
+    (@body $name:ident) => { $name };
+    (@body $name:ident = $body:ident) => { $body };
+}
+
+/// Registers one case with flags by name: `case!("shard", get_or_create, ["shard"], shard::get_or_create)`.
+///
+/// The long form of [`cases!`], kept for existing callers. The flag names are checked at
+/// compile time ([`CapabilityFlag::from_name`]), so an unknown name does not compile:
+///
+/// ```compile_fail
+/// # use durastore_conformance::{CaseError, Ctx};
+/// # async fn a(_: &Ctx) -> Result<(), CaseError> { Ok(()) }
+/// let _ = durastore_conformance::case!("shard", a, ["shard", "visiblity"], a);
+/// ```
 #[macro_export]
 macro_rules! case {
     ($store:literal, $name:ident, [$($req:literal),* $(,)?], $f:path) => {
         $crate::Case {
             id: concat!($store, "::", stringify!($name)),
             store: $store,
-            requires: &[$($req),*],
+            requires: {
+                const REQUIRES: &[$crate::CapabilityFlag] = &[$(
+                    match $crate::CapabilityFlag::from_name($req) {
+                        Some(flag) => flag,
+                        None => panic!(concat!("unknown capability flag: ", $req)),
+                    }
+                ),*];
+                REQUIRES
+            },
             run: |ctx| Box::pin($f(ctx)),
         }
     };

@@ -108,16 +108,14 @@ impl SuiteReport {
     }
 }
 
-/// Why `case` cannot run on a backend with `cap`, or `None` if it can.
-///
-/// Flag names the [`Capability`] does not know count as missing, so a typo in a case's
-/// requirements skips it visibly instead of running it everywhere.
+/// Why `case` cannot run on a backend with `cap`, or `None` if it can: the flags it requires
+/// that `cap` lacks, by name, in the order the case lists them.
 pub fn skip_reason(case: &Case, cap: &Capability) -> Option<String> {
     let missing: Vec<&str> = case
         .requires
         .iter()
-        .copied()
-        .filter(|name| cap.has(name) != Some(true))
+        .filter(|flag| !cap.get(**flag))
+        .map(|flag| flag.name())
         .collect();
     if missing.is_empty() {
         None
@@ -253,23 +251,69 @@ mod tests {
     }
 
     #[test]
-    fn skip_reason_names_missing_and_unknown_flags() {
-        let case = crate::case!("shard", x, ["shard", "history", "no_such_flag"], passes);
+    fn skip_reason_names_missing_flags_in_order() {
+        let case = crate::case!("shard", x, ["shard", "history", "durable"], passes);
         let mut cap = Capability::default();
         assert_eq!(
             skip_reason(&case, &cap).as_deref(),
-            Some("missing capability: shard, history, no_such_flag")
+            Some("missing capability: shard, history, durable")
         );
         cap.shard = true;
-        cap.history = true;
+        cap.durable = true;
         assert_eq!(
             skip_reason(&case, &cap).as_deref(),
-            Some("missing capability: no_such_flag")
+            Some("missing capability: history")
         );
-        let ok = crate::case!("shard", y, ["shard", "history"], passes);
-        assert_eq!(skip_reason(&ok, &cap), None);
+        cap.history = true;
+        assert_eq!(skip_reason(&case, &cap), None);
         let none = crate::case!("shard", z, [], passes);
         assert_eq!(skip_reason(&none, &Capability::default()), None);
+    }
+
+    /// The short form names each case once and appends per-case flags to the store's.
+    #[test]
+    fn cases_macro_ids_and_flags() {
+        use durastore_api::CapabilityFlag as F;
+        let cases = crate::cases![task_queue requires(TaskQueue) =>
+            one = passes,
+            two = passes + FairTaskQueue,
+            three = fails + TaskQueueUserData + ConcurrentWriters,
+        ];
+        let got: Vec<(&str, &str, &[F])> =
+            cases.iter().map(|c| (c.id, c.store, c.requires)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("task_queue::one", "task_queue", &[F::TaskQueue][..]),
+                (
+                    "task_queue::two",
+                    "task_queue",
+                    &[F::TaskQueue, F::FairTaskQueue][..]
+                ),
+                (
+                    "task_queue::three",
+                    "task_queue",
+                    &[F::TaskQueue, F::TaskQueueUserData, F::ConcurrentWriters][..]
+                ),
+            ]
+        );
+        // The long form checks names at compile time and yields the same flags.
+        let long = crate::case!("task_queue", two, ["task_queue", "fair_task_queue"], passes);
+        assert_eq!((long.id, long.requires), (cases[1].id, cases[1].requires));
+    }
+
+    #[tokio::test]
+    async fn cases_macro_runs_the_named_body() {
+        let mut cap = Capability::default();
+        cap.task_queue = true;
+        let ctx = ctx(cap);
+        let cases = crate::cases![task_queue requires(TaskQueue) => passes, renamed = fails];
+        assert_eq!(run_case(&ctx, &cases[0]).await.outcome, Outcome::Passed);
+        let out = run_case(&ctx, &cases[1]).await;
+        assert_eq!(
+            (out.id.as_str(), out.outcome),
+            ("task_queue::renamed", Outcome::Failed)
+        );
     }
 
     #[test]

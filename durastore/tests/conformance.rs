@@ -89,8 +89,8 @@ impl Lazy {
 fn missing_capabilities(case: &Case, cap: &Capability) -> Vec<&'static str> {
     case.requires
         .iter()
-        .copied()
-        .filter(|r| cap.has(r) != Some(true))
+        .filter(|flag| !cap.get(**flag))
+        .map(|flag| flag.name())
         .collect()
 }
 

@@ -35,7 +35,7 @@ pub mod visibility;
 use std::sync::Arc;
 
 pub use async_trait::async_trait;
-pub use capability::Capability;
+pub use capability::{Capability, CapabilityFlag};
 pub use chrono;
 pub use cluster::*;
 pub use error::{ConflictDetail, CurrentWorkflowConflict, ErrorKind, Result, StoreError};

@@ -17,78 +17,23 @@ use durastore_api::{
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::fixtures::{blob, unique_name};
 use crate::util::collect_pages;
-use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
+use crate::{Case, CaseError, Ctx, ensure, ensure_eq};
 
 /// The cases of this module.
 pub fn cases() -> Vec<Case> {
-    vec![
-        case!(
-            "cluster",
-            metadata_save_creates_version_1,
-            ["cluster_metadata"],
-            metadata_save_creates_version_1
-        ),
-        case!(
-            "cluster",
-            metadata_save_version_cas,
-            ["cluster_metadata"],
-            metadata_save_version_cas
-        ),
-        case!(
-            "cluster",
-            metadata_get_missing_not_found,
-            ["cluster_metadata"],
-            metadata_get_missing_not_found
-        ),
-        case!(
-            "cluster",
-            metadata_delete_idempotent,
-            ["cluster_metadata"],
-            metadata_delete_idempotent
-        ),
-        case!(
-            "cluster",
-            metadata_list_paging,
-            ["cluster_metadata"],
-            metadata_list_paging
-        ),
-        case!(
-            "cluster",
-            membership_upsert_get,
-            ["cluster_metadata"],
-            membership_upsert_get
-        ),
-        case!(
-            "cluster",
-            membership_filters,
-            ["cluster_metadata"],
-            membership_filters
-        ),
-        case!(
-            "cluster",
-            membership_upsert_updates_heartbeat,
-            ["cluster_metadata"],
-            membership_upsert_updates_heartbeat
-        ),
-        case!(
-            "cluster",
-            membership_expired_not_returned,
-            ["cluster_metadata"],
-            membership_expired_not_returned
-        ),
-        case!(
-            "cluster",
-            membership_prune_removes_expired,
-            ["cluster_metadata", "membership_prune"],
-            membership_prune_removes_expired
-        ),
-        case!(
-            "cluster",
-            membership_paging,
-            ["cluster_metadata"],
-            membership_paging
-        ),
-        case!("cluster", bad_input, ["cluster_metadata"], bad_input),
+    crate::cases![cluster requires(ClusterMetadata) =>
+        metadata_save_creates_version_1,
+        metadata_save_version_cas,
+        metadata_get_missing_not_found,
+        metadata_delete_idempotent,
+        metadata_list_paging,
+        membership_upsert_get,
+        membership_filters,
+        membership_upsert_updates_heartbeat,
+        membership_expired_not_returned,
+        membership_prune_removes_expired + MembershipPrune,
+        membership_paging,
+        bad_input,
     ]
 }
 

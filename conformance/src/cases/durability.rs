@@ -16,23 +16,13 @@ use crate::cases::history::{
 use crate::cases::history_tasks::{expected, fire, immediate_task, read_all_tasks, scheduled_task};
 use crate::check::ok;
 use crate::fixtures::{blob, namespace_id, unique_name};
-use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
+use crate::{Case, CaseError, Ctx, ensure, ensure_eq};
 
 /// The cases of this module.
 pub fn cases() -> Vec<Case> {
-    vec![
-        case!(
-            "durability",
-            reopen_keeps_writes,
-            ["durable", "shard", "execution", "history"],
-            reopen_keeps_writes
-        ),
-        case!(
-            "durability",
-            closed_handle_fails_cleanly,
-            ["durable", "shard"],
-            closed_handle_fails_cleanly
-        ),
+    crate::cases![durability requires(Durable, Shard) =>
+        reopen_keeps_writes + Execution + History,
+        closed_handle_fails_cleanly,
     ]
 }
 

@@ -1,4 +1,12 @@
 //! The cases, one module per store.
+//!
+//! A store whose cases fit in one file is a file (`shard.rs`); a larger store is a folder
+//! (`visibility/`) whose `mod.rs` registers every case of the store in order with
+//! [`cases!`](crate::cases!) and whose other files hold one section each (helpers, then groups
+//! of cases such as `paging.rs` or `bad_input.rs`). Every case function is re-exported at its
+//! store module, so `cases::visibility::page_size_one` names it wherever it lives (the query
+//! corpus and the hostile queries, formerly `cases::visibility_corpus` and
+//! `cases::visibility_hostile`, are `cases::visibility` too).
 
 use crate::Case;
 
@@ -12,8 +20,6 @@ pub mod queue;
 pub mod shard;
 pub mod task_queue;
 pub mod visibility;
-pub mod visibility_corpus;
-pub mod visibility_hostile;
 
 /// Every case, in a stable order.
 pub fn all() -> Vec<Case> {
@@ -28,7 +34,5 @@ pub fn all() -> Vec<Case> {
     v.extend(queue::cases());
     v.extend(durability::cases());
     v.extend(visibility::cases());
-    v.extend(visibility_corpus::cases());
-    v.extend(visibility_hostile::cases());
     v
 }

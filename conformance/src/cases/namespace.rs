@@ -19,80 +19,25 @@ use futures::future::BoxFuture;
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::fixtures::{blob, namespace_id, unique_name};
 use crate::util::{MAX_PAGES, race};
-use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
+use crate::{Case, CaseError, Ctx, ensure, ensure_eq};
 
 /// The cases of this module.
 pub fn cases() -> Vec<Case> {
-    vec![
-        case!(
-            "namespace",
-            create_get_by_id_and_name,
-            ["namespace"],
-            create_get_by_id_and_name
-        ),
-        case!(
-            "namespace",
-            create_taken_id_already_exists,
-            ["namespace"],
-            create_taken_id_already_exists
-        ),
-        case!(
-            "namespace",
-            create_taken_name_already_exists,
-            ["namespace"],
-            create_taken_name_already_exists
-        ),
-        case!(
-            "namespace",
-            notification_version_increments,
-            ["namespace"],
-            notification_version_increments
-        ),
-        case!(
-            "namespace",
-            update_with_current_version,
-            ["namespace"],
-            update_with_current_version
-        ),
-        case!(
-            "namespace",
-            update_stale_version_condition_failed,
-            ["namespace"],
-            update_stale_version_condition_failed
-        ),
-        case!(
-            "namespace",
-            update_missing_not_found,
-            ["namespace"],
-            update_missing_not_found
-        ),
-        case!("namespace", rename, ["namespace"], rename),
-        case!(
-            "namespace",
-            delete_by_id_idempotent,
-            ["namespace"],
-            delete_by_id_idempotent
-        ),
-        case!(
-            "namespace",
-            delete_by_name_idempotent,
-            ["namespace"],
-            delete_by_name_idempotent
-        ),
-        case!("namespace", list_paging, ["namespace"], list_paging),
-        case!(
-            "namespace",
-            concurrent_create_same_name,
-            ["namespace", "concurrent_writers"],
-            concurrent_create_same_name
-        ),
-        case!(
-            "namespace",
-            concurrent_update_single_winner,
-            ["namespace", "concurrent_writers"],
-            concurrent_update_single_winner
-        ),
-        case!("namespace", bad_input, ["namespace"], bad_input),
+    crate::cases![namespace requires(Namespace) =>
+        create_get_by_id_and_name,
+        create_taken_id_already_exists,
+        create_taken_name_already_exists,
+        notification_version_increments,
+        update_with_current_version,
+        update_stale_version_condition_failed,
+        update_missing_not_found,
+        rename,
+        delete_by_id_idempotent,
+        delete_by_name_idempotent,
+        list_paging,
+        concurrent_create_same_name + ConcurrentWriters,
+        concurrent_update_single_winner + ConcurrentWriters,
+        bad_input,
     ]
 }
 

@@ -15,56 +15,21 @@ use futures::future::BoxFuture;
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::fixtures::{blob, unique_name};
 use crate::util::{MAX_PAGES, race};
-use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
+use crate::{Case, CaseError, Ctx, ensure, ensure_eq};
 
 /// The cases of this module.
 pub fn cases() -> Vec<Case> {
-    vec![
-        case!(
-            "queue",
-            create_enqueue_ids_from_zero,
-            ["queue"],
-            create_enqueue_ids_from_zero
-        ),
-        case!(
-            "queue",
-            create_twice_already_exists,
-            ["queue"],
-            create_twice_already_exists
-        ),
-        case!(
-            "queue",
-            missing_queue_not_found,
-            ["queue"],
-            missing_queue_not_found
-        ),
-        case!("queue", read_paging, ["queue"], read_paging),
-        case!(
-            "queue",
-            range_delete_then_read,
-            ["queue"],
-            range_delete_then_read
-        ),
-        case!(
-            "queue",
-            delete_all_then_enqueue_continues,
-            ["queue"],
-            delete_all_then_enqueue_continues
-        ),
-        case!(
-            "queue",
-            range_delete_same_range_twice,
-            ["queue"],
-            range_delete_same_range_twice
-        ),
-        case!("queue", list_queues_counts, ["queue"], list_queues_counts),
-        case!(
-            "queue",
-            concurrent_enqueue_distinct_ids,
-            ["queue", "concurrent_writers"],
-            concurrent_enqueue_distinct_ids
-        ),
-        case!("queue", bad_input, ["queue"], bad_input),
+    crate::cases![queue requires(Queue) =>
+        create_enqueue_ids_from_zero,
+        create_twice_already_exists,
+        missing_queue_not_found,
+        read_paging,
+        range_delete_then_read,
+        delete_all_then_enqueue_continues,
+        range_delete_same_range_twice,
+        list_queues_counts,
+        concurrent_enqueue_distinct_ids + ConcurrentWriters,
+        bad_input,
     ]
 }
 

@@ -15,75 +15,25 @@ use durastore_api::{
 use crate::cases::history_tasks::{immediate_task, read_all_tasks, task_map};
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::fixtures::{blob, namespace_id, unique_name};
-use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
+use crate::{Case, CaseError, Ctx, ensure, ensure_eq};
 
 /// The cases of this module.
 pub fn cases() -> Vec<Case> {
-    vec![
-        case!(
-            "shard",
-            get_or_create_creates,
-            ["shard"],
-            get_or_create_creates
-        ),
-        case!(
-            "shard",
-            get_existing_ignores_create_values,
-            ["shard"],
-            get_existing_ignores_create_values
-        ),
-        case!(
-            "shard",
-            get_missing_not_found,
-            ["shard"],
-            get_missing_not_found
-        ),
-        case!(
-            "shard",
-            update_with_previous_range,
-            ["shard"],
-            update_with_previous_range
-        ),
-        case!(
-            "shard",
-            update_stale_range_lost,
-            ["shard"],
-            update_stale_range_lost
-        ),
-        case!(
-            "shard",
-            update_missing_shard,
-            ["shard"],
-            update_missing_shard
-        ),
-        case!("shard", assert_ownership, ["shard"], assert_ownership),
-        case!(
-            "shard",
-            blob_limits_inclusive,
-            ["shard"],
-            blob_limits_inclusive
-        ),
-        case!("shard", bad_shard_id, ["shard"], bad_shard_id),
-        case!("shard", oversized_blob, ["shard"], oversized_blob),
-        case!("shard", long_encoding_name, ["shard"], long_encoding_name),
-        case!(
-            "shard",
-            concurrent_get_or_create,
-            ["shard", "concurrent_writers"],
-            concurrent_get_or_create
-        ),
-        case!(
-            "shard",
-            concurrent_owners_race,
-            ["shard", "execution", "concurrent_writers"],
-            concurrent_owners_race
-        ),
-        case!(
-            "shard",
-            renew_fences_in_flight_writers,
-            ["shard", "execution", "concurrent_writers"],
-            renew_fences_in_flight_writers
-        ),
+    crate::cases![shard requires(Shard) =>
+        get_or_create_creates,
+        get_existing_ignores_create_values,
+        get_missing_not_found,
+        update_with_previous_range,
+        update_stale_range_lost,
+        update_missing_shard,
+        assert_ownership,
+        blob_limits_inclusive,
+        bad_shard_id,
+        oversized_blob,
+        long_encoding_name,
+        concurrent_get_or_create + ConcurrentWriters,
+        concurrent_owners_race + Execution + ConcurrentWriters,
+        renew_fences_in_flight_writers + Execution + ConcurrentWriters,
     ]
 }
 

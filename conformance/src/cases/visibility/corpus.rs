@@ -14,55 +14,12 @@ use durastore_api::{
     VisibilityStore, WorkflowStatus,
 };
 
-use super::visibility::{
+use super::helpers::{
     at, count, count_by_status, ensure_same, fresh_namespace, kw, kwl, list_all, order_key,
     request, running, write,
 };
 use crate::check::ok;
-use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
-
-/// The cases of this module.
-pub fn cases() -> Vec<Case> {
-    vec![
-        case!("visibility", corpus_keyword, ["visibility"], corpus_keyword),
-        case!(
-            "visibility",
-            corpus_keyword_list,
-            ["visibility"],
-            corpus_keyword_list
-        ),
-        case!("visibility", corpus_text, ["visibility"], corpus_text),
-        case!("visibility", corpus_int, ["visibility"], corpus_int),
-        case!("visibility", corpus_double, ["visibility"], corpus_double),
-        case!(
-            "visibility",
-            corpus_bool_datetime,
-            ["visibility"],
-            corpus_bool_datetime
-        ),
-        case!(
-            "visibility",
-            corpus_status_and_system,
-            ["visibility"],
-            corpus_status_and_system
-        ),
-        case!("visibility", corpus_times, ["visibility"], corpus_times),
-        case!("visibility", corpus_logic, ["visibility"], corpus_logic),
-        case!("visibility", corpus_nulls, ["visibility"], corpus_nulls),
-        case!(
-            "visibility",
-            corpus_count_group_by_status,
-            ["visibility"],
-            corpus_count_group_by_status
-        ),
-        case!(
-            "visibility",
-            corpus_records_round_trip,
-            ["visibility"],
-            corpus_records_round_trip
-        ),
-    ]
-}
+use crate::{CaseError, Ctx, ensure, ensure_eq};
 
 /// Number of seeded records.
 pub const SEED_SIZE: usize = 50;
@@ -327,7 +284,7 @@ pub fn seed_record(ns: NamespaceId, s: &Seed) -> VisibilityRecord {
     if let Some(v) = s.dt {
         sa.push(("CustomDatetimeField", SearchAttributeValue::Datetime(v)));
     }
-    r.search_attributes = super::visibility::attrs(&sa);
+    r.search_attributes = super::helpers::attrs(&sa);
     if let Some(c) = s.close {
         r.task_id = 2;
         r.close_time = Some(c);

@@ -12,41 +12,11 @@ use durastore_api::{
     NamespaceId, SearchAttributeValue, VisibilityRecord, VisibilityStore, WorkflowStatus,
 };
 
-use super::visibility::{
+use super::helpers::{
     at, closed, count, count_by_status, ensure_stored, expect_invalid_query, fresh_namespace, kw,
     kwl, list_all, running, with_attrs, write,
 };
-use crate::{Case, CaseError, Ctx, case, ensure, ensure_eq};
-
-/// The cases of this module.
-pub fn cases() -> Vec<Case> {
-    vec![
-        case!(
-            "visibility",
-            hostile_shared_queries_rejected,
-            ["visibility"],
-            hostile_shared_queries_rejected
-        ),
-        case!(
-            "visibility",
-            hostile_extra_queries_rejected,
-            ["visibility"],
-            hostile_extra_queries_rejected
-        ),
-        case!(
-            "visibility",
-            hostile_group_by_only_in_count,
-            ["visibility"],
-            hostile_group_by_only_in_count
-        ),
-        case!(
-            "visibility",
-            hostile_payloads_as_values,
-            ["visibility"],
-            hostile_payloads_as_values
-        ),
-    ]
-}
+use crate::{CaseError, Ctx, ensure, ensure_eq};
 
 /// Hostile queries of this suite, in addition to the parser crate's [`HOSTILE_QUERIES`]: SQL
 /// fragments, comments, unbalanced quotes, unknown and reserved attributes, wrong types,
@@ -288,7 +258,7 @@ pub async fn hostile_group_by_only_in_count(ctx: &Ctx) -> Result<(), CaseError> 
     ] {
         crate::check::expect_err(
             &format!("list {q:?}"),
-            s.list(super::visibility::request(ns, q, 10, None)).await,
+            s.list(super::helpers::request(ns, q, 10, None)).await,
             durastore_api::ErrorKind::InvalidArgument,
         )?;
     }
