@@ -76,6 +76,40 @@ pub(crate) fn classify(what: &str, r: &Reply, write: bool) -> StoreError {
         .with_outcome_unknown(unknown)
 }
 
+/// A sent request's response as a [`Reply`]; transport failures (refused, reset, timed out)
+/// are `Unavailable`/`Timeout`, retryable, outcome unknown when `write`.
+async fn read_reply(
+    resp: std::result::Result<elasticsearch::http::response::Response, elasticsearch::Error>,
+    path: &str,
+    write: bool,
+) -> Result<Reply> {
+    let resp = resp.map_err(|e| {
+        let kind = if e.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Unavailable
+        };
+        StoreError::new(kind, format!("elasticsearch: {path}: {e}"))
+            .with_retryable(true)
+            .with_outcome_unknown(write)
+    })?;
+    let status = resp.status_code().as_u16();
+    let text = resp.text().await.map_err(|e| {
+        StoreError::new(
+            ErrorKind::Unavailable,
+            format!("elasticsearch: {path}: {e}"),
+        )
+        .with_retryable(true)
+        .with_outcome_unknown(write)
+    })?;
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    Ok(Reply { status, body })
+}
+
 /// A client for one cluster.
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
@@ -150,35 +184,36 @@ impl Client {
                     .await
             }
         };
-        let resp = resp.map_err(|e| {
-            let kind = if e.is_timeout() {
-                ErrorKind::Timeout
-            } else {
-                ErrorKind::Unavailable
-            };
-            StoreError::new(kind, format!("elasticsearch: {path}: {e}"))
-                .with_retryable(true)
-                .with_outcome_unknown(write)
-        })?;
-        let status = resp.status_code().as_u16();
-        let text = resp.text().await.map_err(|e| {
-            StoreError::new(
-                ErrorKind::Unavailable,
-                format!("elasticsearch: {path}: {e}"),
-            )
-            .with_retryable(true)
-            .with_outcome_unknown(write)
-        })?;
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
+        let reply = read_reply(resp, path, write).await?;
         if let (Some(r), Some(mut req)) = (&self.recorder, recorded) {
-            req.status = status;
+            req.status = reply.status;
             r.push(req);
         }
-        Ok(Reply { status, body })
+        Ok(reply)
+    }
+
+    /// Posts newline-delimited JSON (`lines`, one document each) to `path` (a `_bulk`
+    /// endpoint) and returns the reply, whatever its status; failures as [`Client::send`] for
+    /// a write. Not logged to the recorder: the floor records one unit at a time, and a lone
+    /// write is never sent as a bulk.
+    pub async fn bulk(&self, path: &str, query: &[(&str, String)], body: String) -> Result<Reply> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            elasticsearch::http::headers::CONTENT_TYPE,
+            elasticsearch::http::headers::HeaderValue::from_static("application/x-ndjson"),
+        );
+        let resp = self
+            .es
+            .send(
+                Method::Post,
+                path,
+                headers,
+                Some(query),
+                Some(body),
+                Some(self.timeout),
+            )
+            .await;
+        read_reply(resp, path, true).await
     }
 
     /// [`Client::send`], failing unless the status is 2xx.

@@ -10,7 +10,13 @@
 //! - Documents are written with **external versioning by task id**: a write whose task id is
 //!   not above the stored version gets 409, which is success (a stale write is a no-op); a
 //!   delete with a stale task id likewise. Writes use `refresh=true` by default so a list right
-//!   after a write sees it (`refresh=false` for bulk loads).
+//!   after a write sees it (`refresh=false` for bulk loads, then
+//!   [`refresh`](durastore_api::VisibilityStore::refresh) makes every acknowledged write
+//!   visible).
+//! - Concurrent writes are coalesced into `_bulk` requests with the same external versions (one
+//!   refresh per bulk, not per record), and
+//!   [`write_batch`](durastore_api::VisibilityStore::write_batch) sends a loader's writes as
+//!   bulks; each write still returns its own result (see [`bulk`] for the outcome semantics).
 //! - Lists sort by `CloseTimeOrder` desc (running first), `StartTime` desc, `RunId` asc and page
 //!   with `search_after` on those three values (all keywords, never missing).
 //! - Custom search attributes are registered per namespace in `<index>_search_attributes` and
@@ -25,6 +31,7 @@
 #![doc = include_str!("../docs.md")]
 #![allow(clippy::result_large_err)]
 
+pub mod bulk;
 mod client;
 mod doc;
 pub mod floor;
@@ -44,6 +51,7 @@ use elasticsearch::http::transport::{SingleNodeConnectionPool, TransportBuilder}
 
 use crate::client::Client;
 
+pub use bulk::BulkOptions;
 pub use store::ElasticVisibility;
 
 /// Environment variable holding the user when the URL has none.
@@ -70,6 +78,8 @@ pub struct ElasticConfig {
     pub refresh: String,
     /// Request timeout.
     pub timeout: Duration,
+    /// How writes are grouped into bulk requests.
+    pub bulk: BulkOptions,
 }
 
 impl std::fmt::Debug for ElasticConfig {
@@ -81,8 +91,25 @@ impl std::fmt::Debug for ElasticConfig {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("refresh", &self.refresh)
+            .field("timeout", &self.timeout)
+            .field("bulk", &self.bulk)
             .finish()
     }
+}
+
+/// A URL duration: seconds (`30`, `0.5`, `30s`) or milliseconds (`5ms`); `None` when it is
+/// neither, negative or not finite.
+fn parse_duration(v: &str) -> Option<Duration> {
+    let (number, scale) = match v.strip_suffix("ms") {
+        Some(ms) => (ms, 1e-3),
+        None => (v.strip_suffix('s').unwrap_or(v), 1.0),
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .map(|x| x * scale)
+        .filter(|x| x.is_finite() && *x >= 0.0)
+        .and_then(|x| Duration::try_from_secs_f64(x).ok())
 }
 
 /// `url` with its index (path) replaced by `index`, keeping credentials and options.
@@ -141,6 +168,13 @@ impl ElasticConfig {
         let mut tls = false;
         let mut refresh = "true".to_string();
         let mut timeout = Duration::from_secs(30);
+        let mut bulk = BulkOptions::default();
+        let count = |k: &str, v: &str, (lo, hi): (usize, usize)| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (lo..=hi).contains(n))
+                .ok_or_else(|| bad(format!("{k}={v:?} (a whole number from {lo} to {hi})")))
+        };
         for (k, v) in parsed.query_pairs() {
             match k.as_ref() {
                 // A misspelt value must not fall back to plain HTTP.
@@ -158,13 +192,19 @@ impl ElasticConfig {
                     refresh = v.into_owned();
                 }
                 "timeout" => {
-                    let s = v.trim_end_matches('s');
-                    timeout = s
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|x| x.is_finite() && *x > 0.0)
-                        .map(Duration::from_secs_f64)
+                    timeout = parse_duration(&v)
+                        .filter(|d| !d.is_zero())
                         .ok_or_else(|| bad(format!("timeout={v:?}")))?;
+                }
+                "bulk_size" => bulk.max_items = count(&k, &v, BulkOptions::MAX_ITEMS_RANGE)?,
+                "bulk_bytes" => bulk.max_bytes = count(&k, &v, BulkOptions::MAX_BYTES_RANGE)?,
+                "bulk_concurrency" => {
+                    bulk.concurrency = count(&k, &v, BulkOptions::CONCURRENCY_RANGE)?;
+                }
+                "bulk_linger" => {
+                    bulk.linger = parse_duration(&v)
+                        .filter(|d| *d <= BulkOptions::MAX_LINGER)
+                        .ok_or_else(|| bad(format!("bulk_linger={v:?} (0 to 10s)")))?;
                 }
                 other => return Err(bad(format!("unknown option {other:?}"))),
             }
@@ -191,6 +231,7 @@ impl ElasticConfig {
             password,
             refresh,
             timeout,
+            bulk,
         })
     }
 
@@ -358,6 +399,61 @@ mod tests {
         ] {
             let e = ElasticConfig::from_url(bad).unwrap_err();
             assert_eq!(e.kind(), durastore_api::ErrorKind::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn bulk_options_default_and_parse() {
+        let c = ElasticConfig::from_url("opensearch://h:9200/idx").unwrap();
+        assert_eq!(c.bulk, BulkOptions::default());
+        let c = ElasticConfig::from_url(
+            "opensearch://h/idx?bulk_size=50&bulk_bytes=2048&bulk_linger=5ms&bulk_concurrency=2",
+        )
+        .unwrap();
+        assert_eq!(
+            c.bulk,
+            BulkOptions {
+                max_items: 50,
+                max_bytes: 2048,
+                linger: Duration::from_millis(5),
+                concurrency: 2,
+            }
+        );
+        let c =
+            ElasticConfig::from_url("opensearch://h/idx?bulk_linger=0.25&timeout=1.5s").unwrap();
+        assert_eq!(c.bulk.linger, Duration::from_millis(250));
+        assert_eq!(c.timeout, Duration::from_millis(1500));
+        assert_eq!(
+            ElasticConfig::from_url("opensearch://h/idx?bulk_linger=0")
+                .unwrap()
+                .bulk
+                .linger,
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn bad_bulk_options_are_refused_naming_the_option() {
+        for bad in [
+            "bulk_size=0",
+            "bulk_size=10001",
+            "bulk_size=ten",
+            "bulk_size=-1",
+            "bulk_bytes=1023",
+            "bulk_bytes=1mb",
+            "bulk_linger=11s",
+            "bulk_linger=-1ms",
+            "bulk_linger=5m",
+            "bulk_linger=nan",
+            "bulk_concurrency=0",
+            "bulk_concurrency=257",
+            "timeout=0",
+            "bulk_lingr=5ms",
+        ] {
+            let e = ElasticConfig::from_url(&format!("opensearch://h/idx?{bad}")).unwrap_err();
+            assert_eq!(e.kind(), durastore_api::ErrorKind::InvalidArgument, "{bad}");
+            let key = bad.split('=').next().unwrap();
+            assert!(e.message().contains(key), "{bad}: {}", e.message());
         }
     }
 }

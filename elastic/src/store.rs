@@ -10,13 +10,14 @@ use durastore_api::query::{
 };
 use durastore_api::{
     CountResult, ListWorkflowExecutionsRequest, NamespaceId, Page, Result, RunId, StoreError,
-    VisibilityRecord, VisibilityStore, WorkflowStatus, validate,
+    VisibilityRecord, VisibilityStore, VisibilityWrite, WorkflowStatus, validate, validate_batch,
 };
 use elasticsearch::http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::ElasticConfig;
+use crate::bulk::{Batcher, Op};
 use crate::client::{Client, classify};
 use crate::doc::{
     custom_field, doc_id, mapping_for, record_from_doc, record_to_doc, type_from_name, type_name,
@@ -76,6 +77,8 @@ impl ListToken {
 pub struct ElasticVisibility {
     cfg: ElasticConfig,
     client: Client,
+    /// Every document write goes through it (coalesced into bulks under load).
+    batcher: Arc<Batcher>,
     /// Custom attributes per namespace, as registered; refreshed when a name is unknown.
     registry: RwLock<HashMap<NamespaceId, Arc<SearchAttributes>>>,
 }
@@ -111,6 +114,12 @@ impl ElasticVisibility {
         }
         Ok(ElasticVisibility {
             cfg: cfg.clone(),
+            batcher: Batcher::new(
+                client.clone(),
+                cfg.index.clone(),
+                cfg.refresh.clone(),
+                cfg.bulk,
+            ),
             client,
             registry: RwLock::new(HashMap::new()),
         })
@@ -191,6 +200,13 @@ impl ElasticVisibility {
 
     async fn write(&self, r: VisibilityRecord, closed: bool) -> Result<()> {
         validate::visibility_record(&r, closed)?;
+        let op = self.index_op(&r).await?;
+        self.batcher.write(op).await
+    }
+
+    /// The write of `r`'s document, versioned by its task id (`r` is validated). An attribute
+    /// the cached registry lacks triggers one reload (another process may have registered it).
+    async fn index_op(&self, r: &VisibilityRecord) -> Result<Op> {
         let mut attrs = self.attrs(&r.namespace_id, false).await?;
         let unknown = r
             .search_attributes
@@ -199,27 +215,12 @@ impl ElasticVisibility {
         if unknown {
             attrs = self.attrs(&r.namespace_id, true).await?;
         }
-        let doc = record_to_doc(&r, &attrs)?;
-        let query = [
-            ("version", r.task_id.to_string()),
-            ("version_type", "external".to_string()),
-            ("refresh", self.cfg.refresh.clone()),
-        ];
-        let reply = self
-            .client
-            .send(
-                Method::Put,
-                &self.doc_path(&r.namespace_id, &r.run_id),
-                &query,
-                Some(doc),
-            )
-            .await?;
-        match reply.status {
-            200 | 201 => Ok(()),
-            // The stored version is not below this task id: a stale write, a silent no-op.
-            409 => Ok(()),
-            _ => Err(classify("write", &reply, true)),
-        }
+        let doc = record_to_doc(r, &attrs)?;
+        Ok(Op::index(
+            doc_id(&r.namespace_id, &r.run_id),
+            r.task_id,
+            doc,
+        ))
     }
 
     fn page_size(size: i32) -> Result<usize> {
@@ -245,25 +246,9 @@ impl VisibilityStore for ElasticVisibility {
         namespace_id.validate()?;
         run_id.validate()?;
         validate::non_negative("task id", task_id)?;
-        let query = [
-            ("version", task_id.to_string()),
-            ("version_type", "external".to_string()),
-            ("refresh", self.cfg.refresh.clone()),
-        ];
-        let reply = self
-            .client
-            .send(
-                Method::Delete,
-                &self.doc_path(&namespace_id, &run_id),
-                &query,
-                None,
-            )
-            .await?;
-        match reply.status {
-            // Deleted; already gone; or stored version not below the task id (stale delete).
-            200 | 404 | 409 if !reply.error_type().contains("index_not_found") => Ok(()),
-            _ => Err(classify("delete", &reply, true)),
-        }
+        self.batcher
+            .write(Op::delete(doc_id(&namespace_id, &run_id), task_id))
+            .await
     }
 
     async fn get(&self, namespace_id: NamespaceId, run_id: RunId) -> Result<VisibilityRecord> {
@@ -494,6 +479,57 @@ impl VisibilityStore for ElasticVisibility {
             }
         }
         self.attrs(&namespace_id, true).await?;
+        Ok(())
+    }
+
+    async fn write_batch(&self, writes: Vec<VisibilityWrite>) -> Result<Vec<Result<()>>> {
+        validate_batch(&writes)?;
+        // A write whose document cannot be built (an unregistered attribute) gets its error
+        // here and is not sent; the others go out in order, in bulks.
+        let mut results: Vec<Option<Result<()>>> = Vec::with_capacity(writes.len());
+        let mut ops = Vec::with_capacity(writes.len());
+        let mut sent_at = Vec::with_capacity(writes.len());
+        for (i, w) in writes.into_iter().enumerate() {
+            let op = match w {
+                VisibilityWrite::Started(r)
+                | VisibilityWrite::Closed(r)
+                | VisibilityWrite::Upsert(r) => self.index_op(&r).await,
+                VisibilityWrite::Delete {
+                    namespace_id,
+                    run_id,
+                    task_id,
+                } => Ok(Op::delete(doc_id(&namespace_id, &run_id), task_id)),
+            };
+            match op {
+                Ok(op) => {
+                    ops.push(op);
+                    sent_at.push(i);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        for (i, r) in sent_at.into_iter().zip(self.batcher.write_all(ops).await) {
+            results[i] = Some(r);
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(StoreError::internal("bulk write: a write got no result")))
+            })
+            .collect())
+    }
+
+    async fn refresh(&self) -> Result<()> {
+        self.client
+            .ok(
+                "refresh",
+                Method::Post,
+                &format!("/{}/_refresh", self.cfg.index),
+                &[],
+                None,
+            )
+            .await?;
         Ok(())
     }
 }

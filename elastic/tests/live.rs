@@ -7,13 +7,14 @@
 
 use std::collections::BTreeMap;
 
+use durastore_api::VisibilityWrite;
 use durastore_api::chrono::{TimeZone, Utc};
 use durastore_api::query::SearchAttributeType;
 use durastore_api::{
     ErrorKind, ListWorkflowExecutionsRequest, NamespaceId, RunId, SearchAttributeValue,
     VisibilityRecord, WorkflowStatus,
 };
-use durastore_elastic::{ElasticConfig, ElasticVisibility};
+use durastore_elastic::{BulkOptions, ElasticConfig, ElasticVisibility};
 
 fn record(ns: NamespaceId, i: i64, task_id: i64) -> VisibilityRecord {
     VisibilityRecord {
@@ -121,6 +122,101 @@ async fn check(url: &str) {
     durastore_elastic::drop_indexes(&cfg).await.unwrap();
 }
 
+/// With `refresh=false` and small bulks: concurrent callers' writes are coalesced (several
+/// bulks in flight), stale writes and deletes inside them stay no-ops, and `refresh` makes
+/// every acknowledged write visible.
+async fn check_bulk(url: &str) {
+    use durastore_api::VisibilityStore;
+    use std::sync::Arc;
+    let base = ElasticConfig::from_url(url).unwrap();
+    let index = format!("durastore_live_{}", &RunId::new_random().to_string()[..8]);
+    let mut cfg = base.with_index(&index).unwrap();
+    cfg.refresh = "false".into();
+    cfg.bulk = BulkOptions {
+        max_items: 8,
+        max_bytes: 4096,
+        linger: std::time::Duration::from_millis(2),
+        concurrency: 2,
+    };
+    durastore_elastic::setup(&cfg).await.unwrap();
+    let store = Arc::new(ElasticVisibility::open(&cfg).await.unwrap());
+    let ns = NamespaceId::new_random();
+    // 60 callers: start (task 10), close (12), then a stale upsert (11); every third one is
+    // deleted (20) and then gets a stale delete (15).
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let start = record(ns, i, 10);
+            store.record_started(start.clone()).await.unwrap();
+            let mut close = start.clone();
+            close.task_id = 12;
+            close.status = WorkflowStatus::Completed;
+            close.close_time = Some(Utc.timestamp_opt(1_800_000_000, 0).unwrap());
+            store.record_closed(close.clone()).await.unwrap();
+            let mut stale = start.clone();
+            stale.task_id = 11;
+            store.upsert(stale).await.unwrap();
+            if i % 3 == 0 {
+                store.delete(ns, start.run_id, 20).await.unwrap();
+                store.delete(ns, start.run_id, 15).await.unwrap();
+            }
+            close
+        }));
+    }
+    let mut closed = Vec::new();
+    for t in tasks {
+        closed.push(t.await.unwrap());
+    }
+    // A loader's batch of 30 (four bulks of at most 8), each record written twice: the newer
+    // version first, so the second write is stale.
+    let mut writes = Vec::new();
+    for i in 100..130 {
+        let newer = record(ns, i, 7);
+        let mut older = newer.clone();
+        older.task_id = 6;
+        older.workflow_type = "stale".into();
+        writes.push(VisibilityWrite::Started(newer));
+        writes.push(VisibilityWrite::Upsert(older));
+    }
+    for r in store.write_batch(writes).await.unwrap() {
+        r.unwrap();
+    }
+    store.refresh().await.unwrap();
+    let req = |q: &str| ListWorkflowExecutionsRequest {
+        namespace_id: ns,
+        query: q.into(),
+        page_size: 0,
+        next_page_token: None,
+    };
+    assert_eq!(store.count(req("")).await.unwrap().count, 40 + 30);
+    assert_eq!(
+        store
+            .count(req("ExecutionStatus = 'Completed'"))
+            .await
+            .unwrap()
+            .count,
+        40
+    );
+    assert_eq!(
+        store
+            .count(req("WorkflowType = 'stale'"))
+            .await
+            .unwrap()
+            .count,
+        0
+    );
+    for (i, c) in closed.iter().enumerate() {
+        let got = store.get(ns, c.run_id).await;
+        if i % 3 == 0 {
+            assert_eq!(got.unwrap_err().kind(), ErrorKind::NotFound);
+        } else {
+            assert_eq!(got.unwrap().status, WorkflowStatus::Completed);
+        }
+    }
+    durastore_elastic::drop_indexes(&cfg).await.unwrap();
+}
+
 #[tokio::test]
 async fn live_servers() {
     let mut ran = 0;
@@ -128,6 +224,7 @@ async fn live_servers() {
         match std::env::var(var) {
             Ok(url) if !url.is_empty() => {
                 check(&url).await;
+                check_bulk(&url).await;
                 ran += 1;
             }
             _ => eprintln!("{var} is not set: skipping that server"),

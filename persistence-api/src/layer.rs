@@ -55,7 +55,8 @@ use crate::{
     ShardStore, Stores, TaskCategory, TaskQueueFlavor, TaskQueueKey, TaskQueueRecord,
     TaskQueueStore, TaskQueueWrite, TaskRecord, TreeId, UpdateNamespaceRequest, UpdateShardRequest,
     UpdateWorkflowExecutionRequest, UpsertClusterMembershipRequest, UserDataRecord, UserDataUpdate,
-    VisibilityRecord, VisibilityStore, WorkflowId, WorkflowKey, WorkflowMutableState,
+    VisibilityRecord, VisibilityStore, VisibilityWrite, WorkflowId, WorkflowKey,
+    WorkflowMutableState,
 };
 
 /// Name of the per-call latency histogram (seconds), labels `backend`, `store`, `operation`.
@@ -454,4 +455,6 @@ layered!(VisibilityStore as "visibility" {
         namespace_id: NamespaceId,
         attributes: BTreeMap<String, SearchAttributeType>,
     ) -> ();
+    fn write_batch(writes: Vec<VisibilityWrite>) -> Vec<Result<()>>;
+    fn refresh() -> ();
 });

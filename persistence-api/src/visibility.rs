@@ -176,6 +176,72 @@ pub struct CountResult {
     pub groups: Vec<(Vec<Literal>, i64)>,
 }
 
+/// One write of [`VisibilityStore::write_batch`]: the arguments of one single-write method.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VisibilityWrite {
+    /// [`VisibilityStore::record_started`].
+    Started(VisibilityRecord),
+    /// [`VisibilityStore::record_closed`].
+    Closed(VisibilityRecord),
+    /// [`VisibilityStore::upsert`].
+    Upsert(VisibilityRecord),
+    /// [`VisibilityStore::delete`].
+    Delete {
+        /// Namespace.
+        namespace_id: NamespaceId,
+        /// Run id.
+        run_id: RunId,
+        /// Task id of the delete (a stored record with a task id not below it stays).
+        task_id: i64,
+    },
+}
+
+impl VisibilityWrite {
+    /// The backend-independent checks the single method makes before sending anything
+    /// ([`crate::validate::visibility_record`], or the ids and task id of a delete).
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            VisibilityWrite::Started(r) | VisibilityWrite::Upsert(r) => {
+                crate::validate::visibility_record(r, false)
+            }
+            VisibilityWrite::Closed(r) => crate::validate::visibility_record(r, true),
+            VisibilityWrite::Delete {
+                namespace_id,
+                run_id,
+                task_id,
+            } => {
+                namespace_id.validate()?;
+                run_id.validate()?;
+                crate::validate::non_negative("task id", *task_id)
+            }
+        }
+    }
+
+    /// The record this write is about: namespace and run id.
+    pub fn key(&self) -> (NamespaceId, RunId) {
+        match self {
+            VisibilityWrite::Started(r)
+            | VisibilityWrite::Closed(r)
+            | VisibilityWrite::Upsert(r) => (r.namespace_id, r.run_id),
+            VisibilityWrite::Delete {
+                namespace_id,
+                run_id,
+                ..
+            } => (*namespace_id, *run_id),
+        }
+    }
+}
+
+/// Checks every write of a batch ([`VisibilityWrite::validate`]); the first invalid one is
+/// returned with its position as the `batch_index` context.
+pub fn validate_batch(writes: &[VisibilityWrite]) -> Result<()> {
+    for (i, w) in writes.iter().enumerate() {
+        w.validate()
+            .map_err(|e| e.with_context("batch_index", i.to_string()))?;
+    }
+    Ok(())
+}
+
 /// Visibility records and queries over them.
 ///
 /// # Contract
@@ -228,4 +294,57 @@ pub trait VisibilityStore: Send + Sync {
         namespace_id: NamespaceId,
         attributes: BTreeMap<String, SearchAttributeType>,
     ) -> Result<()>;
+
+    /// Applies many writes in one call (loaders, backfills): the search backends send them as
+    /// few bulk requests instead of one request (and one refresh) per record.
+    ///
+    /// # Contract
+    /// - If any write fails [`VisibilityWrite::validate`], the call fails with that error
+    ///   (`InvalidArgument`, its position in the `batch_index` context) and nothing is written.
+    /// - Otherwise it returns one result per write, in order, each exactly what the single
+    ///   method would have returned for it: a stale write (task id not above the stored one)
+    ///   is `Ok`, a no-op; an unregistered search attribute is that write's `InvalidArgument`.
+    ///   One write failing does not stop the others.
+    /// - Writes to the same record take effect in the order given, so the task-id rule decides
+    ///   between them as between separate calls made in that order.
+    /// - A write whose result is an error with [`is_outcome_unknown`] may or may not have been
+    ///   applied (the request failed in flight). Every write is versioned by its task id, so
+    ///   sending it again is safe: if it was applied, the retry is a stale no-op.
+    /// - An `Ok` write is written and visible to list and count as a single write would be
+    ///   (see [`VisibilityStore::refresh`]).
+    ///
+    /// The default applies the writes one by one through the single methods.
+    ///
+    /// [`is_outcome_unknown`]: crate::StoreError::is_outcome_unknown
+    async fn write_batch(&self, writes: Vec<VisibilityWrite>) -> Result<Vec<Result<()>>> {
+        validate_batch(&writes)?;
+        let mut results = Vec::with_capacity(writes.len());
+        for w in writes {
+            results.push(match w {
+                VisibilityWrite::Started(r) => self.record_started(r).await,
+                VisibilityWrite::Closed(r) => self.record_closed(r).await,
+                VisibilityWrite::Upsert(r) => self.upsert(r).await,
+                VisibilityWrite::Delete {
+                    namespace_id,
+                    run_id,
+                    task_id,
+                } => self.delete(namespace_id, run_id, task_id).await,
+            });
+        }
+        Ok(results)
+    }
+
+    /// Makes every acknowledged write visible to list and count.
+    ///
+    /// # Contract
+    /// - After it returns `Ok`, every write acknowledged (returned `Ok`) before the call is
+    ///   visible to get, list and count, whatever the store's refresh setting (a search
+    ///   backend opened with `refresh=false` shows writes only after a refresh).
+    /// - It changes no data and may be called at any time, concurrently with writes.
+    ///
+    /// The default does nothing: it suits stores whose writes are visible once acknowledged
+    /// (the SQL stores).
+    async fn refresh(&self) -> Result<()> {
+        Ok(())
+    }
 }

@@ -21,6 +21,7 @@ mod nulls;
 mod operators;
 mod out_of_order;
 mod paging;
+mod refresh;
 mod temporal;
 
 pub use attributes::*;
@@ -32,6 +33,7 @@ pub use nulls::*;
 pub use operators::*;
 pub use out_of_order::*;
 pub use paging::*;
+pub use refresh::*;
 pub use temporal::*;
 
 use crate::Case;
@@ -135,5 +137,9 @@ pub fn cases() -> Vec<Case> {
         hostile_extra_queries_rejected,
         hostile_group_by_only_in_count,
         hostile_payloads_as_values,
+        // refresh.rs
+        refresh_shows_every_acknowledged_write,
+        write_batch_orders_by_task_id,
+        write_batch_invalid_writes_nothing,
     ]
 }
