@@ -10,16 +10,18 @@
 //! # Outcomes
 //!
 //! Each item's result is the one the single request would have had: its status and error go
-//! through the same mapping ([`outcome`]). When the bulk request as a whole fails (transport
-//! error, 429, 5xx, a reply without one item per write), every item of it fails with that
-//! error, retryable and outcome unknown where the single write's would be: some items may have
-//! been applied. Each item is an idempotent versioned write, so retrying it is safe: an applied
-//! one comes back as a stale no-op.
+//! through the same mapping. When the bulk request as a whole fails (transport error, 429,
+//! 5xx, a reply without one item per write), every item of it fails with that error,
+//! retryable and outcome unknown where the single write's would be: some items may have been
+//! applied. Each item is an idempotent versioned write, so retrying it is safe: an applied one
+//! comes back as a stale no-op. A `write_batch` larger than one bulk is sent bulk after bulk,
+//! in order; after a bulk fails as a whole, the later ones are not sent and their writes fail
+//! as retryable (not applied).
 //!
 //! # The batcher
 //!
-//! [`Batcher::write`] queues one write and waits for its own result, so a call returns what it
-//! did before batching, and an acknowledged write is written. At most
+//! A single write (`record_started`, `delete`, …) queues and waits for its own result, so a
+//! call returns what it did before batching, and an acknowledged write is written. At most
 //! [`BulkOptions::concurrency`] flush tasks send at a time; a flush task takes what is queued
 //! (up to [`BulkOptions::max_items`] items and [`BulkOptions::max_bytes`] bytes), sends it,
 //! hands each caller its result and takes more until the queue is empty. So an idle store

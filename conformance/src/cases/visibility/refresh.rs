@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use durastore_api::{
-    ErrorKind, RunId, SearchAttributeValue, VisibilityRecord, VisibilityStore, VisibilityWrite,
-    WorkflowStatus,
+    ErrorKind, RunId, SearchAttributeValue, VisibilityRecord, VisibilityWrite, WorkflowStatus,
 };
 
 use super::helpers::{
