@@ -10,14 +10,13 @@
 //! writes into bulk requests), `batch` (one `write_batch` call, the loader's path). Every mode
 //! ends with `refresh` and checks that a count sees every record.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use durastore_api::chrono::{TimeZone, Utc};
 use durastore_api::{
     ListWorkflowExecutionsRequest, NamespaceId, Result, RunId, StoreError, VisibilityRecord,
-    VisibilityStore, VisibilityWrite, WorkflowStatus,
+    VisibilityStore, VisibilityWrite, WorkflowKey,
 };
 use durastore_elastic::{ElasticConfig, ElasticVisibility};
 
@@ -26,28 +25,11 @@ fn record(ns: NamespaceId, i: i64) -> VisibilityRecord {
         .timestamp_opt(1_700_000_000 + i, 0)
         .single()
         .unwrap_or_default();
+    let key = WorkflowKey::new(ns, format!("load-{i}"), RunId::new_random());
     VisibilityRecord {
-        namespace_id: ns,
-        workflow_id: format!("load-{i}"),
-        run_id: RunId::new_random(),
-        workflow_type: "load".into(),
-        start_time: start,
-        execution_time: start,
-        status: WorkflowStatus::Running,
         task_queue: "load-tq".into(),
-        task_id: i + 1,
         shard_id: 1,
-        memo: None,
-        search_attributes: BTreeMap::new(),
-        parent_workflow_id: None,
-        parent_run_id: None,
-        root_workflow_id: None,
-        root_run_id: None,
-        close_time: None,
-        history_length: None,
-        history_size_bytes: None,
-        execution_duration_nanos: None,
-        state_transition_count: None,
+        ..VisibilityRecord::new(&key, "load", start, i + 1)
     }
 }
 
@@ -124,12 +106,7 @@ async fn main() -> Result<()> {
     let loaded = load(store.clone(), records, mode, callers).await;
     let secs = started.elapsed().as_secs_f64();
     let counted = store
-        .count(ListWorkflowExecutionsRequest {
-            namespace_id: ns,
-            query: String::new(),
-            page_size: 0,
-            next_page_token: None,
-        })
+        .count(ListWorkflowExecutionsRequest::new(ns, ""))
         .await;
     durastore_elastic::drop_indexes(&cfg).await?;
     loaded?;
