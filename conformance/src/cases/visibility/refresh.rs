@@ -1,8 +1,8 @@
-//! Visibility cases: batch writes and refresh
-//! ([`durastore_api::VisibilityStore::write_batch`], [`durastore_api::VisibilityStore::refresh`]): after a refresh every
-//! acknowledged write (single, concurrent or batched) is listed and counted; inside a batch the
-//! task-id rule orders writes to one record exactly as separate calls in that order; a stale
-//! write or delete is a no-op success; an invalid write refuses the whole batch.
+//! Visibility cases: batch writes and refresh ([`durastore_api::VisibilityStore::write_batch`],
+//! [`durastore_api::VisibilityStore::refresh`]): after a refresh every acknowledged write
+//! (single, concurrent or batched) is listed and counted; inside a batch the task-id rule orders
+//! writes to one record exactly as separate calls in that order; a stale write or delete is a
+//! no-op success; an invalid write refuses the whole batch.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
