@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The floor of the server backends (`durastore bench --floor`; see durastore/src/floor.rs): runs
+# The floor of the server backends (`durastore bench --floor`; see durastore/src/bench/floor/): runs
 # a workload through durastore and then the very requests it sent, without the adapter, and
 # prints adapter / floor per backend, keeping the JSON reports (and the pgbench script).
 #   postgres, mysql: the lifecycle's statements in the same transactions, through the backend's
@@ -83,7 +83,10 @@ if f.get("pgbench_script"):
 EOF
 }
 
-common=(--floor --floor-rounds "$rounds" --duration "$duration" --concurrency "$concurrency" --shards "$shards" --json)
+# `--scratch`: the durastore_floor databases are this script's own and kept between runs (and
+# between the search workloads), so their shards exist from the last run; the bench may take
+# them over.
+common=(--scratch --floor --floor-rounds "$rounds" --duration "$duration" --concurrency "$concurrency" --shards "$shards" --json)
 for b in "${backends[@]}"; do
     var="DURASTORE_${b^^}_URL"
     case $b in

@@ -5,6 +5,8 @@
 #
 #   scripts/bench-scale.sh sqlite|postgres [--big N] [--seed N] [--duration S] [--dir DIR]
 #
+# Every bench passes --scratch: the scale databases are this script's own, preloaded and then
+# measured again and again, so their shards exist after the first run.
 # The small database is preloaded through the stores (`durastore bench --preload 10000`). The
 # big one gets --seed executions through the stores (default 50000) and is then filled up to
 # --big (default 1000000) by scripts/scale-clone-<backend>.py, which copies those rows with new
@@ -59,19 +61,19 @@ esac
 
 have_small=$(count "$small" 2>/dev/null || echo 0)
 if (( have_small < 10000 )); then
-    "$bin" bench --url "$small" --preload $((10000 - have_small)) --count 8 --json >"$dir/$backend-10k-preload.json"
+    "$bin" bench --scratch --url "$small" --preload $((10000 - have_small)) --count 8 --json >"$dir/$backend-10k-preload.json"
 fi
 have_large=$(count "$large" 2>/dev/null || echo 0)
 if (( have_large < seed )); then
-    "$bin" bench --url "$large" --preload $((seed - have_large)) --count 8 --json >"$dir/$backend-1m-preload.json"
+    "$bin" bench --scratch --url "$large" --preload $((seed - have_large)) --count 8 --json >"$dir/$backend-1m-preload.json"
 fi
 clone
 
-run() { "$bin" bench --url "$1" --duration "$duration" --json >"$dir/$2.json"; }
+run() { "$bin" bench --scratch --url "$1" --duration "$duration" --json >"$dir/$2.json"; }
 run "$small" "$backend-lifecycle-10k"
 run "$large" "$backend-lifecycle-1m"
 for w in visibility-list visibility-count-group; do
-    "$bin" bench --url "$large" --workload "$w" --concurrency 4 --duration 20 --json >"$dir/$backend-$w-1m.json"
+    "$bin" bench --scratch --url "$large" --workload "$w" --concurrency 4 --duration 20 --json >"$dir/$backend-$w-1m.json"
 done
 python3 - "$dir" "$backend" <<'EOF'
 import json, sys

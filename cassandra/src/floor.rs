@@ -1,7 +1,7 @@
 //! The floor of the Cassandra backend (`durastore bench --floor`): the requests the store logic
 //! sent for one unit of work, replayed straight through the scylla driver without it.
 //!
-//! Stores opened by [`crate::open_recorded`] log every request (statement or batch, with its
+//! Stores opened by [`open_recorded`] log every request (statement or batch, with its
 //! bound values) to a [`Recorder`]. Two recorded units make a [`CqlTemplate`]: values that
 //! differ between the units are ids and vary per iteration ([`durastore_api::replay`]),
 //! everything else is sent as recorded. A [`Replayer`] prepares every statement and builds
@@ -10,11 +10,12 @@
 //! row mapping, no error mapping beyond "did it apply".
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use durastore_api::replay::{
     is_varying_text, shape_error, vary_id_bytes, vary_int, vary_text, vary_uuid,
 };
-use durastore_api::{Result, StoreError};
+use durastore_api::{Result, StoreError, Stores};
 use scylla::client::session::Session;
 use scylla::response::PagingState;
 use scylla::statement::batch::{Batch, BatchType};
@@ -24,33 +25,12 @@ use scylla::value::CqlValue;
 
 use crate::CassandraConfig;
 use crate::error::{classify, classify_prepare};
-use crate::session::{cas_result, to_rows};
+use crate::session::{Tap, cas_result, to_rows};
 
 /// Bound values of one statement (`None` binds NULL).
 pub type Values = Vec<Option<CqlValue>>;
 
-/// How a request was sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
-    /// A statement whose rows (if any) are ignored.
-    Exec,
-    /// A query read whole.
-    Rows,
-    /// A linearizable read at the serial consistency.
-    Serial,
-    /// One page of a query.
-    Page {
-        /// Rows per page.
-        page_size: i32,
-    },
-    /// One conditional statement (`… IF …`).
-    Cas,
-    /// A logged batch.
-    Batch {
-        /// Whether any statement carries a condition (one Paxos round).
-        conditional: bool,
-    },
-}
+pub use crate::session::CallKind;
 
 /// One request as the store logic sent it.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +45,25 @@ pub struct RecordedCall {
 
 /// The log of every request of recorded stores.
 pub type Recorder = durastore_api::replay::Log<RecordedCall>;
+
+impl Tap for Recorder {
+    fn request(&self, kind: CallKind, stmts: &[(&str, &Values)], token: Option<&[u8]>) {
+        self.push(RecordedCall {
+            kind,
+            stmts: stmts
+                .iter()
+                .map(|(c, v)| (c.to_string(), (*v).clone()))
+                .collect(),
+            token: token.map(<[u8]>::to_vec),
+        });
+    }
+}
+
+/// [`crate::open`] with every request logged to `recorder`.
+pub async fn open_recorded(url: &str, recorder: Arc<Recorder>) -> Result<Stores> {
+    let tap: Arc<dyn Tap> = recorder;
+    crate::open_inner(&CassandraConfig::from_url(url)?, Some(tap)).await
+}
 
 /// One bound value of a template statement.
 #[derive(Debug, Clone, PartialEq)]

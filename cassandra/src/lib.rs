@@ -23,6 +23,7 @@
 #![allow(clippy::result_large_err)]
 
 mod error;
+#[cfg(feature = "floor")]
 pub mod floor;
 mod session;
 
@@ -371,15 +372,11 @@ pub async fn open_config(cfg: &CassandraConfig) -> Result<Stores> {
     open_inner(cfg, None).await
 }
 
-/// [`open`] with every request logged to `recorder` (the floor of `durastore bench`, see
-/// [`floor`]).
-pub async fn open_recorded(url: &str, recorder: Arc<floor::Recorder>) -> Result<Stores> {
-    open_inner(&CassandraConfig::from_url(url)?, Some(recorder)).await
-}
-
-async fn open_inner(
+/// [`open`] with every request shown to `tap` first (the seam of the `floor` feature's
+/// recorder).
+pub(crate) async fn open_inner(
     cfg: &CassandraConfig,
-    recorder: Option<Arc<floor::Recorder>>,
+    tap: Option<Arc<dyn session::Tap>>,
 ) -> Result<Stores> {
     let session = cfg.connect(true).await.map_err(|e| {
         if e.kind() == durastore_api::ErrorKind::NotFound {
@@ -394,8 +391,8 @@ async fn open_inner(
         }
     })?;
     let mut cass = Cass::new(session, cfg.keyspace.clone());
-    if let Some(r) = recorder {
-        cass = cass.with_recorder(r);
+    if let Some(t) = tap {
+        cass = cass.with_tap(t);
     }
     let cass = Arc::new(cass);
     schema::check_current(&cass).await?;

@@ -18,10 +18,40 @@ use scylla::value::{CqlTimestamp, CqlValue, Row};
 use uuid::Uuid;
 
 use crate::error::{classify, classify_prepare, corrupt};
-use crate::floor::{CallKind, RecordedCall, Recorder};
 
 /// Bound values of one statement (`None` binds NULL).
 pub(crate) type Vals = Vec<Option<CqlValue>>;
+
+/// How a request is sent, as a [`Tap`] sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// A statement whose rows (if any) are ignored.
+    Exec,
+    /// A query read whole.
+    Rows,
+    /// A linearizable read at the serial consistency.
+    Serial,
+    /// One page of a query.
+    Page {
+        /// Rows per page.
+        page_size: i32,
+    },
+    /// One conditional statement (`… IF …`).
+    Cas,
+    /// A logged batch.
+    Batch {
+        /// Whether any statement carries a condition (one Paxos round).
+        conditional: bool,
+    },
+}
+
+/// Sees every request a [`Cass`] sends, just before it is sent: the seam a request decorator
+/// goes in without the session knowing what it does (the `floor` feature's recorder is one).
+pub(crate) trait Tap: Send + Sync {
+    /// One request: how it is sent, its statements with their bound values, and the paging
+    /// state a page read continues from.
+    fn request(&self, kind: CallKind, stmts: &[(&str, &Vals)], token: Option<&[u8]>);
+}
 
 /// Conversion of a Rust value into a bound CQL value.
 pub(crate) trait IntoCql {
@@ -250,8 +280,8 @@ pub(crate) struct Cass {
     prepared: Mutex<HashMap<String, PreparedStatement>>,
     /// Set by [`Cass::close`]: every later request fails with `Unavailable`.
     closed: AtomicBool,
-    /// When set, every request is logged here (the floor of `durastore bench`).
-    recorder: Option<Arc<Recorder>>,
+    /// When set, sees every request before it is sent.
+    tap: Option<Arc<dyn Tap>>,
 }
 
 impl std::fmt::Debug for Cass {
@@ -270,26 +300,19 @@ impl Cass {
             keyspace,
             prepared: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
-            recorder: None,
+            tap: None,
         }
     }
 
-    /// Logs every later request to `recorder`.
-    pub fn with_recorder(mut self, recorder: Arc<Recorder>) -> Self {
-        self.recorder = Some(recorder);
+    /// Shows every later request to `tap` before it is sent.
+    pub fn with_tap(mut self, tap: Arc<dyn Tap>) -> Self {
+        self.tap = Some(tap);
         self
     }
 
     fn record(&self, kind: CallKind, stmts: &[(&str, &Vals)], token: Option<&[u8]>) {
-        if let Some(r) = &self.recorder {
-            r.push(RecordedCall {
-                kind,
-                stmts: stmts
-                    .iter()
-                    .map(|(c, v)| (c.to_string(), (*v).clone()))
-                    .collect(),
-                token: token.map(<[u8]>::to_vec),
-            });
+        if let Some(t) = &self.tap {
+            t.request(kind, stmts, token);
         }
     }
 
@@ -447,7 +470,7 @@ impl Cass {
             });
         }
         let conditional = stmts.iter().any(|s| has_condition(&s.cql));
-        if self.recorder.is_some() {
+        if self.tap.is_some() {
             let refs: Vec<(&str, &Vals)> =
                 stmts.iter().map(|s| (s.cql.as_str(), &s.vals)).collect();
             self.record(CallKind::Batch { conditional }, &refs, None);

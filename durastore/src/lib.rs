@@ -7,14 +7,13 @@
 //! - [`provision`]: how the conformance test binary finds a server for each backend
 //!   (`DURASTORE_<BACKEND>_URL`, else a container when Docker answers, else a visible skip);
 //! - [`bench`](mod@bench): `durastore bench`, the workload driver that measures a backend per
-//!   workflow.
+//!   workflow, and its `--floor` (the `floor` feature, on by default).
 //!
 //! The `durastore` binary (schema tool, conformance runner, inspector, bench) is built on these.
 
 pub mod bench;
 pub mod config;
 pub mod factory;
-pub mod floor;
 pub mod provision;
 
 pub use config::{Config, StoreRole};

@@ -2,7 +2,7 @@
 //! visibility store sent for one unit of work (document writes, searches, counts), replayed
 //! through the same HTTP client without the store logic.
 //!
-//! Stores opened by [`crate::open_recorded`] log every request with its reply status to a
+//! Stores opened by [`open_recorded`] log every request with its reply status to a
 //! [`Recorder`]. Two recorded units make an [`HttpTemplate`]: path segments and JSON strings
 //! that differ between the units are ids and vary per iteration
 //! ([`durastore_api::replay`]); everything else (query parameters such as the external
@@ -10,13 +10,15 @@
 //! iteration and checks each reply has the recorded status: no query parsing or translation, no
 //! document mapping, no search-attribute registry.
 
+use std::sync::Arc;
+
 use durastore_api::replay::{is_varying_text, shape_error, vary_text};
-use durastore_api::{Result, StoreError};
+use durastore_api::{Result, StoreError, Stores};
 use elasticsearch::http::Method;
 use serde_json::Value;
 
-use crate::ElasticConfig;
-use crate::client::Client;
+use crate::client::{Client, Exchange, Tap};
+use crate::{ElasticConfig, ElasticVisibility};
 
 /// One request as the store logic sent it, with the status of its reply.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +37,30 @@ pub struct RecordedRequest {
 
 /// The log of every request of recorded stores.
 pub type Recorder = durastore_api::replay::Log<RecordedRequest>;
+
+impl Tap for Recorder {
+    fn exchange(&self, e: &Exchange<'_>) {
+        self.push(RecordedRequest {
+            method: e.method,
+            path: e.path.to_string(),
+            query: e
+                .query
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            body: e.body.cloned(),
+            status: e.status,
+        });
+    }
+}
+
+/// [`crate::open`] with every request logged to `recorder`.
+pub async fn open_recorded(url: &str, recorder: Arc<Recorder>) -> Result<Stores> {
+    let cfg = ElasticConfig::from_url(url)?;
+    let tap: Arc<dyn Tap> = recorder;
+    let client = cfg.client()?.with_tap(tap);
+    crate::stores(&cfg, ElasticVisibility::open_with(&cfg, client).await?)
+}
 
 /// A path segment of a template request.
 #[derive(Debug, Clone, PartialEq)]

@@ -34,6 +34,7 @@
 pub mod bulk;
 mod client;
 mod doc;
+#[cfg(feature = "floor")]
 pub mod floor;
 pub mod schema;
 mod store;
@@ -349,15 +350,8 @@ pub async fn open(url: &str) -> Result<Stores> {
     stores(&cfg, ElasticVisibility::open(&cfg).await?)
 }
 
-/// [`open`] with every request logged to `recorder` (the floor of `durastore bench`, see
-/// [`floor`]).
-pub async fn open_recorded(url: &str, recorder: Arc<floor::Recorder>) -> Result<Stores> {
-    let cfg = ElasticConfig::from_url(url)?;
-    let client = cfg.client()?.with_recorder(recorder);
-    stores(&cfg, ElasticVisibility::open_with(&cfg, client).await?)
-}
-
-fn stores(cfg: &ElasticConfig, store: ElasticVisibility) -> Result<Stores> {
+/// The [`Stores`] bundle of one visibility store.
+pub(crate) fn stores(cfg: &ElasticConfig, store: ElasticVisibility) -> Result<Stores> {
     Ok(Stores {
         backend: Arc::new(ElasticBackend {
             flavor: cfg.flavor.clone(),

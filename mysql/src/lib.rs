@@ -25,6 +25,8 @@ mod admin;
 mod config;
 mod driver;
 mod error;
+#[cfg(feature = "floor")]
+pub mod floor;
 pub mod schema;
 
 use std::sync::Arc;
@@ -205,12 +207,15 @@ async fn check_set(driver: &MysqlDriver, shown: &str, name: &str) -> Result<bool
 /// it (`main`: every store but visibility; `visibility`), which must be current; a database with
 /// neither, or with a newer set, is refused.
 pub async fn open(url: &str) -> Result<Stores> {
-    open_wrapped(url, &|d| d).await
+    open_over(url, |d| d).await
 }
 
-/// Like [`open`], with the store logic running over `wrap(driver)` instead of the driver itself
-/// (`durastore bench --floor` wraps it in a [`durastore_sql::record::RecordingDriver`]).
-pub async fn open_wrapped(url: &str, wrap: &durastore_sql::record::WrapDriver) -> Result<Stores> {
+/// Like [`open`], with the store logic running over `wrap(driver)` instead of the driver itself:
+/// the seam a driver decorator goes in (the `floor` feature's recording driver is one).
+pub(crate) async fn open_over(
+    url: &str,
+    wrap: impl FnOnce(Arc<dyn durastore_sql::SqlDriver>) -> Arc<dyn durastore_sql::SqlDriver>,
+) -> Result<Stores> {
     let cfg = MysqlConfig::from_url(url)?;
     if cfg.database.is_none() {
         return Err(StoreError::invalid_argument(format!(

@@ -24,6 +24,7 @@ pub mod layer;
 pub mod namespace;
 pub mod query;
 pub mod queue;
+#[cfg(feature = "floor")]
 pub mod replay;
 pub mod schema;
 pub mod shard;

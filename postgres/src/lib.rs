@@ -20,6 +20,8 @@
 mod config;
 mod driver;
 mod error;
+#[cfg(feature = "floor")]
+pub mod floor;
 mod pool;
 pub mod schema;
 
@@ -182,12 +184,15 @@ impl Backend for PostgresBackend {
 /// with the command to run, and so is a set that is older than this binary, half-applied, or
 /// newer (written by a newer binary).
 pub async fn open(url: &str) -> Result<Stores> {
-    open_wrapped(url, &|d| d).await
+    open_over(url, |d| d).await
 }
 
-/// Like [`open`], with the store logic running over `wrap(driver)` instead of the driver itself
-/// (`durastore bench --floor` wraps it in a [`durastore_sql::record::RecordingDriver`]).
-pub async fn open_wrapped(url: &str, wrap: &durastore_sql::record::WrapDriver) -> Result<Stores> {
+/// Like [`open`], with the store logic running over `wrap(driver)` instead of the driver itself:
+/// the seam a driver decorator goes in (the `floor` feature's recording driver is one).
+pub(crate) async fn open_over(
+    url: &str,
+    wrap: impl FnOnce(Arc<dyn durastore_sql::SqlDriver>) -> Arc<dyn durastore_sql::SqlDriver>,
+) -> Result<Stores> {
     let cfg = PostgresConfig::from_url(url)?;
     let driver = Arc::new(connect(&cfg).await?);
     let sets = match check_schema(&driver, url).await {

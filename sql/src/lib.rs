@@ -7,10 +7,16 @@
 //!
 //! Tables, columns and keys follow Temporal's SQL schema; see each backend's `schema/` folder.
 //! Every value is a bind parameter: no user input is ever interpolated into SQL text.
+//!
+//! The `floor` feature adds `record` (a [`SqlDriver`] decorator that logs every statement) and
+//! `floor` (their replay without the store logic) for `durastore bench --floor`; a default
+//! build has neither.
 
 pub mod dialect;
 pub mod driver;
+#[cfg(feature = "floor")]
 pub mod floor;
+#[cfg(feature = "floor")]
 pub mod record;
 pub mod schema_tables;
 pub mod tls;

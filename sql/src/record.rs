@@ -12,10 +12,6 @@ use crate::dialect::Dialect;
 use crate::driver::{SqlDriver, SqlTx};
 use crate::value::{Row, Value};
 
-/// A function that puts a layer around a backend's driver before the store logic gets it
-/// (`open_wrapped` of the PostgreSQL and MySQL crates; [`RecordingDriver`] is one).
-pub type WrapDriver = dyn Fn(Arc<dyn SqlDriver>) -> Arc<dyn SqlDriver> + Send + Sync;
-
 /// Whether a statement returns rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StmtKind {
