@@ -5,6 +5,13 @@
 //! been committed; the caller must not assume either). Backends classify driver errors into this
 //! shape in exactly one function each, from error codes rather than message text.
 //!
+//! **Messages and causes.** An error's `Display` is its own one-line message (kind, message,
+//! flags, context) and never repeats its cause; the underlying driver error, when kept, is
+//! [`std::error::Error::source`]. So a report prints each cause once, on its own line
+//! ([`StoreError::causes`] lists them, leaving out a driver's inner error that its own message
+//! already repeats). Messages carry no driver-internal fields (server source files, lines or
+//! routines).
+//!
 //! A conflict (`ShardOwnershipLost`, `CurrentWorkflowConditionFailed`, `WorkflowConditionFailed`,
 //! `ConditionFailed`) always means *definitely not committed*: the server above uses that to tell
 //! a lost race from an I/O failure, so a real conflict is never reported as a generic error.
@@ -13,8 +20,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::RunId;
-use crate::types::{WorkflowState, WorkflowStatus};
+use crate::primitives::{RunId, WorkflowState, WorkflowStatus};
 
 /// Result alias used by every store method.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -45,6 +51,12 @@ pub enum ErrorKind {
     ResourceExhausted,
     /// The backend could not be reached or is temporarily failing.
     Unavailable,
+    /// The server refused the credentials (wrong user or password). Not retryable: the same
+    /// credentials will be refused again.
+    Unauthenticated,
+    /// The credentials were accepted but do not allow this (a database, keyspace or index the
+    /// user may not use). Not retryable.
+    PermissionDenied,
     /// The operation timed out.
     Timeout,
     /// The backend does not support this operation (see [`crate::Capability`]).
@@ -67,6 +79,8 @@ impl ErrorKind {
             ErrorKind::SizeLimitExceeded => "size_limit_exceeded",
             ErrorKind::ResourceExhausted => "resource_exhausted",
             ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::PermissionDenied => "permission_denied",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Internal => "internal",
@@ -204,6 +218,14 @@ impl StoreError {
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unsupported, message)
     }
+    /// Shorthand for [`ErrorKind::Unauthenticated`].
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthenticated, message)
+    }
+    /// Shorthand for [`ErrorKind::PermissionDenied`].
+    pub fn permission_denied(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::PermissionDenied, message)
+    }
     /// Shorthand for [`ErrorKind::SizeLimitExceeded`].
     pub fn size_limit(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::SizeLimitExceeded, message)
@@ -298,6 +320,32 @@ impl StoreError {
         }
     }
 
+    /// The messages of the causes under this error ([`std::error::Error::source`] chain),
+    /// outermost first, each once: a cause whose text is already part of this error's message
+    /// or of an earlier cause is left out (drivers often repeat their inner error in their own
+    /// message). For printing one line per cause.
+    pub fn causes(&self) -> Vec<String> {
+        let mut seen = vec![self.to_string()];
+        let mut out = Vec::new();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !text.is_empty() && !seen.iter().any(|s| s.contains(&text)) {
+                out.push(text.clone());
+            }
+            seen.push(text);
+            next = cause.source();
+        }
+        out
+    }
+
+    /// Puts `prefix: ` before the message (context such as "cannot connect to X"), keeping the
+    /// kind, flags and cause.
+    pub fn with_message_prefix(mut self, prefix: &str) -> Self {
+        self.0.message = format!("{prefix}: {}", self.0.message);
+        self
+    }
+
     /// Sets the retryable flag.
     pub fn with_retryable(mut self, retryable: bool) -> Self {
         self.0.retryable = retryable;
@@ -356,6 +404,8 @@ impl fmt::Debug for StoreError {
     }
 }
 
+/// The error's own message, without its cause (see the module docs; the cause is
+/// [`std::error::Error::source`], and [`StoreError::causes`] lists the chain).
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.0.operation.is_empty() {
@@ -371,9 +421,6 @@ impl fmt::Display for StoreError {
         for (k, v) in &self.0.context {
             write!(f, " {k}={v}")?;
         }
-        if let Some(src) = &self.0.source {
-            write!(f, ": {src}")?;
-        }
         Ok(())
     }
 }
@@ -384,5 +431,51 @@ impl std::error::Error for StoreError {
             .source
             .as_ref()
             .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Driver(&'static str, Option<Box<Driver>>);
+    impl fmt::Display for Driver {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Driver {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|d| d as _)
+        }
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        // A driver error that repeats its inner error in its own message, as sqlx's does.
+        let inner = Driver("Connection refused (os error 111)", None);
+        let outer = Driver(
+            "error communicating with database: Connection refused (os error 111)",
+            Some(Box::new(inner)),
+        );
+        let e = StoreError::new(ErrorKind::Unavailable, "cannot connect to postgres at h:1")
+            .with_source(outer);
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            "unavailable: cannot connect to postgres at h:1 (retryable)"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(
+            e.causes(),
+            vec!["error communicating with database: Connection refused (os error 111)"]
+        );
+        // A StoreError wrapping another: its text appears once, as a cause.
+        let wrapped = StoreError::unauthenticated("access denied for user \"u\"").with_source(e);
+        assert_eq!(wrapped.causes().len(), 2, "{:?}", wrapped.causes());
+        assert!(!wrapped.is_retryable());
+        assert_eq!(wrapped.kind().as_str(), "unauthenticated");
     }
 }

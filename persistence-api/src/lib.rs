@@ -22,6 +22,7 @@ pub mod history_tree;
 pub mod ids;
 pub mod layer;
 pub mod namespace;
+mod primitives;
 pub mod query;
 pub mod queue;
 #[cfg(feature = "floor")]
@@ -30,6 +31,7 @@ pub mod schema;
 pub mod shard;
 pub mod task_queue;
 pub mod types;
+pub mod urltext;
 pub mod validate;
 pub mod visibility;
 

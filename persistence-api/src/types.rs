@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
+pub use crate::primitives::{WorkflowState, WorkflowStatus};
 
 pub use chrono::{DateTime, Utc};
 
@@ -59,26 +60,6 @@ impl std::fmt::Debug for DataBlob {
     }
 }
 
-/// A workflow run's persistence state (Temporal's `WorkflowExecutionState` enum values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[repr(i32)]
-pub enum WorkflowState {
-    /// Unspecified (0).
-    Unspecified = 0,
-    /// Created, not yet running.
-    Created = 1,
-    /// Running.
-    Running = 2,
-    /// Completed (closed).
-    Completed = 3,
-    /// A zombie run: exists but is not current.
-    Zombie = 4,
-    /// Void.
-    Void = 5,
-    /// Corrupted.
-    Corrupted = 6,
-}
-
 impl WorkflowState {
     /// From the stored integer.
     pub fn from_i32(v: i32) -> Result<Self> {
@@ -93,49 +74,9 @@ impl WorkflowState {
             _ => return Err(StoreError::internal(format!("unknown workflow state {v}"))),
         })
     }
-    /// The stored integer.
-    pub fn as_i32(self) -> i32 {
-        self as i32
-    }
-}
-
-/// A workflow run's status (Temporal's `WorkflowExecutionStatus` enum values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[repr(i32)]
-pub enum WorkflowStatus {
-    /// Unspecified (0).
-    Unspecified = 0,
-    /// Running.
-    Running = 1,
-    /// Completed.
-    Completed = 2,
-    /// Failed.
-    Failed = 3,
-    /// Canceled.
-    Canceled = 4,
-    /// Terminated.
-    Terminated = 5,
-    /// Continued as new.
-    ContinuedAsNew = 6,
-    /// Timed out.
-    TimedOut = 7,
-    /// Paused.
-    Paused = 8,
 }
 
 impl WorkflowStatus {
-    /// All statuses in enum order.
-    pub const ALL: [WorkflowStatus; 9] = [
-        Self::Unspecified,
-        Self::Running,
-        Self::Completed,
-        Self::Failed,
-        Self::Canceled,
-        Self::Terminated,
-        Self::ContinuedAsNew,
-        Self::TimedOut,
-        Self::Paused,
-    ];
     /// From the stored integer.
     pub fn from_i32(v: i32) -> Result<Self> {
         Self::ALL
@@ -143,28 +84,6 @@ impl WorkflowStatus {
             .copied()
             .find(|s| s.as_i32() == v)
             .ok_or_else(|| StoreError::internal(format!("unknown workflow status {v}")))
-    }
-    /// The stored integer.
-    pub fn as_i32(self) -> i32 {
-        self as i32
-    }
-    /// The name used by the visibility query language (`Running`, `ContinuedAsNew`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Unspecified => "Unspecified",
-            Self::Running => "Running",
-            Self::Completed => "Completed",
-            Self::Failed => "Failed",
-            Self::Canceled => "Canceled",
-            Self::Terminated => "Terminated",
-            Self::ContinuedAsNew => "ContinuedAsNew",
-            Self::TimedOut => "TimedOut",
-            Self::Paused => "Paused",
-        }
-    }
-    /// Parses a status name (exact, case-sensitive).
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|s| s.name() == name)
     }
 }
 
