@@ -16,9 +16,9 @@ fn classify_db(err: &DbError, conditional: bool) -> (ErrorKind, bool, bool) {
             (K::Internal, false, false)
         }
         DbError::AlreadyExists { .. } => (K::AlreadyExists, false, false),
-        DbError::Unauthorized | DbError::AuthenticationError | DbError::ConfigError => {
-            (K::Unavailable, false, false)
-        }
+        DbError::AuthenticationError => (K::Unauthenticated, false, false),
+        DbError::Unauthorized => (K::PermissionDenied, false, false),
+        DbError::ConfigError => (K::Unavailable, false, false),
         // Not enough replicas alive: nothing was attempted.
         DbError::Unavailable { .. } | DbError::IsBootstrapping => (K::Unavailable, true, false),
         DbError::Overloaded | DbError::RateLimitReached { .. } => {
@@ -93,6 +93,27 @@ pub(crate) fn classify_prepare(err: PrepareError) -> StoreError {
         .with_source(err)
 }
 
+/// The credentials were refused (or do not allow this) somewhere in a connect error's chain.
+fn auth_failure(err: &NewSessionError) -> Option<ErrorKind> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        match e.downcast_ref::<DbError>() {
+            Some(DbError::AuthenticationError) => return Some(ErrorKind::Unauthenticated),
+            Some(DbError::Unauthorized) => return Some(ErrorKind::PermissionDenied),
+            _ => {}
+        }
+        next = e.source();
+    }
+    // The driver keeps the server's error code inside a connection-setup error that is not
+    // always exposed as a source; its variant name is the code, not message text.
+    let debug = format!("{err:?}");
+    if debug.contains("AuthenticationError") || debug.contains("AuthError") {
+        Some(ErrorKind::Unauthenticated)
+    } else {
+        None
+    }
+}
+
 /// Classifies a failed connect.
 pub(crate) fn classify_connect(err: NewSessionError, target: &str) -> StoreError {
     let (kind, retryable) = match &err {
@@ -101,7 +122,10 @@ pub(crate) fn classify_connect(err: NewSessionError, target: &str) -> StoreError
         | NewSessionError::IllegalConfig(_) => (ErrorKind::InvalidArgument, false),
         // A missing keyspace: the schema has not been set up.
         NewSessionError::UseKeyspaceError(_) => (ErrorKind::NotFound, false),
-        _ => (ErrorKind::Unavailable, true),
+        _ => match auth_failure(&err) {
+            Some(kind) => (kind, false),
+            None => (ErrorKind::Unavailable, true),
+        },
     };
     StoreError::new(
         kind,

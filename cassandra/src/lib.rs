@@ -26,6 +26,7 @@ mod error;
 #[cfg(feature = "floor")]
 pub mod floor;
 mod session;
+mod tls;
 
 mod cluster;
 mod execution;
@@ -40,6 +41,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use durastore_api::urltext;
 use durastore_api::{Backend, Capability, Result, StoreError, Stores};
 use scylla::client::execution_profile::ExecutionProfile;
 use scylla::client::session::Session;
@@ -81,6 +83,16 @@ pub struct CassandraConfig {
     pub tls: bool,
     /// CA file for TLS.
     pub tls_ca: Option<String>,
+    /// Server name checked against the certificate.
+    pub tls_server_name: Option<String>,
+    /// Check the certificate's host name (`false`: the chain only).
+    pub tls_host_verification: bool,
+    /// Client certificate file (PEM), with `tls_key`.
+    pub tls_cert: Option<String>,
+    /// Client key file (PEM), with `tls_cert`.
+    pub tls_key: Option<String>,
+    /// Connections per node (`None`: the driver's default).
+    pub connections_per_host: Option<u32>,
     /// Replication factor for `create-database`.
     pub replication_factor: u32,
     /// Data center for `create-database` (NetworkTopologyStrategy).
@@ -98,32 +110,29 @@ impl std::fmt::Debug for CassandraConfig {
             .field("serial_consistency", &self.serial_consistency)
             .field("request_timeout", &self.request_timeout)
             .field("tls", &self.tls)
+            .field("tls_ca", &self.tls_ca)
+            .field("tls_server_name", &self.tls_server_name)
+            .field("tls_host_verification", &self.tls_host_verification)
+            .field("connections_per_host", &self.connections_per_host)
+            .field("datacenter", &self.datacenter)
             .finish()
     }
 }
 
 fn parse_duration(key: &str, v: &str) -> Result<Duration> {
-    let bad =
-        || StoreError::invalid_argument(format!("cassandra URL: {key}={v:?} is not a duration"));
-    if let Some(ms) = v.strip_suffix("ms") {
-        return ms
-            .parse::<u64>()
-            .map(Duration::from_millis)
-            .map_err(|_| bad());
-    }
-    let secs = v.strip_suffix('s').unwrap_or(v);
-    secs.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(bad)
+    urltext::parse_duration(v).ok_or_else(|| {
+        StoreError::invalid_argument(format!(
+            "cassandra URL: {key}={v:?} is not a duration (e.g. 30, 500ms, 5s, 1m)"
+        ))
+    })
 }
 
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| s.to_string())
+fn percent_decode(s: &str, what: &str) -> Result<String> {
+    urltext::percent_decode(s).ok_or_else(|| {
+        StoreError::invalid_argument(format!(
+            "cassandra URL: the {what} is not valid percent-encoding"
+        ))
+    })
 }
 
 impl CassandraConfig {
@@ -150,10 +159,10 @@ impl CassandraConfig {
         if let Some(u) = userinfo {
             match u.split_once(':') {
                 Some((n, p)) => {
-                    user = Some(percent_decode(n));
-                    password = Some(percent_decode(p));
+                    user = Some(percent_decode(n, "user")?);
+                    password = Some(percent_decode(p, "password")?);
                 }
-                None => user = Some(percent_decode(u)),
+                None => user = Some(percent_decode(u, "user")?),
             }
         }
         if user.is_none() {
@@ -195,12 +204,23 @@ impl CassandraConfig {
             connect_timeout: Duration::from_secs(5),
             tls: false,
             tls_ca: None,
+            tls_server_name: None,
+            tls_host_verification: true,
+            tls_cert: None,
+            tls_key: None,
+            connections_per_host: None,
             replication_factor: 1,
             datacenter: None,
         };
-        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-            let v = v.into_owned();
-            match k.as_ref() {
+        let pairs = urltext::query_pairs(query.unwrap_or(""))
+            .ok_or_else(|| bad("the options are not valid percent-encoding"))?;
+        let boolean = |k: &str, v: &str| match v {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(bad(&format!("{k}={v:?} is not a boolean"))),
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
                 "consistency" => {
                     cfg.consistency = match v.to_ascii_lowercase().as_str() {
                         "one" => Consistency::One,
@@ -221,21 +241,19 @@ impl CassandraConfig {
                 }
                 "request_timeout" => cfg.request_timeout = parse_duration(&k, &v)?,
                 "connect_timeout" => cfg.connect_timeout = parse_duration(&k, &v)?,
-                "tls" | "ssl" => {
-                    cfg.tls = match v.as_str() {
-                        "true" | "1" | "yes" => true,
-                        "false" | "0" | "no" => false,
-                        _ => return Err(bad(&format!("{k}={v:?} is not a boolean"))),
-                    }
-                }
+                "tls" | "ssl" => cfg.tls = boolean(&k, &v)?,
                 "tls_ca" | "sslrootcert" => cfg.tls_ca = Some(v),
-                // The driver checks each node's certificate against the node's IP address and
-                // offers no way to check another name: refused rather than ignored.
-                "tls_server_name" => {
-                    return Err(bad(
-                        "tls_server_name is not supported: node certificates are checked \
-                         against each node's IP address",
-                    ));
+                "tls_server_name" => cfg.tls_server_name = Some(v),
+                "tls_host_verification" => cfg.tls_host_verification = boolean(&k, &v)?,
+                "tls_cert" => cfg.tls_cert = Some(v),
+                "tls_key" => cfg.tls_key = Some(v),
+                "connections_per_host" => {
+                    cfg.connections_per_host = Some(
+                        v.parse()
+                            .ok()
+                            .filter(|n| *n >= 1)
+                            .ok_or_else(|| bad(&format!("connections_per_host={v:?}")))?,
+                    )
                 }
                 "replication_factor" => {
                     cfg.replication_factor = v
@@ -247,6 +265,9 @@ impl CassandraConfig {
                 "datacenter" => cfg.datacenter = Some(v),
                 other => return Err(bad(&format!("unknown option {other:?}"))),
             }
+        }
+        if cfg.tls_cert.is_some() != cfg.tls_key.is_some() {
+            return Err(bad("tls_cert and tls_key must be given together"));
         }
         Ok(cfg)
     }
@@ -273,6 +294,15 @@ impl CassandraConfig {
             .default_execution_profile_handle(profile.into_handle());
         if let Some(u) = &self.user {
             b = b.user(u, self.password.clone().unwrap_or_default());
+        }
+        if let Some(dc) = &self.datacenter {
+            b = b.prefer_datacenter(dc.clone());
+        }
+        if let Some(n) = self
+            .connections_per_host
+            .and_then(|n| std::num::NonZeroUsize::new(n as usize))
+        {
+            b = b.pool_size(scylla::client::PoolSize::PerHost(n));
         }
         if self.tls {
             b = b.tls_context(Some(self.tls_config()?));
@@ -302,13 +332,51 @@ impl CassandraConfig {
                 StoreError::invalid_argument(format!("cassandra URL: bad CA in {ca:?}: {e}"))
             })?;
         }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| StoreError::internal(format!("tls: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| StoreError::internal(format!("tls: {e}")))?;
+        let inner =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| StoreError::internal(format!("tls: {e}")))?;
+        let name = match &self.tls_server_name {
+            Some(n) => Some(
+                rustls::pki_types::ServerName::try_from(n.clone()).map_err(|_| {
+                    StoreError::invalid_argument(format!(
+                        "cassandra URL: tls_server_name {n:?} is not a DNS name or IP address"
+                    ))
+                })?,
+            ),
+            None => None,
+        };
+        let builder = builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(tls::Verifier {
+                inner,
+                name,
+                check_name: self.tls_host_verification,
+            }));
+        let config = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                let certs = CertificateDer::pem_file_iter(cert)
+                    .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
+                    .map_err(|e| {
+                        StoreError::invalid_argument(format!(
+                            "cassandra URL: cannot read tls_cert {cert:?}: {e}"
+                        ))
+                    })?;
+                let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key).map_err(|e| {
+                    StoreError::invalid_argument(format!(
+                        "cassandra URL: cannot read tls_key {key:?}: {e}"
+                    ))
+                })?;
+                builder.with_client_auth_cert(certs, key).map_err(|e| {
+                    StoreError::invalid_argument(format!("cassandra URL: tls_cert/tls_key: {e}"))
+                })?
+            }
+            _ => builder.with_no_client_auth(),
+        };
         Ok(Arc::new(config))
     }
 }
@@ -435,7 +503,9 @@ mod tests {
         );
         for bad in [
             "cassandra://h/ks?tls=on",
-            "cassandra://h/ks?tls_server_name=db.example",
+            "cassandra://h/ks?tls_host_verification=maybe",
+            "cassandra://h/ks?tls_cert=/c.pem",
+            "cassandra://h/ks?connections_per_host=0",
             "cassandra://h/ks?bogus=1",
             "cassandra://h/ks?replication_factor=0",
         ] {

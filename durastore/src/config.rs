@@ -11,25 +11,55 @@
 //!         databaseName: /var/lib/durastore/main.db   # or `path:`
 //!         connectAttributes:
 //!           busy_timeout_ms: 5000
-//!     temporal-style:
+//!     temporal-sql:
 //!       sql:
-//!         pluginName: sqlite       # sqlite | postgres12 | postgres12_pgx | mysql8
-//!         databaseName: temporal.db
-//!         connectAttributes: { mode: memory, cache: private }
+//!         pluginName: postgres12   # sqlite | postgres12 | postgres12_pgx | mysql8
+//!         databaseName: temporal
+//!         connectAddr: "db.internal:5432"
+//!         user: temporal
+//!         password: secret
+//!         maxConns: 20
+//!         maxIdleConns: 20
+//!         maxConnLifetime: 1h
+//!         tls: { enabled: true, caFile: /etc/ca.pem, enableHostVerification: true }
+//!     temporal-cassandra:
+//!       cassandra: { hosts: "10.0.0.1,10.0.0.2", keyspace: temporal }
+//!     temporal-es:
+//!       elasticsearch:
+//!         version: v7
+//!         url: { scheme: http, host: "127.0.0.1:9200" }
+//!         indices: { visibility: temporal_visibility_v1_dev }
 //!     shorthand:
 //!       url: sqlite:///tmp/other.db
 //! ```
 //!
-//! A whole Temporal server config is accepted too: only `persistence` is read. Every datastore
-//! becomes a URL ([`DatastoreConfig::to_url`]), so the [factory](crate::factory) has one input.
+//! A whole Temporal server config is accepted too: only `persistence` is read, and Temporal's
+//! datastore forms (`sql:`, `cassandra:`, `elasticsearch:`) load unchanged.
+//!
+//! **Nothing is ignored silently.** Inside `persistence:` every key is known: a key durastore does
+//! not know (a typo such as `databseName:`) is an error naming the key and its line. A known key
+//! whose meaning durastore cannot honour (`faultInjection`, `customDatastore`, `sql.authPlugin`,
+//! `tls.caData`, several Elasticsearch nodes, AWS request signing, …) is refused with a message
+//! naming it. TLS settings map onto each backend's verified modes, and a CA, certificate or key
+//! file that does not exist is an error when the config is loaded, never a plaintext connection.
+//! The few keys that tune only a client-side detail durastore does differently
+//! (`elasticsearch.logLevel`, `closeIdleConnectionsInterval`; `maxConnLifetime`, `maxIdleConns`,
+//! `connectAddr` on an embedded SQLite file) are accepted, and what they do is documented on the
+//! field.
+//!
+//! Every datastore becomes a URL ([`DatastoreConfig::to_url`]), so the
+//! [factory](crate::factory) has one input.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
-use durastore_api::{ErrorKind, Result, StoreError};
-use serde::Deserialize;
+use durastore_api::urltext::{parse_duration, percent_encode};
+use durastore_api::{Result, StoreError};
+use serde::{Deserialize, Deserializer};
 
-/// A config file.
+/// A config file. Keys outside `persistence:` belong to the rest of a Temporal server config and
+/// are not read.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
@@ -39,13 +69,18 @@ pub struct Config {
 
 /// Temporal's `persistence:` section.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PersistenceConfig {
     /// Datastore holding everything but visibility.
     pub default_store: String,
-    /// Datastore holding visibility (defaults to `defaultStore`).
-    #[serde(default)]
+    /// Datastore holding visibility (defaults to `advancedVisibilityStore`, then `defaultStore`).
+    #[serde(default, deserialize_with = "non_empty")]
     pub visibility_store: Option<String>,
+    /// Temporal's older name for the (Elasticsearch) visibility datastore; used when
+    /// `visibilityStore` is empty. Naming two different visibility datastores is refused:
+    /// durastore keeps visibility in one.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub advanced_visibility_store: Option<String>,
     /// Number of history shards (informational for the stores; the server uses it).
     #[serde(default)]
     pub num_history_shards: Option<i32>,
@@ -55,7 +90,7 @@ pub struct PersistenceConfig {
 
 /// One datastore: exactly one of `url`, `sqlite`, `sql`, `cassandra`, `elasticsearch`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DatastoreConfig {
     /// durastore's shorthand: a URL as accepted by [`crate::factory::open`].
     #[serde(default)]
@@ -66,23 +101,29 @@ pub struct DatastoreConfig {
     /// Temporal's `sql:` form.
     #[serde(default)]
     pub sql: Option<SqlDatastore>,
-    /// Temporal's `cassandra:` form (not built yet).
+    /// Temporal's `cassandra:` form.
     #[serde(default)]
-    pub cassandra: Option<serde_yaml_ng::Value>,
-    /// Temporal's `elasticsearch:` form (not built yet).
+    pub cassandra: Option<CassandraDatastore>,
+    /// Temporal's `elasticsearch:` form (visibility on Elasticsearch or OpenSearch).
     #[serde(default)]
-    pub elasticsearch: Option<serde_yaml_ng::Value>,
+    pub elasticsearch: Option<ElasticsearchDatastore>,
+    /// Temporal's fault injection: refused (durastore has no fault-injecting wrapper).
+    #[serde(default)]
+    pub fault_injection: Option<serde_yaml_ng::Value>,
+    /// Temporal's plug-in datastore: refused (durastore opens only its own backends).
+    #[serde(default)]
+    pub custom_datastore: Option<serde_yaml_ng::Value>,
 }
 
 /// `sqlite:` datastore.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SqliteDatastore {
     /// Database file (Temporal's name for it).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_empty")]
     pub database_name: Option<String>,
     /// Database file (alias of `databaseName`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_empty")]
     pub path: Option<String>,
     /// Connection attributes (see [`SQLITE_ATTRIBUTES`]).
     #[serde(default)]
@@ -92,39 +133,231 @@ pub struct SqliteDatastore {
     pub max_conns: Option<u32>,
 }
 
+/// Temporal's `tls:` block (its `auth.TLS`), as used by `sql:`, `cassandra:` and
+/// `elasticsearch:`. Empty strings mean "not set", as in Temporal's templates.
+///
+/// With `enabled: true` the connection is encrypted, and the server is verified as follows:
+/// `enableHostVerification: true` checks the chain and the host name (PostgreSQL `verify-full`,
+/// MySQL `VERIFY_IDENTITY`); `false` with a `caFile` checks the chain against it (`verify-ca`);
+/// `false` without a `caFile` encrypts without verifying (`require`, as Temporal does), with a
+/// warning. The `*Data` (inline base64) forms are refused: give files.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsConfig {
+    /// TLS on.
+    #[serde(default)]
+    pub enabled: bool,
+    /// PEM file with the CA that signed the server certificate.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub ca_file: Option<String>,
+    /// Client certificate (PEM), with `keyFile`.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub cert_file: Option<String>,
+    /// Client private key (PEM), with `certFile`.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub key_file: Option<String>,
+    /// Check the server certificate's host name too.
+    #[serde(default)]
+    pub enable_host_verification: bool,
+    /// Name checked against the server certificate.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub server_name: Option<String>,
+    /// Inline client certificate: refused.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub cert_data: Option<String>,
+    /// Inline client key: refused.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub key_data: Option<String>,
+    /// Inline CA: refused.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub ca_data: Option<String>,
+}
+
 /// Temporal's `sql:` datastore.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SqlDatastore {
     /// `sqlite`, `postgres12`, `postgres12_pgx` or `mysql8`.
     pub plugin_name: String,
-    /// Database name (a file for SQLite).
-    #[serde(default)]
+    /// Database name (a file for SQLite). Required for the server databases.
+    #[serde(default, deserialize_with = "non_empty")]
     pub database_name: Option<String>,
-    /// `host:port`.
-    #[serde(default)]
+    /// `host:port` (not used by SQLite).
+    #[serde(default, deserialize_with = "non_empty")]
     pub connect_addr: Option<String>,
-    /// `tcp` or `unix` (informational).
-    #[serde(default)]
+    /// `tcp` (the only protocol durastore speaks; `unix` is refused). Not used by SQLite.
+    #[serde(default, deserialize_with = "non_empty")]
     pub connect_protocol: Option<String>,
-    /// User.
-    #[serde(default)]
+    /// User (SQLite has none: a non-empty one is refused).
+    #[serde(default, deserialize_with = "non_empty")]
     pub user: Option<String>,
-    /// Password.
-    #[serde(default)]
+    /// Password (SQLite has none: a non-empty one is refused).
+    #[serde(default, deserialize_with = "non_empty")]
     pub password: Option<String>,
-    /// Connection attributes, passed as URL query parameters.
+    /// Connection attributes, passed to the backend as URL options (each backend refuses the
+    /// ones it does not know). MySQL's `transaction_isolation` / `tx_isolation` are accepted
+    /// when they ask for `READ-COMMITTED`, which durastore always uses.
     #[serde(default)]
     pub connect_attributes: BTreeMap<String, serde_yaml_ng::Value>,
-    /// Pool size.
+    /// Pool size (`max_connections`).
     #[serde(default)]
     pub max_conns: Option<u32>,
-    /// Idle pool size (accepted, not used yet).
+    /// Most idle connections kept. durastore's pool keeps idle connections until their idle
+    /// timeout (`connectAttributes.idle_timeout`, 10 min by default) and cannot cap them below
+    /// the pool size, so a value below `maxConns` is refused; `0` means unset, as in Temporal.
     #[serde(default)]
     pub max_idle_conns: Option<u32>,
-    /// Connection lifetime (accepted, not used yet).
+    /// Connections are replaced after this long (`max_lifetime`; `0` means never). Has no
+    /// effect on SQLite, whose connections are to a local file.
+    #[serde(default, deserialize_with = "duration")]
+    pub max_conn_lifetime: Option<Duration>,
+    /// Temporal's experimental task-scan partitions for sharded SQL: only the default (1) is
+    /// accepted.
     #[serde(default)]
-    pub max_conn_lifetime: Option<String>,
+    pub task_scan_partitions: Option<u32>,
+    /// TLS (see [`TlsConfig`]).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    /// Temporal's SQL authentication plug-in (`rds-iam-auth`): refused.
+    #[serde(default)]
+    pub auth_plugin: Option<serde_yaml_ng::Value>,
+}
+
+/// Cassandra `hosts:`: Temporal's comma-separated string, or a list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Hosts {
+    /// `"a,b,c"`.
+    Csv(String),
+    /// `[a, b, c]`.
+    List(Vec<String>),
+}
+
+impl Default for Hosts {
+    fn default() -> Self {
+        Hosts::List(Vec::new())
+    }
+}
+
+/// Temporal's `cassandra:` datastore.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CassandraDatastore {
+    /// Contact points (host names or addresses, optionally `host:port`).
+    pub hosts: Hosts,
+    /// Port of every host without one (9042 by default).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// User (PasswordAuthenticator).
+    #[serde(default, deserialize_with = "non_empty")]
+    pub user: Option<String>,
+    /// Password.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub password: Option<String>,
+    /// Keyspace.
+    pub keyspace: String,
+    /// Local data center: requests are routed to its nodes first (and `create-database` uses
+    /// NetworkTopologyStrategy in it).
+    #[serde(default, deserialize_with = "non_empty")]
+    pub datacenter: Option<String>,
+    /// Connections per host.
+    #[serde(default)]
+    pub max_conns: Option<u32>,
+    /// Limit on opening a connection.
+    #[serde(default, deserialize_with = "duration")]
+    pub connect_timeout: Option<Duration>,
+    /// TLS (see [`TlsConfig`]; `caFile` is required).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    /// `consistency: { default: { consistency, serialConsistency } }`.
+    #[serde(default)]
+    pub consistency: Option<CassandraConsistency>,
+    /// Connect only to the given hosts: refused when true (the driver discovers the ring).
+    #[serde(default)]
+    pub disable_initial_host_lookup: bool,
+    /// Replication factor `create-database` gives the keyspace (durastore's addition).
+    #[serde(default)]
+    pub replication_factor: Option<u32>,
+}
+
+/// Temporal's `cassandra.consistency`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CassandraConsistency {
+    /// The levels for every store.
+    #[serde(default)]
+    pub default: Option<CassandraConsistencySettings>,
+}
+
+/// Consistency levels, in gocql's spelling (`LOCAL_QUORUM`, `LOCAL_SERIAL`, …).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CassandraConsistencySettings {
+    /// Reads and writes (default `LOCAL_QUORUM`).
+    #[serde(default, deserialize_with = "non_empty")]
+    pub consistency: Option<String>,
+    /// The Paxos phase of conditional writes (default `LOCAL_SERIAL`).
+    #[serde(default, deserialize_with = "non_empty")]
+    pub serial_consistency: Option<String>,
+}
+
+/// `elasticsearch.url` (Go's `url.URL` fields as Temporal's YAML gives them).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ElasticUrl {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// `host:port`.
+    pub host: String,
+    /// A path prefix: refused unless empty or `/`.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub path: Option<String>,
+}
+
+/// Temporal's `elasticsearch:` datastore (visibility on Elasticsearch 7/8 or OpenSearch 2).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ElasticsearchDatastore {
+    /// `v7` or `v8` (OpenSearch answers as `v7`).
+    #[serde(default, deserialize_with = "non_empty")]
+    pub version: Option<String>,
+    /// The server.
+    #[serde(default)]
+    pub url: Option<ElasticUrl>,
+    /// Several nodes: refused unless it is one node (durastore talks to one endpoint).
+    #[serde(default)]
+    pub urls: Option<Vec<ElasticUrl>>,
+    /// Basic-auth user.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub username: Option<String>,
+    /// Basic-auth password.
+    #[serde(default, deserialize_with = "non_empty")]
+    pub password: Option<String>,
+    /// `visibility: <index>` (required); `secondary_visibility` is refused.
+    #[serde(default)]
+    pub indices: BTreeMap<String, String>,
+    /// The Go client's own log level. durastore's logs follow `--log-level` / `RUST_LOG`, so
+    /// this is accepted and has no effect.
+    #[serde(default)]
+    pub log_level: Option<String>,
+    /// AWS request signing: refused when enabled.
+    #[serde(default, rename = "aws-request-signing")]
+    pub aws_request_signing: Option<serde_yaml_ng::Value>,
+    /// How often the Go client closes idle HTTP connections. durastore's HTTP client closes
+    /// idle connections on its own timer, so this is accepted (it must be a duration) and has
+    /// no effect.
+    #[serde(default, deserialize_with = "duration")]
+    pub close_idle_connections_interval: Option<Duration>,
+    /// Node sniffing: refused when true (durastore talks to the configured endpoint only).
+    #[serde(default)]
+    pub enable_sniff: bool,
+    /// Node health checks: refused when true (one endpoint, no node pool to check).
+    #[serde(default)]
+    pub enable_healthcheck: bool,
+    /// TLS (see [`TlsConfig`]; with `url.scheme: https`). Host names are always verified on
+    /// the search backends, so `enableHostVerification: false` verifies more than asked.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
 }
 
 /// Which datastore of a config a caller wants.
@@ -132,7 +365,7 @@ pub struct SqlDatastore {
 pub enum StoreRole {
     /// `defaultStore`: shards, executions, history, task queues, namespaces, queues.
     Default,
-    /// `visibilityStore` (falls back to `defaultStore`).
+    /// `visibilityStore` (else `advancedVisibilityStore`, else `defaultStore`).
     Visibility,
 }
 
@@ -155,6 +388,26 @@ pub const SQL_PLUGINS: &[(&str, &str)] = &[
     ("mysql8", "mysql"),
 ];
 
+/// `Option<String>` where an empty string (Temporal's templates write `caFile: ""`) is `None`.
+fn non_empty<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
+}
+
+/// A duration in the shared grammar ([`parse_duration`]: `1h`, `15s`, `500ms`, `30`).
+fn duration<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Duration>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_duration(&text).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not a duration (e.g. 30s, 500ms, 1m, 1h30m)"
+        ))
+    })
+}
+
 fn invalid(msg: impl Into<String>) -> StoreError {
     StoreError::invalid_argument(msg)
 }
@@ -168,8 +421,13 @@ fn scalar(v: &serde_yaml_ng::Value) -> Option<String> {
     }
 }
 
+/// A duration as a URL option value (whole milliseconds, in the shared grammar).
+fn duration_option(d: Duration) -> String {
+    format!("{}ms", d.as_millis())
+}
+
 impl Config {
-    /// Parses YAML text.
+    /// Parses YAML text. Every datastore is checked, not only the ones a command uses.
     pub fn parse(yaml: &str) -> Result<Self> {
         let cfg: Config =
             serde_yaml_ng::from_str(yaml).map_err(|e| invalid(format!("bad config: {e}")))?;
@@ -177,24 +435,31 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Reads and parses a YAML file.
+    /// Reads and parses a YAML file. A file that cannot be read is invalid input too.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            StoreError::new(
-                ErrorKind::NotFound,
-                format!("cannot read config {}: {e}", path.display()),
-            )
-        })?;
-        Self::parse(&text).map_err(|e| {
-            StoreError::invalid_argument(format!("{}: {}", path.display(), e.message()))
-        })
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| invalid(format!("cannot read config {}: {e}", path.display())))?;
+        Self::parse(&text).map_err(|e| invalid(format!("{}: {}", path.display(), e.message())))
     }
 
     fn validate(&self) -> Result<()> {
         let p = &self.persistence;
+        if let (Some(v), Some(a)) = (&p.visibility_store, &p.advanced_visibility_store)
+            && v != a
+        {
+            return Err(invalid(format!(
+                "persistence.visibilityStore ({v:?}) and persistence.advancedVisibilityStore \
+                 ({a:?}) name two datastores; durastore keeps visibility in one (Temporal's dual \
+                 visibility is not supported): keep one of them"
+            )));
+        }
         for (role, name) in [
             ("defaultStore", Some(&p.default_store)),
             ("visibilityStore", p.visibility_store.as_ref()),
+            (
+                "advancedVisibilityStore",
+                p.advanced_visibility_store.as_ref(),
+            ),
         ] {
             if let Some(name) = name
                 && !p.datastores.contains_key(name)
@@ -213,6 +478,9 @@ impl Config {
                 "persistence.numHistoryShards must be at least 1, got {n}"
             )));
         }
+        for (name, ds) in &p.datastores {
+            ds.to_url(name)?;
+        }
         Ok(())
     }
 
@@ -221,7 +489,11 @@ impl Config {
         let p = &self.persistence;
         match role {
             StoreRole::Default => &p.default_store,
-            StoreRole::Visibility => p.visibility_store.as_deref().unwrap_or(&p.default_store),
+            StoreRole::Visibility => p
+                .visibility_store
+                .as_deref()
+                .or(p.advanced_visibility_store.as_deref())
+                .unwrap_or(&p.default_store),
         }
     }
 
@@ -240,6 +512,20 @@ impl Config {
 impl DatastoreConfig {
     /// The datastore as a URL for [`crate::factory::open`].
     pub fn to_url(&self, name: &str) -> Result<String> {
+        let at = |key: &str| format!("persistence.datastores.{name}.{key}");
+        if self.fault_injection.is_some() {
+            return Err(invalid(format!(
+                "{}: fault injection is not supported by durastore; remove it",
+                at("faultInjection")
+            )));
+        }
+        if self.custom_datastore.is_some() {
+            return Err(invalid(format!(
+                "{}: custom datastores are not supported by durastore (use sql, cassandra, \
+                 elasticsearch, sqlite or url)",
+                at("customDatastore")
+            )));
+        }
         let set = [
             self.url.is_some(),
             self.sqlite.is_some(),
@@ -274,14 +560,13 @@ impl DatastoreConfig {
         if let Some(s) = &self.sql {
             return sql_url(name, s);
         }
-        let kind = if self.cassandra.is_some() {
-            "cassandra"
-        } else {
-            "elasticsearch"
-        };
-        Err(StoreError::unsupported(format!(
-            "datastore {name:?}: {kind} datastores are not built yet in this durastore"
-        )))
+        if let Some(c) = &self.cassandra {
+            return cassandra_url(name, c);
+        }
+        match &self.elasticsearch {
+            Some(e) => elastic_url(name, e),
+            None => Err(invalid(format!("datastore {name:?} is empty"))),
+        }
     }
 }
 
@@ -321,7 +606,7 @@ fn sqlite_url(
                 }
             }
             "busy_timeout_ms" | "max_connections" | "synchronous" => {
-                query.push(format!("{k}={v}"));
+                query.push(format!("{k}={}", percent_encode(&v)));
             }
             other => {
                 return Err(invalid(format!(
@@ -356,6 +641,173 @@ fn sqlite_url(
     Ok(format!("sqlite://{path}{q}"))
 }
 
+/// A server URL under construction: `scheme://[user[:password]@]authority/path?options`, every
+/// part percent-encoded the one way every backend decodes ([`durastore_api::urltext`]).
+struct UrlParts {
+    scheme: String,
+    user: Option<String>,
+    password: Option<String>,
+    authority: String,
+    path: String,
+    options: Vec<(String, String)>,
+}
+
+impl UrlParts {
+    fn new(scheme: &str, authority: String, path: &str) -> Self {
+        UrlParts {
+            scheme: scheme.to_string(),
+            user: None,
+            password: None,
+            authority,
+            path: path.to_string(),
+            options: Vec::new(),
+        }
+    }
+
+    fn option(&mut self, key: &str, value: impl Into<String>) {
+        self.options.push((key.to_string(), value.into()));
+    }
+
+    fn has_option(&self, keys: &[&str]) -> Option<String> {
+        self.options
+            .iter()
+            .find(|(k, _)| keys.contains(&k.as_str()))
+            .map(|(k, _)| k.clone())
+    }
+
+    fn render(&self) -> String {
+        let mut out = format!("{}://", self.scheme);
+        if let Some(u) = &self.user {
+            out.push_str(&percent_encode(u));
+            if let Some(p) = &self.password {
+                out.push(':');
+                out.push_str(&percent_encode(p));
+            }
+            out.push('@');
+        }
+        out.push_str(&self.authority);
+        out.push('/');
+        out.push_str(&percent_encode(&self.path));
+        for (i, (k, v)) in self.options.iter().enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(&percent_encode(k));
+            out.push('=');
+            out.push_str(&percent_encode(v));
+        }
+        out
+    }
+}
+
+/// Checks a `host:port` list entry: no characters that would change the URL's structure.
+fn check_authority(name: &str, key: &str, addr: &str) -> Result<()> {
+    if addr.is_empty() || addr.contains(['/', '@', '?', '#', ' ']) {
+        return Err(invalid(format!(
+            "datastore {name:?}: {key} {addr:?} is not a host or host:port"
+        )));
+    }
+    Ok(())
+}
+
+/// The host part of `host:port` (`[::1]:5432` -> `::1`).
+fn host_of(addr: &str) -> &str {
+    if let Some(rest) = addr.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(h, _)| h);
+    }
+    match addr.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => addr,
+    }
+}
+
+/// A file named by a `tls:` key must exist now: a missing CA must never become a connection that
+/// does not verify (or does not encrypt).
+fn existing_file(name: &str, key: &str, path: &str) -> Result<String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(path.to_string()),
+        Ok(_) => Err(invalid(format!(
+            "datastore {name:?}: {key} {path:?} is not a file"
+        ))),
+        Err(e) => Err(invalid(format!(
+            "datastore {name:?}: {key} {path:?} cannot be read ({e}); refusing to connect \
+             without it"
+        ))),
+    }
+}
+
+/// What a `tls:` block asks for, its files checked.
+struct TlsPlan {
+    ca: Option<String>,
+    cert_key: Option<(String, String)>,
+    verify_host: bool,
+    server_name: Option<String>,
+}
+
+/// Checks a `tls:` block; `None` when TLS is off. `form` names the block in messages.
+fn tls_plan(name: &str, form: &str, tls: Option<&TlsConfig>) -> Result<Option<TlsPlan>> {
+    let Some(t) = tls.filter(|t| t.enabled) else {
+        return Ok(None);
+    };
+    for (key, set) in [
+        ("caData", t.ca_data.is_some()),
+        ("certData", t.cert_data.is_some()),
+        ("keyData", t.key_data.is_some()),
+    ] {
+        if set {
+            return Err(invalid(format!(
+                "datastore {name:?}: {form}.tls.{key} (inline base64) is not supported; give the \
+                 PEM as a file (caFile, certFile, keyFile)"
+            )));
+        }
+    }
+    let key = |k: &str| format!("{form}.tls.{k}");
+    let ca = t
+        .ca_file
+        .as_deref()
+        .map(|p| existing_file(name, &key("caFile"), p))
+        .transpose()?;
+    let cert_key = match (&t.cert_file, &t.key_file) {
+        (Some(c), Some(k)) => Some((
+            existing_file(name, &key("certFile"), c)?,
+            existing_file(name, &key("keyFile"), k)?,
+        )),
+        (None, None) => None,
+        _ => {
+            return Err(invalid(format!(
+                "datastore {name:?}: {form}.tls.certFile and keyFile must be given together"
+            )));
+        }
+    };
+    Ok(Some(TlsPlan {
+        ca,
+        cert_key,
+        verify_host: t.enable_host_verification,
+        server_name: t.server_name.clone(),
+    }))
+}
+
+fn unverified_warning(name: &str, form: &str) {
+    tracing::warn!(
+        datastore = name,
+        "{form}.tls is enabled without caFile or enableHostVerification: the connection is \
+         encrypted but the server is not verified"
+    );
+}
+
+/// URL option keys that carry TLS settings on the SQL backends: with `tls:` enabled, giving one
+/// in `connectAttributes` as well would leave two answers to one question.
+const SQL_TLS_KEYS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "ssl_mode",
+    "sslrootcert",
+    "ssl-ca",
+    "sslca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+];
+
 fn sql_url(name: &str, s: &SqlDatastore) -> Result<String> {
     let scheme = SQL_PLUGINS
         .iter()
@@ -372,7 +824,42 @@ fn sql_url(name: &str, s: &SqlDatastore) -> Result<String> {
                     .join(", ")
             ))
         })?;
+    if s.auth_plugin.is_some() {
+        return Err(invalid(format!(
+            "datastore {name:?}: sql.authPlugin is not supported by durastore (give user and \
+             password)"
+        )));
+    }
+    if let Some(n) = s.task_scan_partitions
+        && n > 1
+    {
+        return Err(invalid(format!(
+            "datastore {name:?}: sql.taskScanPartitions {n} is not supported (only 1, the \
+             default)"
+        )));
+    }
+    if let Some(idle) = s.max_idle_conns.filter(|n| *n > 0) {
+        let max = s.max_conns.unwrap_or(10);
+        if idle < max {
+            return Err(invalid(format!(
+                "datastore {name:?}: sql.maxIdleConns {idle} is below maxConns {max}: durastore's \
+                 pool cannot cap idle connections below its size (idle connections close after \
+                 connectAttributes.idle_timeout, 10 min by default); set maxIdleConns to at least \
+                 maxConns"
+            )));
+        }
+    }
     if scheme == "sqlite" {
+        if s.password.is_some() {
+            return Err(invalid(format!(
+                "datastore {name:?}: SQLite has no users; remove sql.password"
+            )));
+        }
+        if s.tls.as_ref().is_some_and(|t| t.enabled) {
+            return Err(invalid(format!(
+                "datastore {name:?}: sql.tls cannot be enabled for SQLite (an embedded file)"
+            )));
+        }
         return sqlite_url(
             name,
             s.database_name.as_deref(),
@@ -380,121 +867,307 @@ fn sql_url(name: &str, s: &SqlDatastore) -> Result<String> {
             s.max_conns,
         );
     }
-    // Server databases: build a URL now so that adding the backend is one factory arm.
+    match s.connect_protocol.as_deref() {
+        None | Some("tcp") => {}
+        Some(other) => {
+            return Err(invalid(format!(
+                "datastore {name:?}: sql.connectProtocol {other:?} is not supported (tcp)"
+            )));
+        }
+    }
     let addr = s
         .connect_addr
         .as_deref()
-        .filter(|a| !a.is_empty())
         .ok_or_else(|| invalid(format!("datastore {name:?}: sql.connectAddr is required")))?;
-    let mut u = url::Url::parse(&format!("{scheme}://{addr}"))
-        .map_err(|e| invalid(format!("datastore {name:?}: bad connectAddr {addr:?}: {e}")))?;
-    if let Some(user) = &s.user {
-        u.set_username(user)
-            .map_err(|_| invalid(format!("datastore {name:?}: bad user")))?;
-    }
-    if let Some(pw) = &s.password {
-        u.set_password(Some(pw))
-            .map_err(|_| invalid(format!("datastore {name:?}: bad password")))?;
-    }
-    u.set_path(s.database_name.as_deref().unwrap_or("temporal"));
-    let mut pairs: Vec<(String, String)> = Vec::new();
+    check_authority(name, "sql.connectAddr", addr)?;
+    let database = s
+        .database_name
+        .as_deref()
+        .ok_or_else(|| invalid(format!("datastore {name:?}: sql.databaseName is required")))?;
+    let mut u = UrlParts::new(scheme, addr.to_string(), database);
+    u.user = s.user.clone();
+    u.password = s.password.clone();
     for (k, v) in &s.connect_attributes {
         let v = scalar(v).ok_or_else(|| {
             invalid(format!(
                 "datastore {name:?}: connectAttributes.{k} must be a string, number or bool"
             ))
         })?;
-        pairs.push((k.clone(), v));
+        if scheme == "mysql" && matches!(k.as_str(), "transaction_isolation" | "tx_isolation") {
+            // durastore's MySQL sessions always run READ COMMITTED (what Temporal's examples ask).
+            let level = v.trim_matches('\'').to_ascii_uppercase().replace(' ', "-");
+            if level == "READ-COMMITTED" {
+                continue;
+            }
+            return Err(invalid(format!(
+                "datastore {name:?}: connectAttributes.{k} {v:?} is not supported: durastore's \
+                 MySQL sessions run READ-COMMITTED"
+            )));
+        }
+        u.option(k, v);
     }
     if let Some(n) = s.max_conns {
-        pairs.push(("max_connections".into(), n.to_string()));
+        u.option("max_connections", n.to_string());
     }
-    if !pairs.is_empty() {
-        u.query_pairs_mut().extend_pairs(pairs);
+    if let Some(d) = s.max_conn_lifetime {
+        u.option("max_lifetime", duration_option(d));
     }
-    Ok(u.to_string())
+    if let Some(plan) = tls_plan(name, "sql", s.tls.as_ref())? {
+        if let Some(k) = u.has_option(SQL_TLS_KEYS) {
+            return Err(invalid(format!(
+                "datastore {name:?}: sql.tls is enabled and connectAttributes.{k} sets TLS too; \
+                 give TLS in one place"
+            )));
+        }
+        if let Some(sn) = &plan.server_name
+            && !sn.eq_ignore_ascii_case(host_of(addr))
+        {
+            return Err(invalid(format!(
+                "datastore {name:?}: sql.tls.serverName {sn:?} differs from the connectAddr host; \
+                 the {scheme} client checks the certificate against the host it connects to, so \
+                 connect to {sn:?} instead"
+            )));
+        }
+        let (mode_key, ca_key, cert_key, key_key) = if scheme == "postgres" {
+            ("sslmode", "sslrootcert", "sslcert", "sslkey")
+        } else {
+            ("ssl-mode", "ssl-ca", "ssl-cert", "ssl-key")
+        };
+        let mode = match (plan.verify_host, plan.ca.is_some(), scheme) {
+            (true, _, "postgres") => "verify-full",
+            (true, _, _) => "verify_identity",
+            (false, true, "postgres") => "verify-ca",
+            (false, true, _) => "verify_ca",
+            (false, false, "postgres") => "require",
+            (false, false, _) => "required",
+        };
+        if !plan.verify_host && plan.ca.is_none() {
+            unverified_warning(name, "sql");
+        }
+        u.option(mode_key, mode);
+        if let Some(ca) = plan.ca {
+            u.option(ca_key, ca);
+        }
+        if let Some((c, k)) = plan.cert_key {
+            u.option(cert_key, c);
+            u.option(key_key, k);
+        }
+    }
+    Ok(u.render())
+}
+
+fn cassandra_url(name: &str, c: &CassandraDatastore) -> Result<String> {
+    if c.disable_initial_host_lookup {
+        return Err(invalid(format!(
+            "datastore {name:?}: cassandra.disableInitialHostLookup is not supported (the driver \
+             always discovers the ring from the contact points)"
+        )));
+    }
+    let hosts: Vec<String> = match &c.hosts {
+        Hosts::Csv(s) => s.split(',').map(|h| h.trim().to_string()).collect(),
+        Hosts::List(l) => l.iter().map(|h| h.trim().to_string()).collect(),
+    };
+    let hosts: Vec<String> = hosts.into_iter().filter(|h| !h.is_empty()).collect();
+    if hosts.is_empty() {
+        return Err(invalid(format!(
+            "datastore {name:?}: cassandra.hosts is required"
+        )));
+    }
+    let port = c.port.unwrap_or(CASSANDRA_DEFAULT_PORT);
+    let mut authority = Vec::with_capacity(hosts.len());
+    for h in &hosts {
+        check_authority(name, "cassandra.hosts entry", h)?;
+        // A host that already carries a port keeps it (`[v6]:p` or `name:p`).
+        let has_port = if h.starts_with('[') {
+            h.contains("]:")
+        } else {
+            h.matches(':').count() == 1
+        };
+        authority.push(if has_port {
+            h.clone()
+        } else if h.contains(':') {
+            format!("[{h}]:{port}")
+        } else {
+            format!("{h}:{port}")
+        });
+    }
+    let mut u = UrlParts::new("cassandra", authority.join(","), &c.keyspace);
+    u.user = c.user.clone();
+    u.password = c.password.clone();
+    if c.password.is_some() && c.user.is_none() {
+        return Err(invalid(format!(
+            "datastore {name:?}: cassandra.password without cassandra.user"
+        )));
+    }
+    if let Some(d) = c.consistency.as_ref().and_then(|c| c.default.as_ref()) {
+        if let Some(level) = &d.consistency {
+            u.option("consistency", level.to_ascii_lowercase());
+        }
+        if let Some(level) = &d.serial_consistency {
+            u.option("serial_consistency", level.to_ascii_lowercase());
+        }
+    }
+    if let Some(d) = c.connect_timeout.filter(|d| !d.is_zero()) {
+        u.option("connect_timeout", duration_option(d));
+    }
+    if let Some(dc) = &c.datacenter {
+        u.option("datacenter", dc.clone());
+    }
+    if let Some(n) = c.max_conns.filter(|n| *n > 0) {
+        u.option("connections_per_host", n.to_string());
+    }
+    if let Some(rf) = c.replication_factor {
+        u.option("replication_factor", rf.to_string());
+    }
+    if let Some(plan) = tls_plan(name, "cassandra", c.tls.as_ref())? {
+        let ca = plan.ca.ok_or_else(|| {
+            invalid(format!(
+                "datastore {name:?}: cassandra.tls.caFile is required (durastore's Cassandra \
+                 client trusts only the CA it is given)"
+            ))
+        })?;
+        u.option("tls", "true");
+        u.option("tls_ca", ca);
+        if let Some((cert, key)) = plan.cert_key {
+            u.option("tls_cert", cert);
+            u.option("tls_key", key);
+        }
+        if let Some(sn) = plan.server_name {
+            u.option("tls_server_name", sn);
+        }
+        if !plan.verify_host {
+            u.option("tls_host_verification", "false");
+        }
+    }
+    Ok(u.render())
+}
+
+/// Cassandra's default native port (kept here so this module does not need the backend crate).
+const CASSANDRA_DEFAULT_PORT: u16 = 9042;
+
+fn elastic_url(name: &str, e: &ElasticsearchDatastore) -> Result<String> {
+    let at = |k: &str| format!("datastore {name:?}: elasticsearch.{k}");
+    match e.version.as_deref() {
+        None | Some("v7" | "v8") => {}
+        Some(v) => {
+            return Err(invalid(format!(
+                "{} {v:?} is not supported (v7, v8; OpenSearch answers as v7)",
+                at("version")
+            )));
+        }
+    }
+    if let Some(signing) = &e.aws_request_signing
+        && signing.get("enabled").and_then(|v| v.as_bool()) == Some(true)
+    {
+        return Err(invalid(format!(
+            "{} is not supported by durastore",
+            at("aws-request-signing")
+        )));
+    }
+    if e.enable_sniff {
+        return Err(invalid(format!(
+            "{}: node sniffing is not supported (durastore talks to the configured endpoint)",
+            at("enableSniff")
+        )));
+    }
+    if e.enable_healthcheck {
+        return Err(invalid(format!(
+            "{}: node health checks are not supported (durastore talks to one endpoint)",
+            at("enableHealthcheck")
+        )));
+    }
+    let url = match (&e.url, e.urls.as_deref()) {
+        (Some(u), None) => u,
+        (None, Some([u])) => u,
+        (None, Some(_)) => {
+            return Err(invalid(format!(
+                "{}: several nodes are not supported; give one url",
+                at("urls")
+            )));
+        }
+        (None, None) => return Err(invalid(format!("{} is required", at("url")))),
+        (Some(_), Some(_)) => {
+            return Err(invalid(format!(
+                "{}: give url or urls, not both",
+                at("url")
+            )));
+        }
+    };
+    if url.path.as_deref().is_some_and(|p| p != "/") {
+        return Err(invalid(format!(
+            "{}: a path prefix is not supported",
+            at("url.path")
+        )));
+    }
+    check_authority(name, "elasticsearch.url.host", &url.host)?;
+    let https = match url.scheme.as_str() {
+        "http" => false,
+        "https" => true,
+        other => {
+            return Err(invalid(format!(
+                "{} {other:?} is not http or https",
+                at("url.scheme")
+            )));
+        }
+    };
+    for k in e.indices.keys() {
+        if k != "visibility" {
+            return Err(invalid(format!(
+                "{}.{k} is not supported (durastore keeps visibility in one index: give \
+                 indices.visibility only)",
+                at("indices")
+            )));
+        }
+    }
+    let index = e
+        .indices
+        .get("visibility")
+        .ok_or_else(|| invalid(format!("{} is required", at("indices.visibility"))))?;
+    let tls = tls_plan(name, "elasticsearch", e.tls.as_ref())?;
+    // `https` alone is TLS verified against the system's roots, as in Temporal; TLS settings on
+    // a plain `http` URL would never be used, so that is refused.
+    if tls.is_some() && !https {
+        return Err(invalid(format!(
+            "{}: tls.enabled is true but url.scheme is \"http\"; use https",
+            at("tls")
+        )));
+    }
+    if e.log_level.is_some() || e.close_idle_connections_interval.is_some() {
+        tracing::debug!(
+            datastore = name,
+            "elasticsearch.logLevel / closeIdleConnectionsInterval tune Temporal's Go client and \
+             have no effect in durastore"
+        );
+    }
+    let mut u = UrlParts::new("elasticsearch", url.host.clone(), index);
+    u.user = e.username.clone();
+    u.password = e.password.clone();
+    if https {
+        u.option("tls", "true");
+    }
+    if let Some(plan) = tls {
+        if plan.cert_key.is_some() {
+            return Err(invalid(format!(
+                "{}: client certificates are not supported on the search backends (use \
+                 username and password)",
+                at("tls.certFile")
+            )));
+        }
+        if let Some(sn) = &plan.server_name
+            && !sn.eq_ignore_ascii_case(host_of(&url.host))
+        {
+            return Err(invalid(format!(
+                "{} {sn:?} differs from url.host; connect to {sn:?} instead",
+                at("tls.serverName")
+            )));
+        }
+        if let Some(ca) = plan.ca {
+            u.option("tls_ca", ca);
+        }
+    }
+    Ok(u.render())
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn temporal_shaped_yaml() {
-        let cfg = Config::parse(
-            r#"
-global: { membership: { maxJoinDuration: 30s } }
-persistence:
-  defaultStore: main
-  visibilityStore: vis
-  numHistoryShards: 4
-  datastores:
-    main:
-      sqlite:
-        databaseName: /tmp/x.db
-        connectAttributes: { busy_timeout_ms: 5000, cache: private }
-        maxConns: 2
-    vis:
-      sql:
-        pluginName: sqlite
-        databaseName: ignored
-        connectAttributes: { mode: memory, cache: private }
-    pg:
-      sql:
-        pluginName: postgres12
-        databaseName: temporal
-        connectAddr: "127.0.0.1:5432"
-        user: temporal
-        password: "p@ss word"
-        connectAttributes: { sslmode: disable }
-    short:
-      url: sqlite:///tmp/y.db
-"#,
-        )
-        .unwrap();
-        assert_eq!(cfg.persistence.num_history_shards, Some(4));
-        assert_eq!(
-            cfg.store_url(StoreRole::Default).unwrap(),
-            "sqlite:///tmp/x.db?busy_timeout_ms=5000&max_connections=2"
-        );
-        assert_eq!(
-            cfg.store_url(StoreRole::Visibility).unwrap(),
-            "sqlite::memory:"
-        );
-        let ds = &cfg.persistence.datastores;
-        assert_eq!(ds["short"].to_url("short").unwrap(), "sqlite:///tmp/y.db");
-        assert_eq!(
-            ds["pg"].to_url("pg").unwrap(),
-            "postgres://temporal:p%40ss%20word@127.0.0.1:5432/temporal?sslmode=disable"
-        );
-    }
-
-    #[test]
-    fn bad_configs_are_invalid_argument() {
-        let cases = [
-            "persistence: { defaultStore: a, datastores: {} }",
-            "persistence: { defaultStore: a, datastores: { a: {} } }",
-            "persistence: { defaultStore: a, datastores: { a: { url: 'sqlite::memory:', sqlite: {} } } }",
-            "persistence: { defaultStore: a, datastores: { a: { sqlite: { connectAttributes: { bogus: 1 } } } } }",
-            "persistence: { defaultStore: a, datastores: { a: { sqlite: {} } } }",
-            "persistence: { defaultStore: a, datastores: { a: { sql: { pluginName: oracle } } } }",
-            "persistence: { defaultStore: a, datastores: { a: { sql: { pluginName: mysql8 } } } }",
-            "persistence: { defaultStore: a, numHistoryShards: 0, datastores: { a: { url: x } } }",
-            "not: [valid",
-        ];
-        for yaml in cases {
-            let r = Config::parse(yaml).and_then(|c| c.store_url(StoreRole::Default));
-            let e = r.expect_err(yaml);
-            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{yaml}: {e}");
-        }
-        let c = Config::parse(
-            "persistence: { defaultStore: a, datastores: { a: { cassandra: { hosts: x } } } }",
-        )
-        .unwrap();
-        assert_eq!(
-            c.store_url(StoreRole::Default).unwrap_err().kind(),
-            ErrorKind::Unsupported
-        );
-    }
-}
+mod tests;

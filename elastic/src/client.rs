@@ -60,7 +60,8 @@ pub(crate) fn classify(what: &str, r: &Reply, write: bool) -> StoreError {
             "resource_already_exists_exception" => (ErrorKind::AlreadyExists, false, false),
             _ => (ErrorKind::InvalidArgument, false, false),
         },
-        401 | 403 => (ErrorKind::Unavailable, false, false),
+        401 => (ErrorKind::Unauthenticated, false, false),
+        403 => (ErrorKind::PermissionDenied, false, false),
         404 => (ErrorKind::NotFound, false, false),
         409 => (ErrorKind::ConditionFailed, false, false),
         413 => (ErrorKind::SizeLimitExceeded, false, false),
@@ -87,9 +88,12 @@ async fn read_reply(
         } else {
             ErrorKind::Unavailable
         };
-        StoreError::new(kind, format!("elasticsearch: {path}: {e}"))
-            .with_retryable(true)
-            .with_outcome_unknown(write)
+        StoreError::new(
+            kind,
+            format!("elasticsearch: {path}: {e}{}", root_cause(&e)),
+        )
+        .with_retryable(true)
+        .with_outcome_unknown(write)
     })?;
     let status = resp.status_code().as_u16();
     let text = resp.text().await.map_err(|e| {
@@ -130,6 +134,18 @@ pub(crate) struct Exchange<'a> {
 pub(crate) trait Tap: Send + Sync + std::fmt::Debug {
     /// One request with its reply's status.
     fn exchange(&self, exchange: &Exchange<'_>);
+}
+
+/// `: <innermost cause>` of a transport error ("Connection refused (os error 111)"), which the
+/// HTTP client's own message leaves out; empty when there is none.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = e.source();
+    let mut last = None;
+    while let Some(c) = inner {
+        last = Some(c);
+        inner = c.source();
+    }
+    last.map(|c| format!(": {c}")).unwrap_or_default()
 }
 
 /// A client for one cluster.

@@ -81,6 +81,8 @@ pub struct ElasticConfig {
     pub timeout: Duration,
     /// How writes are grouped into bulk requests.
     pub bulk: BulkOptions,
+    /// Extra CA (PEM file) trusted for `https`.
+    pub tls_ca: Option<String>,
 }
 
 impl std::fmt::Debug for ElasticConfig {
@@ -94,6 +96,7 @@ impl std::fmt::Debug for ElasticConfig {
             .field("refresh", &self.refresh)
             .field("timeout", &self.timeout)
             .field("bulk", &self.bulk)
+            .field("tls_ca", &self.tls_ca)
             .finish()
     }
 }
@@ -101,16 +104,7 @@ impl std::fmt::Debug for ElasticConfig {
 /// A URL duration: seconds (`30`, `0.5`, `30s`) or milliseconds (`5ms`); `None` when it is
 /// neither, negative or not finite.
 fn parse_duration(v: &str) -> Option<Duration> {
-    let (number, scale) = match v.strip_suffix("ms") {
-        Some(ms) => (ms, 1e-3),
-        None => (v.strip_suffix('s').unwrap_or(v), 1.0),
-    };
-    number
-        .parse::<f64>()
-        .ok()
-        .map(|x| x * scale)
-        .filter(|x| x.is_finite() && *x >= 0.0)
-        .and_then(|x| Duration::try_from_secs_f64(x).ok())
+    durastore_api::urltext::parse_duration(v)
 }
 
 /// `url` with its index (path) replaced by `index`, keeping credentials and options.
@@ -167,6 +161,7 @@ impl ElasticConfig {
             .ok_or_else(|| bad("no host".into()))?;
         let port = parsed.port().unwrap_or(9200);
         let mut tls = false;
+        let mut tls_ca = None;
         let mut refresh = "true".to_string();
         let mut timeout = Duration::from_secs(30);
         let mut bulk = BulkOptions::default();
@@ -176,21 +171,24 @@ impl ElasticConfig {
                 .filter(|n| (lo..=hi).contains(n))
                 .ok_or_else(|| bad(format!("{k}={v:?} (a whole number from {lo} to {hi})")))
         };
-        for (k, v) in parsed.query_pairs() {
-            match k.as_ref() {
+        let pairs = durastore_api::urltext::query_pairs(parsed.query().unwrap_or(""))
+            .ok_or_else(|| bad("the options are not valid percent-encoding".into()))?;
+        for (k, v) in pairs {
+            match k.as_str() {
                 // A misspelt value must not fall back to plain HTTP.
                 "tls" | "ssl" => {
-                    tls = match v.as_ref() {
+                    tls = match v.as_str() {
                         "true" | "1" | "yes" => true,
                         "false" | "0" | "no" => false,
                         _ => return Err(bad(format!("{k}={v:?} is not a boolean"))),
                     }
                 }
+                "tls_ca" | "sslrootcert" if !v.is_empty() => tls_ca = Some(v),
                 "refresh" => {
-                    if !matches!(v.as_ref(), "true" | "false" | "wait_for") {
+                    if !matches!(v.as_str(), "true" | "false" | "wait_for") {
                         return Err(bad(format!("refresh={v:?} (true, false or wait_for)")));
                     }
-                    refresh = v.into_owned();
+                    refresh = v;
                 }
                 "timeout" => {
                     timeout = parse_duration(&v)
@@ -210,19 +208,26 @@ impl ElasticConfig {
                 other => return Err(bad(format!("unknown option {other:?}"))),
             }
         }
+        if tls_ca.is_some() && !tls {
+            return Err(bad("tls_ca needs tls=true".into()));
+        }
         let index = match parsed.path().trim_matches('/') {
             "" => DEFAULT_INDEX.to_string(),
             p => p.to_string(),
         };
         validate_index(&index)?;
+        let decode = |s: &str, what: &str| {
+            durastore_api::urltext::percent_decode(s)
+                .ok_or_else(|| bad(format!("the {what} is not valid percent-encoding")))
+        };
         let user = match parsed.username() {
             "" => std::env::var(ENV_USER).ok().filter(|s| !s.is_empty()),
-            u => Some(u.to_string()),
+            u => Some(decode(u, "user")?),
         };
-        let password = parsed
-            .password()
-            .map(str::to_string)
-            .or_else(|| std::env::var(ENV_PASSWORD).ok().filter(|s| !s.is_empty()));
+        let password = match parsed.password() {
+            Some(p) => Some(decode(p, "password")?),
+            None => std::env::var(ENV_PASSWORD).ok().filter(|s| !s.is_empty()),
+        };
         let scheme = if tls { "https" } else { "http" };
         Ok(ElasticConfig {
             flavor: flavor.to_string(),
@@ -233,6 +238,7 @@ impl ElasticConfig {
             refresh,
             timeout,
             bulk,
+            tls_ca,
         })
     }
 
@@ -271,6 +277,17 @@ impl ElasticConfig {
                 u.clone(),
                 self.password.clone().unwrap_or_default(),
             ));
+        }
+        if let Some(ca) = &self.tls_ca {
+            // Read now: a CA that cannot be read is an error, never a connection that trusts
+            // something else.
+            let pem = std::fs::read(ca).map_err(|e| {
+                StoreError::invalid_argument(format!("search URL: cannot read tls_ca {ca:?}: {e}"))
+            })?;
+            let cert = elasticsearch::cert::Certificate::from_pem(&pem).map_err(|e| {
+                StoreError::invalid_argument(format!("search URL: bad PEM in tls_ca {ca:?}: {e}"))
+            })?;
+            b = b.cert_validation(elasticsearch::cert::CertificateValidation::Full(cert));
         }
         let transport = b
             .timeout(self.timeout)

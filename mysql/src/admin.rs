@@ -10,6 +10,7 @@ use crate::{connect_error, error, no_answer_error};
 /// One connection to the server without a default database, for administrative statements.
 pub(crate) async fn admin_connection(cfg: &MysqlConfig) -> Result<MySqlConnection> {
     let cfg = cfg.clone().with_database(None);
+    cfg.check_tls_files()?;
     let opts = cfg.connect_options();
     tokio::time::timeout(cfg.connect_timeout, opts.connect())
         .await

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use durastore_api::{Result, StoreError};
+use sqlx::ConnectOptions;
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 
 /// Environment variable holding the user when the URL has none.
@@ -111,42 +112,18 @@ impl std::fmt::Debug for MysqlConfig {
 }
 
 fn percent_decode(s: &str) -> Result<String> {
-    let bad = || StoreError::invalid_argument("bad percent-encoding in the MySQL URL");
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or_else(bad)?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| bad())
+    durastore_api::urltext::percent_decode(s)
+        .ok_or_else(|| StoreError::invalid_argument("bad percent-encoding in the MySQL URL"))
 }
 
-/// Parses `30`, `30s`, `500ms`, `2m` into a duration.
+/// The shared duration grammar ([`durastore_api::urltext::parse_duration`]: `30`, `500ms`,
+/// `2m`, `1h`).
 fn parse_duration(key: &str, v: &str) -> Result<Duration> {
-    let bad = || {
+    durastore_api::urltext::parse_duration(v).ok_or_else(|| {
         StoreError::invalid_argument(format!(
-            "MySQL option {key}={v:?} is not a duration (e.g. 30, 30s, 500ms, 2m)"
+            "MySQL option {key}={v:?} is not a duration (e.g. 30, 30s, 500ms, 2m, 1h)"
         ))
-    };
-    let v = v.trim();
-    let (num, unit) = match v.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => v.split_at(i),
-        None => (v, "s"),
-    };
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?)),
-        _ => Err(bad()),
-    }
+    })
 }
 
 /// A duration where `0` means "none".
@@ -210,17 +187,19 @@ impl MysqlConfig {
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
         };
-        for (k, v) in parsed.query_pairs() {
+        for (k, v) in durastore_api::urltext::query_pairs(parsed.query().unwrap_or(""))
+            .ok_or_else(|| StoreError::invalid_argument("bad percent-encoding in the MySQL URL"))?
+        {
             let count = |v: &str| {
                 v.parse::<u32>().map_err(|_| {
                     StoreError::invalid_argument(format!("MySQL option {k}={v:?} is not a count"))
                 })
             };
-            match k.as_ref() {
+            match k.as_str() {
                 "ssl-mode" | "sslmode" | "ssl_mode" => cfg.ssl_mode = SslMode::parse(&v)?,
-                "ssl-ca" | "sslca" | "sslrootcert" => cfg.ssl_ca = Some(PathBuf::from(&*v)),
-                "ssl-cert" | "sslcert" => cfg.ssl_cert = Some(PathBuf::from(&*v)),
-                "ssl-key" | "sslkey" => cfg.ssl_key = Some(PathBuf::from(&*v)),
+                "ssl-ca" | "sslca" | "sslrootcert" => cfg.ssl_ca = Some(PathBuf::from(&v)),
+                "ssl-cert" | "sslcert" => cfg.ssl_cert = Some(PathBuf::from(&v)),
+                "ssl-key" | "sslkey" => cfg.ssl_key = Some(PathBuf::from(&v)),
                 "max_connections" => {
                     cfg.max_connections = count(&v)?;
                     if cfg.max_connections == 0 {
@@ -277,6 +256,18 @@ impl MysqlConfig {
         )
     }
 
+    /// Fails when a TLS file the URL names cannot be read (checked before every connect).
+    pub fn check_tls_files(&self) -> Result<()> {
+        durastore_sql::tls::check_files(
+            "MySQL",
+            &[
+                ("ssl-ca", self.ssl_ca.as_deref()),
+                ("ssl-cert", self.ssl_cert.as_deref()),
+                ("ssl-key", self.ssl_key.as_deref()),
+            ],
+        )
+    }
+
     /// sqlx connection options: charset `utf8mb4` with collation `utf8mb4_bin`, time zone
     /// `+00:00`, TLS as configured.
     pub fn connect_options(&self) -> MySqlConnectOptions {
@@ -303,7 +294,9 @@ impl MysqlConfig {
         if let Some(k) = &self.ssl_key {
             o = o.ssl_client_key(k);
         }
-        o
+        // Library logs stay quiet at the default level: sqlx would warn about every statement
+        // over a second; durastore's own `--slow-ms` layer reports slow calls when asked.
+        o.log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1))
     }
 }
 

@@ -158,9 +158,12 @@ pub(crate) fn classify_code(code: u16) -> Class {
             "table missing: the schema is not set up (run `durastore schema setup`)",
         ),
         BAD_DB => class(K::NotFound, false, "unknown database"),
-        ACCESS_DENIED | DBACCESS_DENIED | TABLEACCESS_DENIED => {
-            class(K::Unavailable, false, "access denied")
-        }
+        ACCESS_DENIED => class(
+            K::Unauthenticated,
+            false,
+            "access denied (user or password)",
+        ),
+        DBACCESS_DENIED | TABLEACCESS_DENIED => class(K::PermissionDenied, false, "access denied"),
         OPTION_PREVENTS_STATEMENT => class(K::Unavailable, true, "server refuses writes"),
         _ => class(K::Internal, false, "unclassified server error"),
     }
@@ -176,11 +179,13 @@ pub(crate) fn classify(err: sqlx::Error, during_commit: bool) -> StoreError {
             Some(my) => {
                 let c = classify_code(my.number());
                 let unknown = during_commit && (c.maybe_committed || c.kind == ErrorKind::Internal);
+                // The server's own text says which user, database or value; it carries no
+                // driver-internal fields.
                 (
                     c.kind,
                     c.retryable,
                     unknown,
-                    format!("mysql error {}: {}", my.number(), c.what),
+                    format!("mysql error {}: {}: {}", my.number(), c.what, my.message()),
                 )
             }
             None => (
@@ -190,7 +195,14 @@ pub(crate) fn classify(err: sqlx::Error, during_commit: bool) -> StoreError {
                 "mysql: unexpected database error".to_string(),
             ),
         },
-        E::Io(_) | E::WorkerCrashed => (
+        // The OS error says what happened ("Connection refused"); it is part of the message.
+        E::Io(io) => (
+            ErrorKind::Unavailable,
+            true,
+            during_commit,
+            format!("mysql: connection lost ({io})"),
+        ),
+        E::WorkerCrashed => (
             ErrorKind::Unavailable,
             true,
             during_commit,
@@ -246,10 +258,14 @@ pub(crate) fn classify(err: sqlx::Error, during_commit: bool) -> StoreError {
             "mysql: driver error".to_string(),
         ),
     };
-    StoreError::new(kind, message)
+    let e = StoreError::new(kind, message)
         .with_retryable(retryable)
-        .with_outcome_unknown(unknown)
-        .with_source(err)
+        .with_outcome_unknown(unknown);
+    // A server error is fully described by the message above; as a cause it would print again.
+    match err {
+        E::Database(_) | E::Io(_) => e,
+        other => e.with_source(other),
+    }
 }
 
 /// The server error number of `err`, if it is a MySQL server error.

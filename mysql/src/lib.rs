@@ -35,7 +35,7 @@ use async_trait::async_trait;
 use durastore_api::schema::{SET_MAIN, SET_VISIBILITY, Version};
 use durastore_api::{Backend, Capability, ErrorKind, Result, StoreError, Stores};
 use durastore_sql::SchemaSets;
-use sqlx::Executor;
+use sqlx::{ConnectOptions, Connection, Executor};
 use sqlx::mysql::MySqlPoolOptions;
 
 pub(crate) use admin::admin_connection;
@@ -52,9 +52,14 @@ const SESSION_SETUP: &str = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMIT
 
 /// An error for a failed connection attempt, naming the server but not the password.
 pub(crate) fn connect_error(cfg: &MysqlConfig, e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Io(io) = &e {
+        // "Connection refused", "No route to host": the OS says it all, at once.
+        return StoreError::new(
+            ErrorKind::Unavailable,
+            format!("cannot connect to MySQL at {}: {io}", cfg.display_target()),
+        );
+    }
     let number = error::error_number(&e);
-    let base = error::classify(e, false);
-    let kind = base.kind();
     let hint = match number {
         Some(error::codes::BAD_DB) => format!(
             "database {:?} does not exist on {}:{} (`durastore schema setup --url …` creates it)",
@@ -69,9 +74,7 @@ pub(crate) fn connect_error(cfg: &MysqlConfig, e: sqlx::Error) -> StoreError {
         ),
         _ => format!("cannot connect to MySQL at {}", cfg.display_target()),
     };
-    StoreError::new(kind, hint)
-        .with_retryable(base.is_retryable())
-        .with_source(base)
+    error::classify(e, false).with_message_prefix(&hint)
 }
 
 /// The error for a server that did not answer within `connect_timeout`.
@@ -93,8 +96,10 @@ pub(crate) fn no_answer_error(cfg: &MysqlConfig) -> StoreError {
 /// failing the next call.
 pub async fn connect(cfg: &MysqlConfig) -> Result<MysqlDriver> {
     durastore_sql::tls::install_crypto_provider();
+    cfg.check_tls_files()?;
     let opts = cfg.connect_options();
     let pool = MySqlPoolOptions::new()
+        .acquire_slow_level(log::LevelFilter::Debug)
         .max_connections(cfg.max_connections)
         .min_connections(cfg.min_connections)
         .acquire_timeout(cfg.acquire_timeout)
@@ -107,7 +112,15 @@ pub async fn connect(cfg: &MysqlConfig) -> Result<MysqlDriver> {
                 Ok(())
             })
         });
-    let pool = tokio::time::timeout(cfg.connect_timeout, pool.connect_with(opts))
+    // sqlx's pool retries a refused connection until the timeout runs out; one direct
+    // connection first reports a refused, unreachable or misconfigured server at once, and the
+    // pool then opens its own connections on use.
+    let probe = async {
+        let conn = opts.connect().await?;
+        let _ = conn.close().await;
+        Ok::<_, sqlx::Error>(pool.connect_lazy_with(opts))
+    };
+    let pool = tokio::time::timeout(cfg.connect_timeout, probe)
         .await
         .map_err(|_| no_answer_error(cfg))?
         .map_err(|e| connect_error(cfg, e))?;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use durastore_api::urltext;
 use durastore_api::{Result, StoreError};
 use url::Url;
 
@@ -137,8 +138,10 @@ impl PostgresConfig {
     pub fn from_url_with_env(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let u = parse_url(url)?;
         let decode = |s: &str, what: &str| -> Result<String> {
-            percent_decode(s).ok_or_else(|| {
-                StoreError::invalid_argument(format!("postgres URL: the {what} is not valid UTF-8"))
+            urltext::percent_decode(s).ok_or_else(|| {
+                StoreError::invalid_argument(format!(
+                    "postgres URL: the {what} is not valid percent-encoded UTF-8"
+                ))
             })
         };
         let from_env = |vars: &[&str]| vars.iter().find_map(|k| env(k).filter(|v| !v.is_empty()));
@@ -185,7 +188,10 @@ impl PostgresConfig {
             statement_timeout: None,
             application_name: "durastore".to_string(),
         };
-        for (k, v) in u.query_pairs() {
+        let pairs = urltext::query_pairs(u.query().unwrap_or("")).ok_or_else(|| {
+            StoreError::invalid_argument("postgres URL: the options are not valid percent-encoding")
+        })?;
+        for (k, v) in pairs {
             let bad = || {
                 StoreError::invalid_argument(format!(
                     "postgres URL: bad value {v:?} for option {k}"
@@ -195,10 +201,10 @@ impl PostgresConfig {
                 if v.is_empty() {
                     Err(bad())
                 } else {
-                    Ok(PathBuf::from(v.as_ref()))
+                    Ok(PathBuf::from(&v))
                 }
             };
-            match k.as_ref() {
+            match k.as_str() {
                 "sslmode" => cfg.ssl_mode = SslMode::parse(&v).ok_or_else(bad)?,
                 "sslrootcert" => cfg.ssl_root_cert = Some(path()?),
                 "sslcert" => cfg.ssl_cert = Some(path()?),
@@ -222,12 +228,12 @@ impl PostgresConfig {
                 "statement_timeout" => {
                     cfg.statement_timeout = optional_duration(&v).ok_or_else(bad)?
                 }
-                "application_name" => cfg.application_name = v.into_owned(),
+                "application_name" => cfg.application_name = v.clone(),
                 "host" if v.starts_with('/') => cfg.socket_dir = Some(path()?),
-                "host" if !v.is_empty() => cfg.host = v.into_owned(),
-                "user" if !v.is_empty() => user = Some(v.into_owned()),
-                "password" => password = Some(v.into_owned()),
-                "dbname" if !v.is_empty() => database = Some(v.into_owned()),
+                "host" if !v.is_empty() => cfg.host = v.clone(),
+                "user" if !v.is_empty() => user = Some(v.clone()),
+                "password" => password = Some(v.clone()),
+                "dbname" if !v.is_empty() => database = Some(v.clone()),
                 "port" => cfg.port = v.parse().map_err(|_| bad())?,
                 other => {
                     return Err(StoreError::invalid_argument(format!(
@@ -275,38 +281,9 @@ pub(crate) fn parse_url(url: &str) -> Result<Url> {
     Ok(u)
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = s.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
-/// `30`, `30s`, `500ms`, `5m`, `1h`.
+/// The shared duration grammar ([`urltext::parse_duration`]: `30`, `500ms`, `5m`, `1h`).
 fn parse_duration(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    let (num, unit) = v.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    match unit {
-        "" | "s" => Some(Duration::from_secs(n)),
-        "ms" => Some(Duration::from_millis(n)),
-        "m" => n.checked_mul(60).map(Duration::from_secs),
-        "h" => n.checked_mul(3600).map(Duration::from_secs),
-        _ => None,
-    }
+    urltext::parse_duration(v)
 }
 
 /// A duration where zero means "none".

@@ -40,6 +40,8 @@ pub(crate) fn classify_sqlstate(code: &str) -> Class {
         "22001" => class(K::SizeLimitExceeded, false, false),
         // undefined_table: the schema is missing (message set by the caller).
         "42P01" => class(K::Unavailable, false, false),
+        // insufficient_privilege
+        "42501" => class(K::PermissionDenied, false, false),
         // invalid_catalog_name: the database does not exist.
         "3D000" => class(K::NotFound, false, false),
         // idle_in_transaction_session_timeout, idle_session_timeout: the server closed it.
@@ -55,8 +57,9 @@ pub(crate) fn classify_sqlstate(code: &str) -> Class {
             "54" => class(K::SizeLimitExceeded, false, false),
             // system_error (I/O failure on the server)
             "58" => class(K::Unavailable, true, true),
-            // invalid_authorization_specification, invalid_password
-            "28" => class(K::Unavailable, false, false),
+            // invalid_authorization_specification (28000: no pg_hba entry, role may not log
+            // in), invalid_password (28P01): the credentials were refused.
+            "28" => class(K::Unauthenticated, false, false),
             // data_exception, integrity_constraint_violation
             "22" | "23" => class(K::InvalidArgument, false, false),
             _ => class(K::Internal, false, true),
@@ -105,7 +108,9 @@ pub(crate) fn classify_in(
                     db.message()
                 )
             } else {
-                format!("postgres error {code}")
+                // The server's message only: sqlx's Display of it appends the server's own
+                // source line ("at line 334"), which means nothing to a user.
+                format!("postgres error {code}: {}", db.message())
             };
             (c, message)
         }
@@ -124,7 +129,16 @@ pub(crate) fn classify_in(
             "postgres: the connection failed on invalid data (e.g. a rejected TLS certificate)"
                 .into(),
         ),
-        E::Io(_) | E::Protocol(_) | E::WorkerCrashed | E::BeginFailed => (
+        // The OS error says what happened ("Connection refused"): part of the message, so a
+        // refused connect reads the same in every command.
+        E::Io(io) if context.is_some() => {
+            (class(ErrorKind::Unavailable, true, true), io.to_string())
+        }
+        E::Io(io) => (
+            class(ErrorKind::Unavailable, true, true),
+            format!("postgres: connection lost ({io})"),
+        ),
+        E::Protocol(_) | E::WorkerCrashed | E::BeginFailed => (
             class(ErrorKind::Unavailable, true, true),
             "postgres: connection lost".into(),
         ),
@@ -147,10 +161,15 @@ pub(crate) fn classify_in(
         Some(ctx) => format!("{ctx}: {message}"),
         None => message,
     };
-    StoreError::new(c.kind, message)
+    let e = StoreError::new(c.kind, message)
         .with_retryable(c.retryable)
-        .with_outcome_unknown(during_commit && c.maybe_committed)
-        .with_source(err)
+        .with_outcome_unknown(during_commit && c.maybe_committed);
+    // A server error is fully described by the message above; keeping it as the cause would
+    // print it again, with the server's source line.
+    match err {
+        E::Database(_) | E::Io(_) => e,
+        other => e.with_source(other),
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +188,10 @@ mod tests {
         assert_eq!(k("42P01"), ErrorKind::Unavailable);
         assert_eq!(k("3D000"), ErrorKind::NotFound);
         assert_eq!(k("XX000"), ErrorKind::Internal);
+        assert_eq!(k("28P01"), ErrorKind::Unauthenticated);
+        assert_eq!(k("28000"), ErrorKind::Unauthenticated);
+        assert_eq!(k("42501"), ErrorKind::PermissionDenied);
+        assert_eq!(k("42601"), ErrorKind::Internal);
         assert_eq!(k(""), ErrorKind::Internal);
         for retry in [
             "40001", "40P01", "08006", "08003", "57P01", "57P02", "57P03", "53300",

@@ -26,6 +26,7 @@ mod pool;
 pub mod schema;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use durastore_api::schema::{SET_MAIN, SET_VISIBILITY};
@@ -38,6 +39,18 @@ pub use driver::{PostgresDialect, PostgresDriver};
 
 /// Maintenance databases [`ensure_database`] tries, in order, to create the URL's database from.
 pub const MAINTENANCE_DATABASES: &[&str] = &["postgres", "template1"];
+
+/// The TLS files of a config exist (checked before every connect).
+fn check_tls_files(cfg: &PostgresConfig) -> Result<()> {
+    durastore_sql::tls::check_files(
+        "postgres",
+        &[
+            ("sslrootcert", cfg.ssl_root_cert.as_deref()),
+            ("sslcert", cfg.ssl_cert.as_deref()),
+            ("sslkey", cfg.ssl_key.as_deref()),
+        ],
+    )
+}
 
 /// sqlx connect options for a parsed config (no connection is made).
 fn connect_options(cfg: &PostgresConfig) -> PgConnectOptions {
@@ -72,8 +85,13 @@ fn connect_options(cfg: &PostgresConfig) -> PgConnectOptions {
     if let Some(t) = cfg.statement_timeout {
         o = o.options([("statement_timeout", format!("{}ms", t.as_millis()))]);
     }
-    o
+    // Library logs stay quiet at the default level: sqlx would warn about every statement over
+    // a second; durastore's own `--slow-ms` layer reports slow calls when asked.
+    sqlx::ConnectOptions::log_slow_statements(o, SLOW_STATEMENT_LEVEL, Duration::from_secs(1))
 }
+
+/// The level of sqlx's slow-statement and slow-acquire notes.
+const SLOW_STATEMENT_LEVEL: log::LevelFilter = log::LevelFilter::Debug;
 
 /// Where a config points, for messages (never includes the password).
 fn describe_target(cfg: &PostgresConfig) -> String {
@@ -91,6 +109,7 @@ fn describe_target(cfg: &PostgresConfig) -> String {
 /// Details: `pool.rs`.
 pub async fn connect(cfg: &PostgresConfig) -> Result<PostgresDriver> {
     durastore_sql::tls::install_crypto_provider();
+    check_tls_files(cfg)?;
     let target = describe_target(cfg);
     let conns = match tokio::time::timeout(
         cfg.connect_timeout,
@@ -104,6 +123,7 @@ pub async fn connect(cfg: &PostgresConfig) -> Result<PostgresDriver> {
     };
     // The schema tool's pool opens its connections only when it is used.
     let schema_pool = PgPoolOptions::new()
+        .acquire_slow_level(SLOW_STATEMENT_LEVEL)
         .max_connections(2)
         .acquire_timeout(cfg.acquire_timeout)
         .idle_timeout(cfg.idle_timeout)
@@ -139,7 +159,9 @@ fn connect_timeout_error(cfg: &PostgresConfig, target: &str) -> StoreError {
 
 async fn connect_pool(cfg: &PostgresConfig, max_connections: u32) -> Result<sqlx::PgPool> {
     durastore_sql::tls::install_crypto_provider();
+    check_tls_files(cfg)?;
     let pool = PgPoolOptions::new()
+        .acquire_slow_level(SLOW_STATEMENT_LEVEL)
         .max_connections(max_connections)
         .min_connections(cfg.min_connections.min(max_connections))
         .acquire_timeout(cfg.acquire_timeout)
@@ -147,7 +169,16 @@ async fn connect_pool(cfg: &PostgresConfig, max_connections: u32) -> Result<sqlx
         .max_lifetime(cfg.max_lifetime)
         .test_before_acquire(true);
     let target = describe_target(cfg);
-    match tokio::time::timeout(cfg.connect_timeout, pool.connect_with(connect_options(cfg))).await {
+    let opts = connect_options(cfg);
+    // sqlx's pool retries a refused connection until the timeout runs out; one direct
+    // connection first reports a refused, unreachable or misconfigured server at once (as
+    // `open` does), and the pool then opens its own connections on use.
+    let probe = async {
+        let conn = <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts).await?;
+        let _ = sqlx::Connection::close(conn).await;
+        Ok::<_, sqlx::Error>(pool.connect_lazy_with(opts.clone()))
+    };
+    match tokio::time::timeout(cfg.connect_timeout, probe).await {
         Ok(Ok(pool)) => Ok(pool),
         Ok(Err(e)) => Err(connect_error(e, &target)),
         Err(_) => Err(connect_timeout_error(cfg, &target)),

@@ -15,3 +15,24 @@ pub fn install_crypto_provider() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// Checks that every TLS file a URL names (`(option, path)`) can be read, before connecting: a
+/// CA, certificate or key that is missing must be an error, never a connection that verifies
+/// less (sqlx would otherwise find out only at the TLS handshake, and under `sslmode=prefer` a
+/// server without TLS would never be asked).
+pub fn check_files(
+    backend: &str,
+    files: &[(&str, Option<&std::path::Path>)],
+) -> durastore_api::Result<()> {
+    for (option, path) in files {
+        if let Some(p) = path
+            && let Err(e) = std::fs::File::open(p)
+        {
+            return Err(durastore_api::StoreError::invalid_argument(format!(
+                "{backend} URL: {option} {} cannot be read ({e}); refusing to connect without it",
+                p.display()
+            )));
+        }
+    }
+    Ok(())
+}

@@ -102,6 +102,13 @@ pub async fn connect(cfg: &SqliteConfig) -> Result<SqliteDriver> {
         None => SqliteConnectOptions::from_str("sqlite::memory:")
             .map_err(|e| StoreError::invalid_argument(e.to_string()))?,
     };
+    // Library logs stay quiet at the default level: sqlx would warn about every statement over
+    // a second; durastore's own `--slow-ms` layer reports slow calls when asked.
+    opts = sqlx::ConnectOptions::log_slow_statements(
+        opts,
+        log::LevelFilter::Debug,
+        Duration::from_secs(1),
+    );
     opts = opts
         .busy_timeout(cfg.busy_timeout)
         .synchronous(if cfg.synchronous_full {
@@ -109,7 +116,9 @@ pub async fn connect(cfg: &SqliteConfig) -> Result<SqliteDriver> {
         } else {
             SqliteSynchronous::Normal
         });
-    let mut pool = SqlitePoolOptions::new().max_connections(cfg.max_connections);
+    let mut pool = SqlitePoolOptions::new()
+        .acquire_slow_level(log::LevelFilter::Debug)
+        .max_connections(cfg.max_connections);
     if cfg.path.is_none() {
         // An in-memory database lives exactly as long as its one connection.
         pool = pool
