@@ -38,8 +38,8 @@ struct Cli {
     /// Log level (error, warn, info, debug, trace, or a RUST_LOG-style filter); overrides RUST_LOG
     #[arg(long, global = true, value_name = "LEVEL")]
     log_level: Option<String>,
-    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464) and record every store call
-    #[arg(long, global = true, value_name = "IP:PORT")]
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464 or localhost:9464) and record every store call
+    #[arg(long, global = true, value_name = "HOST:PORT", value_parser = parse_listen_addr)]
     metrics_addr: Option<std::net::SocketAddr>,
     /// Log a warning for every store call slower than this many milliseconds
     #[arg(long, global = true, value_name = "MS")]
@@ -84,15 +84,29 @@ impl From<StoreError> for CliError {
 /// Result of a subcommand.
 pub type CliResult = Result<(), CliError>;
 
+/// `HOST:PORT` to the first address the host name resolves to (`localhost:9464`,
+/// `127.0.0.1:9464`, `[::1]:9464`).
+fn parse_listen_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs as _;
+    text.to_socket_addrs()
+        .map_err(|e| format!("{text:?} is not HOST:PORT ({e})"))?
+        .next()
+        .ok_or_else(|| format!("{text:?} resolves to no address"))
+}
+
+/// The log filter without `--log-level` / `RUST_LOG`: warnings, but not the Cassandra driver's
+/// own account of a failed connect, which the error the command prints already says once.
+const DEFAULT_LOG: &str = "warn,scylla=off";
+
 fn init_tracing(level: Option<&str>) {
     use tracing_subscriber::EnvFilter;
     let filter = match level {
         Some(l) => EnvFilter::try_new(l),
-        None => EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new("warn")),
+        None => EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(DEFAULT_LOG)),
     };
     let filter = filter.unwrap_or_else(|e| {
-        eprintln!("warning: bad log filter ({e}); using \"warn\"");
-        EnvFilter::new("warn")
+        eprintln!("warning: bad log filter ({e}); using \"{DEFAULT_LOG}\"");
+        EnvFilter::new(DEFAULT_LOG)
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -173,10 +187,8 @@ fn main() -> ExitCode {
         Err(CliError::CheckFailed) => ExitCode::from(1),
         Err(CliError::Store(e)) => {
             eprintln!("error: {e}");
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                eprintln!("  caused by: {s}");
-                src = s.source();
+            for cause in e.causes() {
+                eprintln!("  caused by: {cause}");
             }
             if e.kind() == ErrorKind::InvalidArgument {
                 ExitCode::from(2)

@@ -12,7 +12,7 @@ use durastore_api::{
 };
 use serde_json::json;
 
-use super::{DEFAULT_URL, print_json};
+use super::{no_target, print_json};
 use crate::{CliResult, TargetArgs};
 
 /// Options shared by the inspect subcommands.
@@ -40,8 +40,8 @@ pub enum InspectCommand {
     Workflow {
         #[command(flatten)]
         common: InspectArgs,
-        /// Namespace id (UUID)
-        #[arg(long)]
+        /// Namespace id (UUID), or a namespace name looked up in the namespace store
+        #[arg(long, visible_alias = "namespace")]
         namespace_id: String,
         /// Workflow id
         #[arg(long)]
@@ -98,7 +98,7 @@ async fn open(a: &InspectArgs) -> Result<Stores, StoreError> {
             cfg.store_url(StoreRole::Default)?;
             open_config(&cfg, OpenMode::MustExist).await
         }
-        (None, None) => open_with(DEFAULT_URL, OpenMode::MustExist).await,
+        (None, None) => Err(no_target()),
     }
 }
 
@@ -162,12 +162,12 @@ async fn shard(a: InspectArgs) -> CliResult {
 
 async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliResult {
     let shard_id = shard_id(a.shard)?;
-    let namespace_id: NamespaceId = ns.parse()?;
-    namespace_id.validate()?;
     let workflow_id = WorkflowId::new(wf);
     workflow_id.validate()?;
     let run_id: Option<RunId> = run.map(str::parse).transpose()?;
     let stores = open(&a).await?;
+    let namespace_id = namespace_id(&stores, ns).await?;
+    namespace_id.validate()?;
     let exec = stores
         .execution
         .as_ref()
@@ -421,7 +421,7 @@ async fn open_visibility(t: &TargetArgs) -> Result<Stores, StoreError> {
             cfg.store_url(StoreRole::Visibility)?;
             open_config(&cfg, OpenMode::MustExist).await
         }
-        (None, None) => open_with(DEFAULT_URL, OpenMode::MustExist).await,
+        (None, None) => Err(no_target()),
     }
 }
 

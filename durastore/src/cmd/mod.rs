@@ -5,19 +5,26 @@ pub mod inspect;
 pub mod schema;
 
 use durastore::config::{Config, StoreRole};
-use durastore_api::Result;
+use durastore_api::{Result, StoreError};
 
 use crate::TargetArgs;
 
-/// The default database of `schema` and `inspect` when neither `--url` nor `--config` is given.
-pub const DEFAULT_URL: &str = "sqlite://durastore.db";
+/// The error when neither `--url` (nor `DURASTORE_URL`) nor `--config` is given. There is no
+/// default database: a command that can create one must not create `./durastore.db` because a
+/// flag was forgotten.
+pub fn no_target() -> StoreError {
+    StoreError::invalid_argument(
+        "no database given: pass --url URL (e.g. sqlite:///var/lib/durastore/main.db) or \
+         --config FILE, or set DURASTORE_URL",
+    )
+}
 
 /// Resolves `--url` / `--config` to a URL for `role`.
 pub fn resolve_url(t: &TargetArgs, role: StoreRole) -> Result<String> {
     match (&t.url, &t.config) {
         (Some(u), _) => Ok(u.clone()),
         (None, Some(path)) => Config::load(path)?.store_url(role),
-        (None, None) => Ok(DEFAULT_URL.to_string()),
+        (None, None) => Err(no_target()),
     }
 }
 

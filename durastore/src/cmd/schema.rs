@@ -58,6 +58,9 @@ pub enum SchemaCommand {
 pub struct DatabaseArgs {
     #[command(flatten)]
     target: TargetArgs,
+    /// Print a JSON document instead of text
+    #[arg(long)]
+    json: bool,
 }
 
 /// Options of drop-database.
@@ -68,6 +71,9 @@ pub struct DropDatabaseArgs {
     /// Really drop it
     #[arg(long)]
     force: bool,
+    /// Print a JSON document instead of text
+    #[arg(long)]
+    json: bool,
 }
 
 /// A URL with its password replaced, for printing.
@@ -111,7 +117,14 @@ pub async fn run(cmd: SchemaCommand) -> CliResult {
         SchemaCommand::Verify(a) => verify(a).await,
         SchemaCommand::CreateDatabase(a) => {
             let url = resolve_url(&a.target, StoreRole::Default)?;
-            if factory::create_database(&url).await? {
+            let created = factory::create_database(&url).await?;
+            if a.json {
+                print_json(&serde_json::json!({
+                    "url": redact_url(&url),
+                    "created": created,
+                    "existed": !created,
+                }));
+            } else if created {
                 outln!("created the database of {}", redact_url(&url));
             } else {
                 outln!("the database of {} already exists", redact_url(&url));
@@ -127,7 +140,11 @@ pub async fn run(cmd: SchemaCommand) -> CliResult {
                 .into());
             }
             factory::drop_database(&url).await?;
-            outln!("dropped the database of {}", redact_url(&url));
+            if a.json {
+                print_json(&serde_json::json!({ "url": redact_url(&url), "dropped": true }));
+            } else {
+                outln!("dropped the database of {}", redact_url(&url));
+            }
             Ok(())
         }
     }
@@ -245,6 +262,10 @@ async fn version(a: SchemaArgs) -> CliResult {
     if a.json {
         let mut v = to_json(&st);
         v["url"] = serde_json::Value::String(url);
+        // `dirty` answers the question the text answers (yes/no); the half-applied version, if
+        // any, is `dirty_version`.
+        v["dirty_version"] = v["dirty"].take();
+        v["dirty"] = serde_json::Value::Bool(st.dirty.is_some());
         print_json(&v);
         return Ok(());
     }
