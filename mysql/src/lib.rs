@@ -35,8 +35,8 @@ use async_trait::async_trait;
 use durastore_api::schema::{SET_MAIN, SET_VISIBILITY, Version};
 use durastore_api::{Backend, Capability, ErrorKind, Result, StoreError, Stores};
 use durastore_sql::SchemaSets;
-use sqlx::{ConnectOptions, Connection, Executor};
 use sqlx::mysql::MySqlPoolOptions;
+use sqlx::{ConnectOptions, Connection, Executor};
 
 pub(crate) use admin::admin_connection;
 pub use admin::{
