@@ -291,6 +291,17 @@ pub fn mutation(base: &impl MutationBase, db_record_version: i64) -> WorkflowMut
     }
 }
 
+/// [`mutation`] that leaves the run in `state` (e.g. closed, as continue-as-new requires).
+pub fn mutation_in(
+    base: &impl MutationBase,
+    db_record_version: i64,
+    state: WorkflowState,
+) -> WorkflowMutation {
+    let mut m = mutation(base, db_record_version);
+    m.state.state = state;
+    m
+}
+
 /// What a run reads back right after `snap` was written (create, set or reset): every field and
 /// map of the snapshot, and no buffered events (a whole-state write clears them).
 pub fn expected_state(snap: &WorkflowSnapshot) -> WorkflowMutableState {

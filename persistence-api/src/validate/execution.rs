@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::history_tasks::{distinct_task_keys, tasks};
 use super::{blob, id_string, non_empty_blob, optional_id_string};
 use crate::error::{Result, StoreError};
+use crate::execution::ConflictResolveMode;
 use crate::execution::{
     ChasmNode, ConflictResolveWorkflowExecutionRequest, CreateMode, CreateWorkflowExecutionRequest,
     SetWorkflowExecutionRequest, UpdateMode, UpdateWorkflowExecutionRequest, WorkflowMutation,
@@ -13,7 +14,7 @@ use crate::execution::{
 };
 use crate::history::AppendHistoryNodesRequest;
 use crate::ids::WorkflowKey;
-use crate::types::DataBlob;
+use crate::types::{DataBlob, WorkflowState};
 
 /// Longest CHASM node path, in bytes (Temporal's `VARBINARY(1536)` column).
 pub const MAX_CHASM_PATH_BYTES: usize = 1536;
@@ -132,6 +133,7 @@ pub fn create_request(req: &CreateWorkflowExecutionRequest) -> Result<()> {
     {
         previous_run_id.validate()?;
     }
+    create_mode_state(req)?;
     events(&req.new_events)
 }
 
@@ -149,6 +151,7 @@ pub fn update_request(req: &UpdateWorkflowExecutionRequest) -> Result<()> {
         }
         distinct_task_keys(&[&req.mutation.tasks, &n.tasks])?;
     }
+    update_mode_state(req)?;
     events(&req.mutation_events)?;
     events(&req.new_events)
 }
@@ -173,6 +176,7 @@ pub fn conflict_resolve_request(req: &ConflictResolveWorkflowExecutionRequest) -
     task_sets.extend(req.new_snapshot.as_ref().map(|n| &n.tasks));
     task_sets.extend(req.current_mutation.as_ref().map(|m| &m.tasks));
     distinct_task_keys(&task_sets)?;
+    conflict_resolve_mode_state(req)?;
     events(&req.reset_events)?;
     events(&req.new_events)?;
     events(&req.current_events)
@@ -182,4 +186,131 @@ pub fn conflict_resolve_request(req: &ConflictResolveWorkflowExecutionRequest) -
 pub fn set_request(req: &SetWorkflowExecutionRequest) -> Result<()> {
     req.shard_id.validate()?;
     snapshot(&req.snapshot)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mode against state (Temporal's `Validate*WorkflowModeState`): the current-run row must only
+// ever point at a run that may be current, and a run written past it must not look running.
+
+use WorkflowState::{Completed, Created, Running, Zombie};
+
+/// A state a run may be written in: Created, Running, Zombie, Completed or Corrupted.
+fn known_state(what: &str, state: WorkflowState) -> Result<()> {
+    match state {
+        Created | Running | Zombie | Completed | WorkflowState::Corrupted => Ok(()),
+        WorkflowState::Unspecified | WorkflowState::Void => Err(StoreError::invalid_argument(
+            format!("{what} has state {state:?}, which no run can be written in"),
+        )),
+    }
+}
+
+/// Refuses `state` for the run named `what` when `forbidden` lists it.
+fn forbid(op: &str, what: &str, state: WorkflowState, forbidden: &[WorkflowState]) -> Result<()> {
+    if forbidden.contains(&state) {
+        return Err(StoreError::invalid_argument(format!(
+            "{op}: {what} must not be in state {state:?} (refused here: {forbidden:?})"
+        )));
+    }
+    Ok(())
+}
+
+/// A create: a run that becomes current (BrandNew, UpdateCurrent) must not be a zombie; a run
+/// created past the current row (BypassCurrent) must not be Created or Running.
+pub fn create_mode_state(req: &CreateWorkflowExecutionRequest) -> Result<()> {
+    let state = req.new_snapshot.state.state;
+    known_state("the new run", state)?;
+    match req.mode {
+        CreateMode::BrandNew => forbid("create mode BrandNew", "the new run", state, &[Zombie]),
+        CreateMode::UpdateCurrent { .. } => {
+            forbid("create mode UpdateCurrent", "the new run", state, &[Zombie])
+        }
+        CreateMode::BypassCurrent => forbid(
+            "create mode BypassCurrent",
+            "the new run",
+            state,
+            &[Created, Running],
+        ),
+    }
+}
+
+/// An update: with UpdateCurrent the mutated run must not be a zombie, and when a new run
+/// takes over the current row (continue-as-new) the mutated run must be closed and the new run
+/// not a zombie; with BypassCurrent neither run may be Created or Running.
+pub fn update_mode_state(req: &UpdateWorkflowExecutionRequest) -> Result<()> {
+    let state = req.mutation.state.state;
+    known_state("the mutated run", state)?;
+    let new = req.new_snapshot.as_ref().map(|n| n.state.state);
+    if let Some(n) = new {
+        known_state("the new run", n)?;
+    }
+    match (req.mode, new) {
+        (UpdateMode::UpdateCurrent, None) => forbid(
+            "update mode UpdateCurrent",
+            "the mutated run",
+            state,
+            &[Zombie],
+        ),
+        (UpdateMode::UpdateCurrent, Some(n)) => {
+            let op = "update mode UpdateCurrent with a new run";
+            forbid(op, "the mutated run", state, &[Created, Running])?;
+            forbid(op, "the new run", n, &[Zombie])
+        }
+        (UpdateMode::BypassCurrent, new) => {
+            let op = "update mode BypassCurrent";
+            forbid(op, "the mutated run", state, &[Created, Running])?;
+            match new {
+                Some(n) => forbid(op, "the new run", n, &[Created, Running]),
+                None => Ok(()),
+            }
+        }
+        (UpdateMode::IgnoreCurrent, _) => Ok(()),
+    }
+}
+
+/// A conflict-resolve: with UpdateCurrent the current run's mutation must be closed, the reset
+/// run must not be a zombie (nor Created or Running when a new run becomes current) and the new
+/// run must not be a zombie; with BypassCurrent there is no current-run mutation, the reset run
+/// is not Created or Running (nor a zombie when a new run comes along) and the new run is a
+/// zombie or corrupted.
+pub fn conflict_resolve_mode_state(req: &ConflictResolveWorkflowExecutionRequest) -> Result<()> {
+    let reset = req.reset_snapshot.state.state;
+    known_state("the reset run", reset)?;
+    let new = req.new_snapshot.as_ref().map(|n| n.state.state);
+    if let Some(n) = new {
+        known_state("the new run", n)?;
+    }
+    let current = req.current_mutation.as_ref().map(|m| m.state.state);
+    if let Some(c) = current {
+        known_state("the current run", c)?;
+    }
+    match req.mode {
+        ConflictResolveMode::UpdateCurrent => {
+            let op = "conflict-resolve mode UpdateCurrent";
+            if let Some(c) = current {
+                forbid(op, "the current run", c, &[Created, Running])?;
+            }
+            match new {
+                Some(n) => {
+                    forbid(op, "the reset run", reset, &[Created, Running, Zombie])?;
+                    forbid(op, "the new run", n, &[Zombie])
+                }
+                None => forbid(op, "the reset run", reset, &[Zombie]),
+            }
+        }
+        ConflictResolveMode::BypassCurrent => {
+            let op = "conflict-resolve mode BypassCurrent";
+            if current.is_some() {
+                return Err(StoreError::invalid_argument(format!(
+                    "{op} cannot carry a current-run mutation: it does not touch the current run"
+                )));
+            }
+            match new {
+                Some(n) => {
+                    forbid(op, "the reset run", reset, &[Created, Running, Zombie])?;
+                    forbid(op, "the new run", n, &[Created, Running, Completed])
+                }
+                None => forbid(op, "the reset run", reset, &[Created, Running]),
+            }
+        }
+    }
 }

@@ -171,7 +171,7 @@ pub async fn reset_conflict_db_version(ctx: &Ctx) -> Result<(), CaseError> {
     let run = create_new_workflow(ctx, &shard, namespace_id(), St::Running, Su::Running).await?;
     for version in [3, 1] {
         let what = format!("reset with db_record_version {version} over stored 1");
-        let mut reset = snapshot(run.key.clone(), St::Running, Su::Running);
+        let mut reset = snapshot(run.key.clone(), St::Completed, Su::Terminated);
         reset.db_record_version = version;
         let new_run = snapshot(next_run(&run.key), St::Running, Su::Running);
         let mut req = conflict_resolve_request(&shard, ConflictResolveMode::UpdateCurrent, reset);
@@ -199,7 +199,7 @@ pub async fn reset_current_mutation_conflict(ctx: &Ctx) -> Result<(), CaseError>
     let mut reset = snapshot(old.key.clone(), St::Running, Su::Running);
     reset.db_record_version = 2;
     let mut req = conflict_resolve_request(&shard, ConflictResolveMode::UpdateCurrent, reset);
-    req.current_mutation = Some(mutation(&current, 7));
+    req.current_mutation = Some(mutation_in(&current, 7, St::Completed));
     let e = expect_err(
         "conflict resolve with stale current mutation",
         ctx.execution()?

@@ -57,7 +57,7 @@ pub async fn fencing_update(ctx: &Ctx) -> Result<(), CaseError> {
     let stale = new_shard(ctx).await?;
     let run = create_new_workflow(ctx, &stale, namespace_id(), St::Running, Su::Running).await?;
     let owner = steal_shard(ctx, &stale).await?;
-    let m = mutation(&run, 2);
+    let m = mutation_in(&run, 2, St::Completed);
     let mut req = update_request(&stale, UpdateMode::UpdateCurrent, m.clone());
     req.new_snapshot = Some(snapshot(next_run(&run.key), St::Running, Su::Running));
     let e = expect_err(
@@ -217,7 +217,7 @@ pub async fn fencing_wins_over_other_conflicts(ctx: &Ctx) -> Result<(), CaseErro
         exec.update_workflow_execution(update_request(
             &stale,
             UpdateMode::UpdateCurrent,
-            mutation(&zombie, 2),
+            mutation_in(&zombie, 2, St::Running),
         ))
         .await,
         sol,

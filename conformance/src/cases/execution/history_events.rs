@@ -54,7 +54,7 @@ pub async fn history_events_appended(ctx: &Ctx) -> Result<(), CaseError> {
     )?;
 
     let second = next_history_append(&first, SNAPSHOT_NEXT_EVENT_ID, 2);
-    let m = mutation(&snap, 2);
+    let m = mutation_in(&snap, 2, St::Completed);
     let new_run = snapshot(next_run(&snap.key), St::Running, Su::Running);
     let new_tree = TreeId::from_uuid(*new_run.key.run_id.as_uuid());
     let new_first = first_history_append(&shard, new_tree);

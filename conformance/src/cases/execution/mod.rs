@@ -15,6 +15,7 @@ mod create;
 mod fencing;
 mod get_delete_list;
 mod history_events;
+mod modes;
 mod set;
 mod update;
 
@@ -25,6 +26,7 @@ pub use create::*;
 pub use fencing::*;
 pub use get_delete_list::*;
 pub use history_events::*;
+pub use modes::*;
 pub use set::*;
 pub use update::*;
 
@@ -106,6 +108,10 @@ pub fn cases() -> Vec<Case> {
         bad_input_task_key,
         bad_input_shard_id,
         bad_input_mutation,
+        // mode against state
+        mode_state_create + History,
+        mode_state_update,
+        mode_state_conflict_resolve,
     ]
 }
 

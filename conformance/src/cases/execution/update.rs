@@ -332,7 +332,7 @@ pub async fn update_current_points_elsewhere(ctx: &Ctx) -> Result<(), CaseError>
             .update_workflow_execution(update_request(
                 &shard,
                 UpdateMode::UpdateCurrent,
-                mutation(&zombie, 2),
+                mutation_in(&zombie, 2, St::Running),
             ))
             .await,
         ErrorKind::CurrentWorkflowConditionFailed,
@@ -396,7 +396,7 @@ pub async fn update_bypass_current_conflict(ctx: &Ctx) -> Result<(), CaseError> 
             .update_workflow_execution(update_request(
                 &shard,
                 UpdateMode::BypassCurrent,
-                mutation(&current, 2),
+                mutation_in(&current, 2, St::Completed),
             ))
             .await,
         ErrorKind::CurrentWorkflowConditionFailed,
@@ -557,7 +557,11 @@ pub async fn update_continue_as_new_stale_mutation(ctx: &Ctx) -> Result<(), Case
     let shard = new_shard(ctx).await?;
     let first = create_new_workflow(ctx, &shard, namespace_id(), St::Running, Su::Running).await?;
     let new_run = snapshot(next_run(&first.key), St::Running, Su::Running);
-    let mut req = update_request(&shard, UpdateMode::UpdateCurrent, mutation(&first, 5));
+    let mut req = update_request(
+        &shard,
+        UpdateMode::UpdateCurrent,
+        mutation_in(&first, 5, St::Completed),
+    );
     req.new_snapshot = Some(new_run.clone());
     let e = expect_err(
         "continue-as-new with stale mutation",
