@@ -420,6 +420,9 @@ impl Backend for CassandraBackend {
     fn capability(&self) -> Capability {
         capability()
     }
+    fn schema_sets(&self) -> &'static [&'static str] {
+        &[durastore_api::schema::SET_MAIN]
+    }
     async fn close(&self) -> Result<()> {
         // The scylla session closes its connections when the last handle drops; until then the
         // shared handle refuses every request (`Unavailable`), so a closed backend fails cleanly.

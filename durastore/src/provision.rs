@@ -1,5 +1,6 @@
-//! Finding a database for each backend under test
-//! (docs/architecture.md#provisioning-and-isolation).
+//! Test support (the `test-support` cargo feature): finding a database for each backend under
+//! test, and making a database of its own for one run ([`create_test_database`];
+//! docs/architecture.md#provisioning-and-isolation).
 //!
 //! Embedded backends (SQLite) need nothing: the test binary makes a temporary file database.
 //! For a server backend the chain is:
@@ -15,6 +16,12 @@
 use std::path::Path;
 use std::time::Duration;
 
+use durastore_api::schema::ApplyOptions;
+use durastore_api::{Capability, Result, StoreError};
+
+use crate::factory::open_schema;
+use crate::registry::{BackendKind, SchemaOpen, provider_for};
+
 /// A backend that needs a running server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerBackend {
@@ -26,37 +33,87 @@ pub struct ServerBackend {
     pub image: Option<&'static str>,
 }
 
-/// Server backends the conformance binary provisions. Each run gets its own database on the
-/// server (created from the URL's server and credentials, dropped afterwards).
-pub const SERVER_BACKENDS: &[ServerBackend] = &[
-    ServerBackend {
-        name: "postgres",
-        env_var: "DURASTORE_POSTGRES_URL",
-        image: Some("postgres:15"),
-    },
-    ServerBackend {
-        name: "mysql",
-        env_var: "DURASTORE_MYSQL_URL",
-        image: Some("mariadb:10.11"),
-    },
-    // Each run gets its own keyspace (`durastore_conf_<random>`), dropped afterwards.
-    ServerBackend {
-        name: "cassandra",
-        env_var: "DURASTORE_CASSANDRA_URL",
-        image: Some("cassandra:5.0"),
-    },
-    // Visibility only; each run gets its own index (`durastore_conf_<random>`).
-    ServerBackend {
-        name: "opensearch",
-        env_var: "DURASTORE_OPENSEARCH_URL",
-        image: Some("opensearchproject/opensearch:2.19.0"),
-    },
-    ServerBackend {
-        name: "elasticsearch",
-        env_var: "DURASTORE_ELASTICSEARCH_URL",
-        image: Some("docker.elastic.co/elasticsearch/elasticsearch:8.19.0"),
-    },
-];
+/// Server backends the conformance binary provisions, from the registry's providers of the
+/// backends compiled in. Each run gets its own database on the server (created from the URL's
+/// server and credentials, dropped afterwards; a keyspace on Cassandra, an index on
+/// Elasticsearch/OpenSearch).
+pub fn server_backends() -> Vec<ServerBackend> {
+    BackendKind::compiled()
+        .flat_map(|p| p.test_servers().iter().copied())
+        .collect()
+}
+
+/// The capability flags the backend named `name` (as in trial names: `sqlite`, `postgres`,
+/// `opensearch`, …) declares false by design: its capability skips are expected, not gaps to
+/// report. Empty for a name no compiled backend uses.
+pub fn expected_gaps(name: &str) -> Vec<&'static str> {
+    let provider = BackendKind::compiled()
+        .find(|p| p.kind().name() == name || p.test_servers().iter().any(|s| s.name == name));
+    let Some(provider) = provider else {
+        return Vec::new();
+    };
+    let cap = provider.capability();
+    Capability::FLAGS
+        .iter()
+        .filter(|(_, get)| !get(&cap))
+        .map(|(n, _)| *n)
+        .collect()
+}
+
+/// A database made for one conformance run on a server backend: created with a unique name next
+/// to the database the admin URL names, given the current schema of every set the backend
+/// ships, and dropped by [`TestDatabase::drop`].
+#[derive(Debug, Clone)]
+pub struct TestDatabase {
+    /// URL of the new database (what the stores are opened with).
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+/// Creates a uniquely named database on the server of `admin_url` and sets up every schema set
+/// its backend ships.
+pub async fn create_test_database(admin_url: &str) -> Result<TestDatabase> {
+    let provider = provider_for(admin_url)?;
+    let name = format!(
+        "durastore_conf_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    );
+    let url = provider.create_test_database(admin_url, &name).await?;
+    let db = TestDatabase {
+        url,
+        admin_url: admin_url.to_string(),
+        name,
+    };
+    let setup = async {
+        for set in provider.schema_sets() {
+            let t = open_schema(&db.url, set, SchemaOpen::MustExist).await?;
+            durastore_api::schema::setup(&t.set, t.driver.as_ref(), &ApplyOptions::default())
+                .await?;
+        }
+        Ok::<_, StoreError>(())
+    };
+    if let Err(e) = setup.await {
+        // Do not leave a half-made database behind.
+        let _ = db.clone().drop().await;
+        return Err(e);
+    }
+    Ok(db)
+}
+
+impl TestDatabase {
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Drops the database.
+    pub async fn drop(self) -> Result<()> {
+        provider_for(&self.admin_url)?
+            .drop_test_database(&self.admin_url, &self.name)
+            .await
+    }
+}
 
 /// Whether a Docker engine answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +293,26 @@ mod tests {
             socket,
             DockerProbe::Unavailable("/nonexistent/docker.sock".into())
         );
+    }
+
+    #[test]
+    fn backends_and_gaps_come_from_the_registry() {
+        let names: Vec<&str> = server_backends().iter().map(|b| b.name).collect();
+        #[cfg(all(feature = "postgres", feature = "cassandra", feature = "elastic"))]
+        {
+            assert!(names.contains(&"postgres") && names.contains(&"cassandra"));
+            assert!(names.contains(&"opensearch") && names.contains(&"elasticsearch"));
+            assert_eq!(
+                expected_gaps("cassandra"),
+                ["list_task_queues", "membership_prune", "visibility"]
+            );
+            let search = expected_gaps("opensearch");
+            assert!(search.contains(&"shard") && search.contains(&"queue"));
+            assert!(!search.contains(&"visibility"), "{search:?}");
+        }
+        assert!(!names.contains(&"sqlite"), "{names:?}");
+        assert!(expected_gaps("sqlite").is_empty());
+        assert!(expected_gaps("no-such-backend").is_empty());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! (or `cargo nextest run -E 'test(sqlite::shard)'`) selects by backend and store.
 //!
 //! Provisioning (docs/architecture.md#provisioning-and-isolation): SQLite runs on a temporary
-//! file database (or
-//! `DURASTORE_SQLITE_URL`). Server backends ([`durastore::provision::SERVER_BACKENDS`]) take
+//! file database (or `DURASTORE_SQLITE_URL`). Server backends (those of
+//! [`durastore::provision::server_backends`] compiled in) take
 //! `DURASTORE_<BACKEND>_URL`, else a container when a Docker engine answers, else every trial of
 //! that backend is reported as *ignored* with the reason.
 //!
@@ -15,8 +15,11 @@
 
 use std::sync::{Arc, OnceLock};
 
-use durastore::factory::{TestDatabase, create_test_database, is_server_url};
-use durastore::provision::{Provision, Require, SERVER_BACKENDS, probe_docker, provision};
+use durastore::factory::is_server_url;
+use durastore::provision::{
+    Provision, Require, TestDatabase, create_test_database, expected_gaps, probe_docker, provision,
+    server_backends,
+};
 use durastore_api::Capability;
 use durastore_conformance::{Case, Ctx, Opener, Outcome, all_cases, run_case};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
@@ -37,20 +40,20 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
 struct Lazy {
     backend: &'static str,
     url: String,
-    /// Capabilities this backend is known not to have yet: skips for them stay skips even
+    /// Capabilities this backend declares false by design: skips for them stay skips even
     /// under `DURASTORE_REQUIRE`.
-    expected_gaps: &'static [&'static str],
+    expected_gaps: Vec<&'static str>,
     ctx: OnceLock<Result<Ctx, String>>,
     /// The database made for this run on a server backend, dropped at the end.
     test_db: OnceLock<TestDatabase>,
 }
 
 impl Lazy {
-    fn new(backend: &'static str, url: String, expected_gaps: &'static [&'static str]) -> Self {
+    fn new(backend: &'static str, url: String) -> Self {
         Lazy {
             backend,
             url,
-            expected_gaps,
+            expected_gaps: expected_gaps(backend),
             ctx: OnceLock::new(),
             test_db: OnceLock::new(),
         }
@@ -166,7 +169,7 @@ fn main() {
     match sqlite_url {
         Ok(url) => {
             notes.push(format!("sqlite: {url}"));
-            let lazy = Arc::new(Lazy::new("sqlite", url, &[]));
+            let lazy = Arc::new(Lazy::new("sqlite", url));
             lazies.push(lazy.clone());
             for case in &cases {
                 trials.push(case_trial(lazy.clone(), *case, require.requires("sqlite")));
@@ -187,7 +190,7 @@ fn main() {
 
     // Server backends: URL from the environment, else a container, else a visible skip.
     let env = |k: &str| std::env::var(k).ok();
-    for backend in SERVER_BACKENDS {
+    for backend in &server_backends() {
         let required = require.requires(backend.name);
         let provisioned = match provision(backend, &env, &|| probe_docker(&env)) {
             Provision::Container { image, docker } => {
@@ -208,7 +211,7 @@ fn main() {
         match provisioned {
             Provision::Url(url) => {
                 notes.push(format!("{}: {}", backend.name, redact(&url)));
-                let lazy = Arc::new(Lazy::new(backend.name, url, expected_gaps(backend.name)));
+                let lazy = Arc::new(Lazy::new(backend.name, url));
                 lazies.push(lazy.clone());
                 for case in &cases {
                     trials.push(case_trial(lazy.clone(), *case, required));
@@ -248,33 +251,6 @@ fn main() {
     drop(containers);
     drop(temp_dirs);
     conclusion.exit();
-}
-
-/// The capabilities a server backend declares false by design (see its `capability()`): skips
-/// for them stay skips under `DURASTORE_REQUIRE`.
-fn expected_gaps(backend: &str) -> &'static [&'static str] {
-    match backend {
-        // Task queues are partitions keyed by queue (no ordered scan); membership rows expire
-        // by TTL (nothing to prune); visibility lives on Elasticsearch/OpenSearch or SQL.
-        "cassandra" => &["visibility", "list_task_queues", "membership_prune"],
-        // The search servers hold visibility only.
-        "elasticsearch" | "opensearch" => &[
-            "shard",
-            "execution",
-            "list_concrete_executions",
-            "history",
-            "task_queue",
-            "fair_task_queue",
-            "list_task_queues",
-            "task_queue_user_data",
-            "namespace",
-            "cluster_metadata",
-            "membership_prune",
-            "queue",
-        ],
-        // PostgreSQL and MySQL/MariaDB: every store, visibility included.
-        _ => &[],
-    }
 }
 
 /// A URL with its password replaced, for printing.

@@ -356,6 +356,9 @@ impl Backend for ElasticBackend {
     fn capability(&self) -> Capability {
         capability()
     }
+    fn schema_sets(&self) -> &'static [&'static str] {
+        &[durastore_api::schema::SET_VISIBILITY]
+    }
     async fn close(&self) -> Result<()> {
         Ok(())
     }

@@ -63,9 +63,30 @@ pub trait Backend: Send + Sync {
     fn capability(&self) -> Capability;
     /// Closes connections; the stores fail with `Unavailable` afterwards.
     async fn close(&self) -> Result<()>;
+    /// The schema sets this backend ships ([`schema::SET_MAIN`]: every store but visibility;
+    /// [`schema::SET_VISIBILITY`]: the visibility store). A store of a listed set that is absent
+    /// from [`Stores`] means that set is not set up in the database; a store of an unlisted set
+    /// is one the backend never provides. Default: both sets, as the SQL backends ship.
+    fn schema_sets(&self) -> &'static [&'static str] {
+        schema::SET_NAMES
+    }
 }
 
-/// One opened backend: its stores, each present only if the backend provides it.
+/// One opened backend: its stores, each present only if the backend provides it and the schema
+/// set holding it is set up.
+///
+/// Prefer the accessors ([`Stores::shard`], [`Stores::visibility`], …) to the fields: an absent
+/// store is then an [`ErrorKind::Unsupported`] error that says why (the backend never provides
+/// it, or its schema set is not set up) and the command that sets the set up, instead of a bare
+/// `None`.
+///
+/// ```
+/// # async fn demo(stores: &durastore_api::Stores) -> durastore_api::Result<()> {
+/// let visibility = stores.visibility()?; // Err names `visibility` and `durastore schema setup`
+/// # let _ = visibility;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Stores {
     /// The backend's lifecycle handle.
@@ -98,6 +119,86 @@ impl Stores {
     pub fn name(&self) -> &str {
         self.backend.name()
     }
+
+    /// The shard store; an error when absent (see [`Stores::missing`]).
+    pub fn shard(&self) -> Result<&Arc<dyn ShardStore>> {
+        self.shard
+            .as_ref()
+            .ok_or_else(|| self.missing("shard", schema::SET_MAIN))
+    }
+
+    /// The execution store; an error when absent (see [`Stores::missing`]).
+    pub fn execution(&self) -> Result<&Arc<dyn ExecutionStore>> {
+        self.execution
+            .as_ref()
+            .ok_or_else(|| self.missing("execution", schema::SET_MAIN))
+    }
+
+    /// The history store; an error when absent (see [`Stores::missing`]).
+    pub fn history(&self) -> Result<&Arc<dyn HistoryStore>> {
+        self.history
+            .as_ref()
+            .ok_or_else(|| self.missing("history", schema::SET_MAIN))
+    }
+
+    /// The task queue store; an error when absent (see [`Stores::missing`]).
+    pub fn task_queue(&self) -> Result<&Arc<dyn TaskQueueStore>> {
+        self.task_queue
+            .as_ref()
+            .ok_or_else(|| self.missing("task queue", schema::SET_MAIN))
+    }
+
+    /// The namespace store; an error when absent (see [`Stores::missing`]).
+    pub fn namespace(&self) -> Result<&Arc<dyn NamespaceStore>> {
+        self.namespace
+            .as_ref()
+            .ok_or_else(|| self.missing("namespace", schema::SET_MAIN))
+    }
+
+    /// The cluster metadata store; an error when absent (see [`Stores::missing`]).
+    pub fn cluster_metadata(&self) -> Result<&Arc<dyn ClusterMetadataStore>> {
+        self.cluster_metadata
+            .as_ref()
+            .ok_or_else(|| self.missing("cluster metadata", schema::SET_MAIN))
+    }
+
+    /// The queue store; an error when absent (see [`Stores::missing`]).
+    pub fn queue(&self) -> Result<&Arc<dyn QueueStore>> {
+        self.queue
+            .as_ref()
+            .ok_or_else(|| self.missing("queue", schema::SET_MAIN))
+    }
+
+    /// The visibility store; an error when absent (see [`Stores::missing`]).
+    pub fn visibility(&self) -> Result<&Arc<dyn VisibilityStore>> {
+        self.visibility
+            .as_ref()
+            .ok_or_else(|| self.missing("visibility", schema::SET_VISIBILITY))
+    }
+
+    /// The error for an absent `store` of schema set `set`: [`ErrorKind::Unsupported`], saying
+    /// whether the backend never provides that store or the set is not set up in the database
+    /// (with the `durastore schema setup` command that sets it up).
+    pub fn missing(&self, store: &str, set: &str) -> StoreError {
+        let backend = self.backend.name();
+        let sets = self.backend.schema_sets();
+        let message = if sets.contains(&set) {
+            format!(
+                "no {store} store: the `{set}` schema set is not set up in this {backend} \
+                 database; run `durastore schema setup --set {set} --url <its URL>`, then open \
+                 it again"
+            )
+        } else {
+            format!(
+                "no {store} store: the {backend} backend does not provide one (it ships the {} \
+                 schema set{}); open the {store} store from a backend that does (in a config \
+                 file, a separate datastore)",
+                sets.join(" and "),
+                if sets.len() == 1 { "" } else { "s" }
+            )
+        };
+        StoreError::unsupported(message)
+    }
 }
 
 impl std::fmt::Debug for Stores {
@@ -106,5 +207,89 @@ impl std::fmt::Debug for Stores {
             .field("backend", &self.backend.name())
             .field("capability", &self.backend.capability().names())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Named(&'static str, &'static [&'static str]);
+
+    #[async_trait]
+    impl Backend for Named {
+        fn name(&self) -> &str {
+            self.0
+        }
+        fn capability(&self) -> Capability {
+            Capability::default()
+        }
+        async fn close(&self) -> Result<()> {
+            Ok(())
+        }
+        fn schema_sets(&self) -> &'static [&'static str] {
+            self.1
+        }
+    }
+
+    fn empty(backend: Named) -> Stores {
+        Stores {
+            backend: Arc::new(backend),
+            shard: None,
+            execution: None,
+            history: None,
+            task_queue: None,
+            namespace: None,
+            cluster_metadata: None,
+            queue: None,
+            visibility: None,
+        }
+    }
+
+    #[test]
+    fn absent_stores_say_why() {
+        let sql = empty(Named("postgres", schema::SET_NAMES));
+        let e = sql
+            .visibility()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("no visibility store: the `visibility` schema set is not set up in this postgres database")
+                && e.contains("`durastore schema setup --set visibility --url <its URL>`"),
+            "{e}"
+        );
+        let e = sql.queue().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            e.contains("`main` schema set is not set up") && e.contains("--set main"),
+            "{e}"
+        );
+
+        let cassandra = empty(Named("cassandra", &[schema::SET_MAIN]));
+        let e = cassandra.visibility().err();
+        assert_eq!(
+            e.as_ref().map(StoreError::kind),
+            Some(ErrorKind::Unsupported)
+        );
+        let e = e.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            e.contains("the cassandra backend does not provide one (it ships the main schema set)"),
+            "{e}"
+        );
+        let search = empty(Named("opensearch", &[schema::SET_VISIBILITY]));
+        for e in [
+            search.shard().err(),
+            search.execution().err(),
+            search.history().err(),
+            search.task_queue().err(),
+            search.namespace().err(),
+            search.cluster_metadata().err(),
+        ] {
+            let e = e.map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                e.contains("the opensearch backend does not provide one"),
+                "{e}"
+            );
+        }
     }
 }

@@ -234,6 +234,19 @@ async fn schema_sets_decide_the_stores() {
     let stores = durastore_postgres::open(&db.url).await.unwrap();
     assert!(stores.visibility.is_some() && stores.shard.is_none());
     assert!(stores.capability().visibility && !stores.capability().shard);
+    // The accessor says which set is missing and how to set it up.
+    let e = stores
+        .shard()
+        .err()
+        .expect("no shard store without the main set");
+    assert_eq!(e.kind(), durastore_api::ErrorKind::Unsupported);
+    assert!(
+        e.message()
+            .contains("`main` schema set is not set up in this postgres database")
+            && e.message().contains("durastore schema setup --set main"),
+        "{e}"
+    );
+    assert!(stores.visibility().is_ok());
     stores.backend.close().await.unwrap();
 
     setup(SET_MAIN).await;

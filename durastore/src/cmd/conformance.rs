@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::Args;
 use durastore::config::Config;
 use durastore::factory::{self, OpenMode};
+use durastore::provision::{TestDatabase, create_test_database};
 use durastore_api::{Result, StoreError, Stores};
 use durastore_conformance::{CaseOutcome, Ctx, Opener, Outcome, SuiteReport, all_cases, run_suite};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -58,10 +59,10 @@ pub async fn run(a: ConformanceArgs) -> CliResult {
     let mut temp: Option<tempfile::TempDir> = None;
     // Likewise a server database made for this run, dropped at the end
     // (docs/architecture.md#provisioning-and-isolation).
-    let mut test_db: Option<factory::TestDatabase> = None;
+    let mut test_db: Option<TestDatabase> = None;
     let (source, shown) = match (&a.url, &a.config) {
         (Some(u), _) if factory::is_server_url(u) && !a.in_place => {
-            let db = factory::create_test_database(u).await?;
+            let db = create_test_database(u).await?;
             let url = db.url.clone();
             let shown = format!("fresh database {} on {}", db.name(), redact(u));
             test_db = Some(db);

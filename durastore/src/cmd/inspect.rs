@@ -108,10 +108,6 @@ fn shard_id(n: i32) -> Result<ShardId, StoreError> {
     Ok(s)
 }
 
-fn missing(store: &str) -> StoreError {
-    StoreError::unsupported(format!("this backend has no {store} store"))
-}
-
 /// Runs an inspect subcommand.
 pub async fn run(cmd: InspectCommand) -> CliResult {
     match cmd {
@@ -134,7 +130,7 @@ pub async fn run(cmd: InspectCommand) -> CliResult {
 async fn shard(a: InspectArgs) -> CliResult {
     let shard_id = shard_id(a.shard)?;
     let stores = open(&a).await?;
-    let store = stores.shard.as_ref().ok_or_else(|| missing("shard"))?;
+    let store = stores.shard()?;
     let info = store
         .get_or_create_shard(GetOrCreateShardRequest {
             shard_id,
@@ -168,10 +164,7 @@ async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliR
     let stores = open(&a).await?;
     let namespace_id = namespace_id(&stores, ns).await?;
     namespace_id.validate()?;
-    let exec = stores
-        .execution
-        .as_ref()
-        .ok_or_else(|| missing("execution"))?;
+    let exec = stores.execution()?;
     let current = match exec
         .get_current_execution(shard_id, namespace_id, &workflow_id)
         .await
@@ -305,7 +298,7 @@ async fn history(a: InspectArgs, tree: &str, branch: &str) -> CliResult {
     tree_id.validate()?;
     branch_id.validate()?;
     let stores = open(&a).await?;
-    let hist = stores.history.as_ref().ok_or_else(|| missing("history"))?;
+    let hist = stores.history()?;
     let branches = hist.get_history_tree(shard_id, tree_id).await?;
     let this = branches.iter().find(|b| b.branch.branch_id == branch_id);
     let min_node_id = this.map_or(1, |b| b.branch.begin_node_id());
@@ -431,10 +424,10 @@ async fn namespace_id(stores: &Stores, text: &str) -> Result<NamespaceId, StoreE
         id.validate()?;
         return Ok(id);
     }
-    let ns = stores.namespace.as_ref().ok_or_else(|| {
+    let ns = stores.namespace().map_err(|e| {
         StoreError::invalid_argument(format!(
-            "--namespace {text:?} is not a UUID, and this datastore has no namespace store to \
-             look the name up in"
+            "--namespace {text:?} is not a UUID, and the name cannot be looked up: {}",
+            e.message()
         ))
     })?;
     match ns.get_namespace_by_name(text).await {
@@ -495,13 +488,7 @@ fn execution_json(r: &VisibilityRecord) -> serde_json::Value {
 
 async fn visibility(a: VisibilityArgs) -> CliResult {
     let stores = open_visibility(&a.target).await?;
-    let store = stores.visibility.as_ref().ok_or_else(|| {
-        StoreError::unsupported(format!(
-            "this {} datastore has no visibility store (a SQL database needs its visibility \
-             schema: `durastore schema setup --set visibility --url …`)",
-            stores.name()
-        ))
-    })?;
+    let store = stores.visibility()?;
     let ns = namespace_id(&stores, &a.namespace).await?;
     if a.count {
         let res = store

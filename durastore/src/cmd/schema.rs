@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use durastore::StoreRole;
-use durastore::factory::{self, SchemaOpen, SchemaTarget, open_schema};
+use durastore::factory::{self, Created, SchemaOpen, SchemaTarget, open_schema};
 use durastore_api::StoreError;
 use durastore_api::schema::{self, ApplyOptions, ApplyReport, SET_MAIN, SET_VISIBILITY, Version};
 
@@ -117,17 +117,29 @@ pub async fn run(cmd: SchemaCommand) -> CliResult {
         SchemaCommand::Verify(a) => verify(a).await,
         SchemaCommand::CreateDatabase(a) => {
             let url = resolve_url(&a.target, StoreRole::Default)?;
+            let shown = redact_url(&url);
             let created = factory::create_database(&url).await?;
             if a.json {
+                let outcome = match created {
+                    Created::New => "created",
+                    Created::Existed => "existed",
+                    Created::BySchemaSetup => "by_schema_setup",
+                };
                 print_json(&serde_json::json!({
-                    "url": redact_url(&url),
-                    "created": created,
-                    "existed": !created,
+                    "url": shown,
+                    "created": created == Created::New,
+                    "existed": created == Created::Existed,
+                    "outcome": outcome,
                 }));
-            } else if created {
-                outln!("created the database of {}", redact_url(&url));
             } else {
-                outln!("the database of {} already exists", redact_url(&url));
+                match created {
+                    Created::New => outln!("created the database of {shown}"),
+                    Created::Existed => outln!("the database of {shown} already exists"),
+                    Created::BySchemaSetup => outln!(
+                        "{shown} has no database apart from its schema: `durastore schema setup` \
+                         creates it"
+                    ),
+                }
             }
             Ok(())
         }
