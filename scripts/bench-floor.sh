@@ -48,7 +48,7 @@ for b in "${backends[@]}"; do
     fi
 done
 
-cargo build --release -q -p durastore
+cargo build --release -q -p durastore --all-features
 bin=target/release/durastore
 mkdir -p "$out"
 

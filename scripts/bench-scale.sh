@@ -33,7 +33,7 @@ while [[ $# -gt 0 ]]; do
 done
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-cargo build --release -q -p durastore
+cargo build --release -q -p durastore --all-features
 bin=$PWD/target/release/durastore
 
 case $backend in

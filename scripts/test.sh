@@ -58,24 +58,27 @@ fi
 section "cargo fmt --check"
 cargo fmt --all -- --check
 
+# Every crate with every feature (the `durastore` CLI is the `cli` feature), then the facade as a
+# library user gets it by default (SQLite only), so feature gates stay honest.
 section "cargo clippy (warnings are errors)"
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo clippy -p durastore --lib -- -D warnings
 
 section "cargo test (unit tests + conformance trials per backend)"
-cargo test --workspace
+cargo test --workspace --all-features
 
 section "CLI: durastore conformance (fresh SQLite file)"
 conformance_out="$(mktemp)"
 smoke_dir="$(mktemp -d)"
 trap 'rm -rf "$conformance_out" "$smoke_dir"; stop_services' EXIT
-cargo run -q -p durastore -- conformance | tee "$conformance_out"
+cargo run -q -p durastore --all-features -- conformance | tee "$conformance_out"
 summary="$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$conformance_out" | tail -n 1)"
 [[ -n "$summary" ]] || fail "the conformance CLI printed no summary line"
 
 section "CLI: schema tool smoke test"
 db="$smoke_dir/smoke.db"
 url="sqlite://$db"
-durastore() { cargo run -q -p durastore -- "$@"; }
+durastore() { cargo run -q -p durastore --all-features -- "$@"; }
 durastore schema setup --url "$url" --dry-run >/dev/null
 [[ ! -e "$db" ]] || fail "schema setup --dry-run created $db"
 durastore schema setup --url "$url"

@@ -110,6 +110,22 @@ pub struct Stores {
 }
 
 impl Stores {
+    /// A bundle with no store yet: a backend fills in the stores it serves
+    /// (`Stores { visibility: Some(..), ..Stores::empty(backend) }`).
+    pub fn empty(backend: Arc<dyn Backend>) -> Self {
+        Stores {
+            backend,
+            shard: None,
+            execution: None,
+            history: None,
+            task_queue: None,
+            namespace: None,
+            cluster_metadata: None,
+            queue: None,
+            visibility: None,
+        }
+    }
+
     /// The backend's capabilities.
     pub fn capability(&self) -> Capability {
         self.backend.capability()
@@ -233,17 +249,7 @@ mod tests {
     }
 
     fn empty(backend: Named) -> Stores {
-        Stores {
-            backend: Arc::new(backend),
-            shard: None,
-            execution: None,
-            history: None,
-            task_queue: None,
-            namespace: None,
-            cluster_metadata: None,
-            queue: None,
-            visibility: None,
-        }
+        Stores::empty(Arc::new(backend))
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod floor;
 #[cfg(feature = "floor")]
 pub mod record;
 pub mod schema_tables;
+#[cfg(feature = "tls")]
 pub mod tls;
 pub mod value;
 
