@@ -156,7 +156,7 @@ done
 section "library: examples/walkthrough.rs (a temporary SQLite file, then a fresh PostgreSQL database)"
 # One workflow through every store through the public API; the example exits 1 at the first
 # step that does not behave.
-cargo run -q -p durastore --example walkthrough
+cargo run -q -p durastore --all-features --example walkthrough
 if [[ -n "${DURASTORE_POSTGRES_URL:-}" ]]; then
     base="${DURASTORE_POSTGRES_URL%%\?*}"
     query="${DURASTORE_POSTGRES_URL#"$base"}"
@@ -164,7 +164,7 @@ if [[ -n "${DURASTORE_POSTGRES_URL:-}" ]]; then
     durastore schema create-database --url "$u" >/dev/null
     durastore schema setup --url "$u" >/dev/null
     durastore schema setup --set visibility --url "$u" >/dev/null
-    cargo run -q -p durastore --example walkthrough -- "$u"
+    cargo run -q -p durastore --all-features --example walkthrough -- "$u"
     durastore schema drop-database --force --url "$u" >/dev/null
 elif [[ "${DURASTORE_REQUIRE:-}" != "" ]]; then
     fail "DURASTORE_POSTGRES_URL is not set"
