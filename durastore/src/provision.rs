@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use durastore_api::schema::ApplyOptions;
-use durastore_api::{Capability, Result, StoreError};
+use durastore_api::{CapabilityFlag, Result, StoreError};
 
 use crate::factory::open_schema;
 use crate::registry::{BackendKind, SchemaOpen, provider_for};
@@ -53,10 +53,10 @@ pub fn expected_gaps(name: &str) -> Vec<&'static str> {
         return Vec::new();
     };
     let cap = provider.capability();
-    Capability::FLAGS
+    CapabilityFlag::ALL
         .iter()
-        .filter(|(_, get)| !get(&cap))
-        .map(|(n, _)| *n)
+        .filter(|f| !cap.get(**f))
+        .map(|f| f.name())
         .collect()
 }
 
