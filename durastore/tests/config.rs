@@ -59,7 +59,7 @@ async fn temporal_cassandra_config_opens() {
     let Some(admin) = server("DURASTORE_CASSANDRA_URL", "cassandra") else {
         return;
     };
-    let db = factory::create_test_database(&admin)
+    let db = durastore::provision::create_test_database(&admin)
         .await
         .expect("test keyspace");
     let hp = host_port(&admin);
@@ -117,7 +117,7 @@ async fn temporal_elasticsearch_config_opens() {
         let Some(admin) = server(var, backend) else {
             continue;
         };
-        let db = factory::create_test_database(&admin)
+        let db = durastore::provision::create_test_database(&admin)
             .await
             .expect("test index");
         let yaml = format!(
