@@ -63,6 +63,11 @@ cargo fmt --all -- --check
 section "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy -p durastore --lib -- -D warnings
+# Each backend alone and none at all: a library user who enables one backend feature compiles.
+for feature in postgres mysql cassandra elastic; do
+    cargo clippy -q -p durastore --lib --no-default-features --features "$feature" -- -D warnings
+done
+cargo clippy -q -p durastore --lib --no-default-features -- -D warnings
 
 section "cargo test (unit tests + conformance trials per backend)"
 cargo test --workspace --all-features
