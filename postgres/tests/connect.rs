@@ -41,11 +41,11 @@ async fn bad_credentials_and_tls_fail_typed() {
         return;
     };
     let good = PostgresConfig::from_url(&url).unwrap();
-    // A wrong password: Unavailable, not retryable, and the password is in no message.
+    // A wrong password: Unauthenticated (its own kind), not retryable, and the password is in no message.
     let mut bad = good.clone();
     bad.password = Some("definitely-wrong-pw".into());
     let e = connect(&bad).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+    assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
     assert!(!e.is_retryable(), "{e}");
     assert!(!format!("{e} {e:?}").contains("definitely-wrong-pw"));
     assert!(!format!("{bad:?}").contains("definitely-wrong-pw"));
