@@ -7,6 +7,7 @@ use durastore_api::{LayerOptions, Result, StoreError, Stores};
 
 use crate::config::Config;
 use crate::factory::{self, OpenMode};
+use crate::registry::BackendKind;
 
 use super::floor;
 use super::options::{BenchArgs, BenchOptions};
@@ -162,8 +163,7 @@ fn print(report: &BenchReport, json: bool) -> Result<()> {
 /// (measured: 5.8 GB of WAL for 15,000 preloaded executions with four connections; 5 MB with
 /// one, at 385 instead of 540 executions/s). `None` for other backends and in-memory databases.
 pub fn fast_preload_url(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite:")?;
-    if rest.contains(":memory:") {
+    if BackendKind::from_url(url).ok()? != BackendKind::Sqlite || url.contains(":memory:") {
         return None;
     }
     let mut out = url.to_string();

@@ -38,6 +38,8 @@ use std::time::Duration;
 use durastore_api::{LayerOptions, Result, StoreError, Stores};
 use durastore_sql::SqlDriver;
 
+use crate::registry::{BackendKind, scheme_of};
+
 use super::options::BenchOptions;
 use super::report::BenchReport;
 use super::runner::run;
@@ -142,16 +144,17 @@ impl Target {
     }
 }
 
+/// The floor's target for `url`; the registry parses the scheme.
 pub(super) fn target_of(url: &str) -> Result<Target> {
-    let scheme = url.split(':').next().unwrap_or_default();
-    match scheme {
-        "postgres" | "postgresql" => Ok(Target::Postgres),
-        "mysql" | "mariadb" => Ok(Target::Mysql),
-        "cassandra" | "scylla" => Ok(Target::Cassandra),
-        "elasticsearch" | "opensearch" => Ok(Target::Search),
-        _ => Err(StoreError::unsupported(format!(
+    match BackendKind::from_url(url) {
+        Ok(BackendKind::Postgres) => Ok(Target::Postgres),
+        Ok(BackendKind::Mysql) => Ok(Target::Mysql),
+        Ok(BackendKind::Cassandra) => Ok(Target::Cassandra),
+        Ok(BackendKind::Elastic) => Ok(Target::Search),
+        Ok(BackendKind::Sqlite) | Err(_) => Err(StoreError::unsupported(format!(
             "--floor is built for PostgreSQL, MySQL/MariaDB, Cassandra/ScyllaDB and (visibility \
-             workloads) Elasticsearch/OpenSearch URLs, not {scheme}://"
+             workloads) Elasticsearch/OpenSearch URLs, not {}://",
+            scheme_of(url).unwrap_or_default()
         ))),
     }
 }
