@@ -26,63 +26,36 @@ fn blob(len: usize, seed: u8) -> DataBlob {
 }
 
 fn snapshot(key: WorkflowKey, state: WorkflowState) -> WorkflowSnapshot {
-    WorkflowSnapshot {
+    let mut s = WorkflowSnapshot::new(
         key,
-        execution_info: blob(40, 1),
-        execution_state: blob(20, 2),
-        state: ExecutionStateColumns {
+        blob(40, 1),
+        blob(20, 2),
+        ExecutionStateColumns {
             create_request_id: "req".into(),
             state,
             status: WorkflowStatus::Running,
             start_time: None,
         },
-        start_version: 1,
-        last_write_version: 1,
-        next_event_id: 3,
-        db_record_version: 1,
-        condition: 0,
-        checksum: None,
-        activity_infos: BTreeMap::from([(1, blob(5, 3)), (2, DataBlob::new(Vec::new(), ""))]),
-        timer_infos: BTreeMap::new(),
-        child_execution_infos: BTreeMap::new(),
-        request_cancel_infos: BTreeMap::new(),
-        signal_infos: BTreeMap::new(),
-        chasm_nodes: BTreeMap::new(),
-        signal_requested_ids: BTreeSet::new(),
-        tasks: BTreeMap::new(),
-    }
+        3,
+    );
+    s.start_version = 1;
+    s.last_write_version = 1;
+    s.activity_infos = BTreeMap::from([(1, blob(5, 3)), (2, DataBlob::new(Vec::new(), ""))]);
+    s
 }
 
 fn mutation(s: &WorkflowSnapshot, version: i64) -> WorkflowMutation {
-    WorkflowMutation {
-        key: s.key.clone(),
-        execution_info: s.execution_info.clone(),
-        execution_state: s.execution_state.clone(),
-        state: s.state.clone(),
-        start_version: s.start_version,
-        last_write_version: s.last_write_version,
-        next_event_id: s.next_event_id,
-        db_record_version: version,
-        condition: 0,
-        checksum: None,
-        upsert_activity_infos: BTreeMap::new(),
-        delete_activity_infos: BTreeSet::new(),
-        upsert_timer_infos: BTreeMap::new(),
-        delete_timer_infos: BTreeSet::new(),
-        upsert_child_execution_infos: BTreeMap::new(),
-        delete_child_execution_infos: BTreeSet::new(),
-        upsert_request_cancel_infos: BTreeMap::new(),
-        delete_request_cancel_infos: BTreeSet::new(),
-        upsert_signal_infos: BTreeMap::new(),
-        delete_signal_infos: BTreeSet::new(),
-        upsert_chasm_nodes: BTreeMap::new(),
-        delete_chasm_nodes: BTreeSet::new(),
-        upsert_signal_requested_ids: BTreeSet::new(),
-        delete_signal_requested_ids: BTreeSet::new(),
-        new_buffered_events: None,
-        clear_buffered_events: false,
-        tasks: BTreeMap::new(),
-    }
+    let mut m = WorkflowMutation::new(
+        s.key.clone(),
+        s.execution_info.clone(),
+        s.execution_state.clone(),
+        s.state.clone(),
+        s.next_event_id,
+        version,
+    );
+    m.start_version = s.start_version;
+    m.last_write_version = s.last_write_version;
+    m
 }
 
 fn create(shard: ShardId, mode: CreateMode, s: WorkflowSnapshot) -> CreateWorkflowExecutionRequest {

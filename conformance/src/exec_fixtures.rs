@@ -158,26 +158,17 @@ pub fn empty_snapshot(
     state: WorkflowState,
     status: WorkflowStatus,
 ) -> WorkflowSnapshot {
-    WorkflowSnapshot {
+    let mut s = WorkflowSnapshot::new(
         key,
-        execution_info: blob(64),
-        execution_state: blob(32),
-        state: state_columns(state, status),
-        start_version: SNAPSHOT_VERSION,
-        last_write_version: SNAPSHOT_VERSION,
-        next_event_id: SNAPSHOT_NEXT_EVENT_ID,
-        db_record_version: 1,
-        condition: 0,
-        checksum: Some(blob(16)),
-        activity_infos: BTreeMap::new(),
-        timer_infos: BTreeMap::new(),
-        child_execution_infos: BTreeMap::new(),
-        request_cancel_infos: BTreeMap::new(),
-        signal_infos: BTreeMap::new(),
-        chasm_nodes: BTreeMap::new(),
-        signal_requested_ids: BTreeSet::new(),
-        tasks: BTreeMap::new(),
-    }
+        blob(64),
+        blob(32),
+        state_columns(state, status),
+        SNAPSHOT_NEXT_EVENT_ID,
+    );
+    s.start_version = SNAPSHOT_VERSION;
+    s.last_write_version = SNAPSHOT_VERSION;
+    s.checksum = Some(blob(16));
+    s
 }
 
 /// A run state a mutation can be built on: a snapshot, a previous mutation, or a state read back.
@@ -260,35 +251,19 @@ impl MutationBase for WorkflowMutableState {
 /// advanced by 2, the given `db_record_version`, legacy `condition` = base's next event id, the
 /// same columns and versions, and no map, buffered-event or task changes.
 pub fn mutation(base: &impl MutationBase, db_record_version: i64) -> WorkflowMutation {
-    WorkflowMutation {
-        key: base.base_key().clone(),
-        execution_info: blob(64),
-        execution_state: blob(32),
-        state: base.base_columns(),
-        start_version: base.base_start_version(),
-        last_write_version: base.base_last_write_version(),
-        next_event_id: base.base_next_event_id() + 2,
+    let mut m = WorkflowMutation::new(
+        base.base_key().clone(),
+        blob(64),
+        blob(32),
+        base.base_columns(),
+        base.base_next_event_id() + 2,
         db_record_version,
-        condition: base.base_next_event_id(),
-        checksum: Some(blob(16)),
-        upsert_activity_infos: BTreeMap::new(),
-        delete_activity_infos: BTreeSet::new(),
-        upsert_timer_infos: BTreeMap::new(),
-        delete_timer_infos: BTreeSet::new(),
-        upsert_child_execution_infos: BTreeMap::new(),
-        delete_child_execution_infos: BTreeSet::new(),
-        upsert_request_cancel_infos: BTreeMap::new(),
-        delete_request_cancel_infos: BTreeSet::new(),
-        upsert_signal_infos: BTreeMap::new(),
-        delete_signal_infos: BTreeSet::new(),
-        upsert_chasm_nodes: BTreeMap::new(),
-        delete_chasm_nodes: BTreeSet::new(),
-        upsert_signal_requested_ids: BTreeSet::new(),
-        delete_signal_requested_ids: BTreeSet::new(),
-        new_buffered_events: None,
-        clear_buffered_events: false,
-        tasks: BTreeMap::new(),
-    }
+    );
+    m.start_version = base.base_start_version();
+    m.last_write_version = base.base_last_write_version();
+    m.condition = base.base_next_event_id();
+    m.checksum = Some(blob(16));
+    m
 }
 
 /// [`mutation`] that leaves the run in `state` (e.g. closed, as continue-as-new requires).

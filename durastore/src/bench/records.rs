@@ -87,26 +87,13 @@ pub(super) fn snapshot(
     cols: ExecutionStateColumns,
     next_event_id: i64,
 ) -> WorkflowSnapshot {
-    WorkflowSnapshot {
+    WorkflowSnapshot::new(
         key,
-        execution_info: payload(EXECUTION_INFO_BYTES),
-        execution_state: payload(EXECUTION_STATE_BYTES),
-        state: cols,
-        start_version: 0,
-        last_write_version: 0,
+        payload(EXECUTION_INFO_BYTES),
+        payload(EXECUTION_STATE_BYTES),
+        cols,
         next_event_id,
-        db_record_version: 1,
-        condition: 0,
-        checksum: None,
-        activity_infos: BTreeMap::new(),
-        timer_infos: BTreeMap::new(),
-        child_execution_infos: BTreeMap::new(),
-        request_cancel_infos: BTreeMap::new(),
-        signal_infos: BTreeMap::new(),
-        chasm_nodes: BTreeMap::new(),
-        signal_requested_ids: Default::default(),
-        tasks: BTreeMap::new(),
-    }
+    )
 }
 
 /// Logical rows and blob bytes a create writes (execution + current row + maps + tasks).
@@ -213,35 +200,16 @@ pub(super) fn mutation(
     db_record_version: i64,
     condition: i64,
 ) -> WorkflowMutation {
-    WorkflowMutation {
-        key: key.clone(),
-        execution_info: payload(EXECUTION_INFO_BYTES),
-        execution_state: payload(EXECUTION_STATE_BYTES),
-        state: cols.clone(),
-        start_version: 0,
-        last_write_version: 0,
+    let mut m = WorkflowMutation::new(
+        key.clone(),
+        payload(EXECUTION_INFO_BYTES),
+        payload(EXECUTION_STATE_BYTES),
+        cols.clone(),
         next_event_id,
         db_record_version,
-        condition,
-        checksum: None,
-        upsert_activity_infos: BTreeMap::new(),
-        delete_activity_infos: Default::default(),
-        upsert_timer_infos: BTreeMap::new(),
-        delete_timer_infos: Default::default(),
-        upsert_child_execution_infos: BTreeMap::new(),
-        delete_child_execution_infos: Default::default(),
-        upsert_request_cancel_infos: BTreeMap::new(),
-        delete_request_cancel_infos: Default::default(),
-        upsert_signal_infos: BTreeMap::new(),
-        delete_signal_infos: Default::default(),
-        upsert_chasm_nodes: BTreeMap::new(),
-        delete_chasm_nodes: Default::default(),
-        upsert_signal_requested_ids: Default::default(),
-        delete_signal_requested_ids: Default::default(),
-        new_buffered_events: None,
-        clear_buffered_events: false,
-        tasks: BTreeMap::new(),
-    }
+    );
+    m.condition = condition;
+    m
 }
 
 /// Persists one matching task `id` in `key`'s queue (range id 1, the worker's own lease);
