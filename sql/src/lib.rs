@@ -26,7 +26,6 @@ pub mod value;
 mod cluster;
 mod execution;
 mod history;
-mod history_tasks;
 mod namespace;
 mod paging;
 mod queue;

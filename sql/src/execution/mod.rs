@@ -1,15 +1,16 @@
-//! ExecutionStore on SQL: workflow mutable state (this file and `execution_rows.rs`) and history
-//! tasks (`history_tasks.rs`).
+//! ExecutionStore on SQL: workflow mutable state (this file and `rows.rs`) and history tasks
+//! (`tasks.rs`).
 //!
 //! Every create / update / conflict-resolve / set runs as one transaction whose first statement
 //! is the shard fence ([`check_range`]), so `ShardOwnershipLost` wins over every other failed
 //! condition. The remaining conditions are checked in priority order, ahead of the writes they
 //! guard: current-run row (`CurrentWorkflowConditionFailed`), then execution rows
-//! (`WorkflowConditionFailed` / `ConditionFailed`); any failure rolls the transaction back. History nodes are appended before the
-//! transaction, as Temporal does. Everything is validated before the first write.
+//! (`WorkflowConditionFailed` / `ConditionFailed`); any failure rolls the transaction back.
+//! History nodes are appended before the transaction, as Temporal does. Everything is validated
+//! before the first write.
 
-#[path = "execution_rows.rs"]
 mod rows;
+mod tasks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,9 +28,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::SqlStore;
 use crate::driver::SqlTx;
-use crate::history_tasks::insert_tasks;
 use crate::shard::check_range;
 use rows::{CurrentFields, CurrentRow, ExecutionFields};
+use tasks::insert_tasks;
 
 pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn ExecutionStore>> {
     Some(store.clone() as Arc<dyn ExecutionStore>)
