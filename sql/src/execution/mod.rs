@@ -1,5 +1,6 @@
-//! ExecutionStore on SQL: workflow mutable state (this file and `rows.rs`) and history tasks
-//! (`tasks.rs`).
+//! ExecutionStore on SQL: workflow mutable state (this file; `rows.rs` for the execution and
+//! current-run rows, `children.rs` for the maps and sets of a run, `read.rs` for whole-state
+//! reads) and history tasks (`tasks.rs`).
 //!
 //! Every create / update / conflict-resolve / set runs as one transaction whose first statement
 //! is the shard fence ([`check_range`]), so `ShardOwnershipLost` wins over every other failed
@@ -9,6 +10,8 @@
 //! History nodes are appended before the transaction, as Temporal does. Everything is validated
 //! before the first write.
 
+mod children;
+mod read;
 mod rows;
 mod tasks;
 
@@ -107,15 +110,15 @@ async fn write_new_run(
         ExecutionFields::of_snapshot(s),
     )
     .await?;
-    rows::insert_snapshot_children(tx, shard_id, s).await?;
+    children::insert_snapshot_children(tx, shard_id, s).await?;
     insert_tasks(tx, shard_id, &s.tasks).await
 }
 
 /// Rewrites an existing run's whole state (reset / set); the CAS was checked by the caller.
 async fn rewrite_run(tx: &mut dyn SqlTx, shard_id: ShardId, s: &WorkflowSnapshot) -> Result<()> {
     rows::update_execution(tx, shard_id, ExecutionFields::of_snapshot(s)).await?;
-    rows::delete_children(tx, shard_id, &s.key).await?;
-    rows::insert_snapshot_children(tx, shard_id, s).await?;
+    children::delete_children(tx, shard_id, &s.key).await?;
+    children::insert_snapshot_children(tx, shard_id, s).await?;
     insert_tasks(tx, shard_id, &s.tasks).await
 }
 
@@ -127,7 +130,7 @@ async fn apply_mutation(
     m: &WorkflowMutation,
 ) -> Result<()> {
     rows::update_execution(tx, shard_id, ExecutionFields::of_mutation(m)).await?;
-    rows::apply_mutation_children(tx, store.dialect(), shard_id, m).await?;
+    children::apply_mutation_children(tx, store.dialect(), shard_id, m).await?;
     insert_tasks(tx, shard_id, &m.tasks).await
 }
 
@@ -444,7 +447,7 @@ impl ExecutionStore for SqlStore {
         key.validate()?;
         // One snapshot for all nine reads: a concurrent update must not show half its rows.
         let mut tx = self.driver.begin_read().await?;
-        let state = rows::read_state(tx.as_mut(), shard_id, key).await;
+        let state = read::read_state(tx.as_mut(), shard_id, key).await;
         SqlStore::finish(tx, state).await?.ok_or_else(|| {
             StoreError::not_found(format!(
                 "workflow run {}/{} not found",
@@ -474,7 +477,7 @@ impl ExecutionStore for SqlStore {
         shard_id.validate()?;
         key.validate()?;
         let mut tx = self.driver.begin().await?;
-        let result = rows::delete_run(&mut *tx, shard_id, key).await;
+        let result = children::delete_run(&mut *tx, shard_id, key).await;
         SqlStore::finish(tx, result).await
     }
 
@@ -509,14 +512,14 @@ impl ExecutionStore for SqlStore {
         };
         // One extra key tells whether another page exists, so the last page has no token.
         let mut keys =
-            rows::list_run_keys(&*self.driver, shard_id, after.as_ref(), limit + 1).await?;
+            read::list_run_keys(&*self.driver, shard_id, after.as_ref(), limit + 1).await?;
         let more = keys.len() > limit;
         keys.truncate(limit);
         let mut items = Vec::with_capacity(keys.len());
         for key in &keys {
             // A run deleted between the key scan and this read is simply skipped.
             let mut tx = self.driver.begin_read().await?;
-            let state = rows::read_state(tx.as_mut(), shard_id, key).await;
+            let state = read::read_state(tx.as_mut(), shard_id, key).await;
             if let Some(state) = SqlStore::finish(tx, state).await? {
                 items.push(state);
             }
