@@ -313,17 +313,41 @@ pub(super) async fn apply_mutation_children(
     shard_id: ShardId,
     m: &WorkflowMutation,
 ) -> Result<()> {
+    apply_info_maps(tx, dialect, shard_id, m).await?;
+    apply_chasm_nodes(tx, dialect, shard_id, m).await?;
+    apply_signal_requested_ids(tx, dialect, shard_id, m).await?;
+    apply_buffered_events(tx, shard_id, m).await
+}
+
+/// The five info maps (activities, timers, children, cancel requests, signals).
+async fn apply_info_maps(
+    tx: &mut dyn SqlTx,
+    dialect: &dyn Dialect,
+    shard_id: ShardId,
+    m: &WorkflowMutation,
+) -> Result<()> {
     let key = &m.key;
-    apply_blob_map(
-        tx,
-        dialect,
-        shard_id,
-        key,
-        ACTIVITY_MAP,
-        &m.upsert_activity_infos,
-        &m.delete_activity_infos,
-    )
-    .await?;
+    let int_maps = [
+        (
+            ACTIVITY_MAP,
+            &m.upsert_activity_infos,
+            &m.delete_activity_infos,
+        ),
+        (
+            CHILD_MAP,
+            &m.upsert_child_execution_infos,
+            &m.delete_child_execution_infos,
+        ),
+        (
+            CANCEL_MAP,
+            &m.upsert_request_cancel_infos,
+            &m.delete_request_cancel_infos,
+        ),
+        (SIGNAL_MAP, &m.upsert_signal_infos, &m.delete_signal_infos),
+    ];
+    for (map, upserts, deletes) in int_maps {
+        apply_blob_map(tx, dialect, shard_id, key, map, upserts, deletes).await?;
+    }
     apply_blob_map(
         tx,
         dialect,
@@ -333,38 +357,17 @@ pub(super) async fn apply_mutation_children(
         &m.upsert_timer_infos,
         &m.delete_timer_infos,
     )
-    .await?;
-    apply_blob_map(
-        tx,
-        dialect,
-        shard_id,
-        key,
-        CHILD_MAP,
-        &m.upsert_child_execution_infos,
-        &m.delete_child_execution_infos,
-    )
-    .await?;
-    apply_blob_map(
-        tx,
-        dialect,
-        shard_id,
-        key,
-        CANCEL_MAP,
-        &m.upsert_request_cancel_infos,
-        &m.delete_request_cancel_infos,
-    )
-    .await?;
-    apply_blob_map(
-        tx,
-        dialect,
-        shard_id,
-        key,
-        SIGNAL_MAP,
-        &m.upsert_signal_infos,
-        &m.delete_signal_infos,
-    )
-    .await?;
+    .await
+}
 
+/// CHASM node deletes, then upserts.
+async fn apply_chasm_nodes(
+    tx: &mut dyn SqlTx,
+    dialect: &dyn Dialect,
+    shard_id: ShardId,
+    m: &WorkflowMutation,
+) -> Result<()> {
+    let key = &m.key;
     if !m.delete_chasm_nodes.is_empty() {
         let keys = m.delete_chasm_nodes.iter().map(|p| chasm_path(p)).collect();
         delete_keys(tx, shard_id, key, CHASM_TABLE, "chasm_path", keys).await?;
@@ -383,7 +386,17 @@ pub(super) async fn apply_mutation_children(
         )
         .await?;
     }
+    Ok(())
+}
 
+/// Signal-requested id deletes, then inserts (insert-or-ignore: the set has no value column).
+async fn apply_signal_requested_ids(
+    tx: &mut dyn SqlTx,
+    dialect: &dyn Dialect,
+    shard_id: ShardId,
+    m: &WorkflowMutation,
+) -> Result<()> {
+    let key = &m.key;
     if !m.delete_signal_requested_ids.is_empty() {
         let keys = m
             .delete_signal_requested_ids
@@ -413,7 +426,16 @@ pub(super) async fn apply_mutation_children(
         )
         .await?;
     }
+    Ok(())
+}
 
+/// Buffered events: cleared first, then the new batch (if any) appended.
+async fn apply_buffered_events(
+    tx: &mut dyn SqlTx,
+    shard_id: ShardId,
+    m: &WorkflowMutation,
+) -> Result<()> {
+    let key = &m.key;
     if m.clear_buffered_events {
         tx.execute(
             &format!("DELETE FROM {BUFFERED_EVENTS_TABLE} WHERE {RUN_WHERE}"),
