@@ -24,6 +24,7 @@ pub mod tls;
 pub mod value;
 
 mod cluster;
+mod columns;
 mod execution;
 mod history;
 mod namespace;

@@ -8,6 +8,7 @@ use durastore_api::{
     UpdateShardRequest, validate,
 };
 
+use crate::columns::Columns;
 use crate::dialect::Dialect;
 use crate::driver::SqlTx;
 use crate::{SqlStore, params};
@@ -28,15 +29,12 @@ pub(crate) async fn check_range(
     shard_id: ShardId,
     range_id: i64,
 ) -> Result<()> {
-    let sql = format!(
-        "SELECT range_id FROM shards WHERE shard_id = ?{}",
-        dialect.lock_shared()
-    );
+    let sql = range_select(dialect.lock_shared());
     let rows = tx.query(&sql, &params![shard_id.0]).await?;
     match rows.first() {
         None => Err(StoreError::shard_ownership_lost(shard_id.0, range_id, None)),
         Some(row) => {
-            let stored = row.i64(0)?;
+            let stored = RANGE_COLUMNS.read(row).i64("range_id")?;
             if stored == range_id {
                 Ok(())
             } else {
@@ -50,22 +48,42 @@ pub(crate) async fn check_range(
     }
 }
 
+/// What the range-id reads select.
+const RANGE_COLUMNS: Columns<'static> = Columns(&["range_id"]);
+
+/// `SELECT range_id FROM shards WHERE shard_id = ?`, plus the row lock `lock`.
+fn range_select(lock: &str) -> String {
+    format!(
+        "SELECT {} FROM shards WHERE shard_id = ?{lock}",
+        RANGE_COLUMNS.list()
+    )
+}
+
+/// What [`SqlStore::read_shard`] selects.
+const SHARD_COLUMNS: Columns<'static> = Columns(&["range_id", "data", "data_encoding"]);
+
 impl SqlStore {
     async fn read_shard(&self, shard_id: ShardId) -> Result<Option<ShardInfo>> {
         let rows = self
             .driver
             .query(
-                "SELECT range_id, data, data_encoding FROM shards WHERE shard_id = ?",
+                &format!(
+                    "SELECT {} FROM shards WHERE shard_id = ?",
+                    SHARD_COLUMNS.list()
+                ),
                 &params![shard_id.0],
             )
             .await?;
         match rows.first() {
             None => Ok(None),
-            Some(row) => Ok(Some(ShardInfo {
-                shard_id,
-                range_id: row.i64(0)?,
-                data: row.blob(1, 2)?,
-            })),
+            Some(row) => {
+                let row = SHARD_COLUMNS.read(row);
+                Ok(Some(ShardInfo {
+                    shard_id,
+                    range_id: row.i64("range_id")?,
+                    data: row.blob("data", "data_encoding")?,
+                }))
+            }
         }
     }
 }
@@ -111,10 +129,7 @@ impl ShardStore for SqlStore {
         validate::blob("shard info", &req.data)?;
         let mut tx = self.driver.begin().await?;
         let result = async {
-            let sql = format!(
-                "SELECT range_id FROM shards WHERE shard_id = ?{}",
-                self.dialect().lock_update()
-            );
+            let sql = range_select(self.dialect().lock_update());
             let rows = tx.query(&sql, &params![req.shard_id.0]).await?;
             let stored = match rows.first() {
                 None => {
@@ -124,7 +139,7 @@ impl ShardStore for SqlStore {
                         None,
                     ));
                 }
-                Some(row) => row.i64(0)?,
+                Some(row) => RANGE_COLUMNS.read(row).i64("range_id")?,
             };
             if stored != req.previous_range_id {
                 return Err(StoreError::shard_ownership_lost(

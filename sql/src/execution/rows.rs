@@ -11,6 +11,7 @@ use durastore_api::{
     WorkflowSnapshot, WorkflowState, WorkflowStatus,
 };
 
+use crate::columns::Columns;
 use crate::dialect::Dialect;
 use crate::driver::{SqlDriver, SqlTx};
 use crate::params;
@@ -39,6 +40,7 @@ fn workflow_params(
 ) -> Vec<Value> {
     params![shard_id.0, namespace_id.as_bytes(), workflow_id.as_str()]
 }
+
 /// A row of a per-run table: the run key, then `rest`.
 pub(super) fn run_row(shard_id: ShardId, key: &WorkflowKey, rest: Vec<Value>) -> Vec<Value> {
     let mut row = run_params(shard_id, key);
@@ -49,8 +51,25 @@ pub(super) fn run_row(shard_id: ShardId, key: &WorkflowKey, rest: Vec<Value>) ->
 // ---------------------------------------------------------------------------------------------
 // The current-run row.
 
-const CURRENT_SELECT: &str = "SELECT run_id, create_request_id, state, status, start_time, \
-     last_write_version, data, data_encoding FROM current_executions WHERE ";
+/// What [`CurrentRow::parse`] reads.
+const CURRENT_COLUMNS: Columns = Columns(&[
+    "run_id",
+    "create_request_id",
+    "state",
+    "status",
+    "start_time",
+    "last_write_version",
+    "data",
+    "data_encoding",
+]);
+
+/// `SELECT <CURRENT_COLUMNS> FROM current_executions WHERE <WORKFLOW_WHERE>`, plus `lock`.
+fn current_select(lock: &str) -> String {
+    format!(
+        "SELECT {} FROM current_executions WHERE {WORKFLOW_WHERE}{lock}",
+        CURRENT_COLUMNS.list()
+    )
+}
 
 /// A current-run row as read.
 #[derive(Debug, Clone)]
@@ -63,16 +82,17 @@ pub(super) struct CurrentRow {
 
 impl CurrentRow {
     fn parse(row: &Row) -> Result<Self> {
+        let row = CURRENT_COLUMNS.read(row);
         Ok(CurrentRow {
-            run_id: RunId::from_slice(&row.bytes(0)?)?,
+            run_id: RunId::from_slice(&row.bytes("run_id")?)?,
             columns: ExecutionStateColumns {
-                create_request_id: row.string(1)?,
-                state: WorkflowState::from_i32(row.i32(2)?)?,
-                status: WorkflowStatus::from_i32(row.i32(3)?)?,
-                start_time: row.opt_time(4)?,
+                create_request_id: row.string("create_request_id")?,
+                state: WorkflowState::from_i32(row.i32("state")?)?,
+                status: WorkflowStatus::from_i32(row.i32("status")?)?,
+                start_time: row.opt_time("start_time")?,
             },
-            last_write_version: row.i64(5)?,
-            execution_state: DataBlob::new(row.bytes(6)?, row.opt_string(7)?.unwrap_or_default()),
+            last_write_version: row.i64("last_write_version")?,
+            execution_state: row.blob_lenient("data", "data_encoding")?,
         })
     }
 
@@ -138,7 +158,7 @@ pub(super) async fn lock_current(
     namespace_id: NamespaceId,
     workflow_id: &WorkflowId,
 ) -> Result<Option<CurrentRow>> {
-    let sql = format!("{CURRENT_SELECT}{WORKFLOW_WHERE}{}", dialect.lock_update());
+    let sql = current_select(dialect.lock_update());
     let rows = tx
         .query(&sql, &workflow_params(shard_id, namespace_id, workflow_id))
         .await?;
@@ -157,7 +177,7 @@ pub(super) async fn share_current(
     namespace_id: NamespaceId,
     workflow_id: &WorkflowId,
 ) -> Result<Option<CurrentRow>> {
-    let sql = format!("{CURRENT_SELECT}{WORKFLOW_WHERE}{}", dialect.lock_shared());
+    let sql = current_select(dialect.lock_shared());
     let rows = tx
         .query(&sql, &workflow_params(shard_id, namespace_id, workflow_id))
         .await?;
@@ -171,7 +191,7 @@ pub(super) async fn read_current(
     namespace_id: NamespaceId,
     workflow_id: &WorkflowId,
 ) -> Result<Option<CurrentRow>> {
-    let sql = format!("{CURRENT_SELECT}{WORKFLOW_WHERE}");
+    let sql = current_select("");
     let rows = driver
         .query(&sql, &workflow_params(shard_id, namespace_id, workflow_id))
         .await?;
@@ -301,14 +321,18 @@ async fn read_execution_version(
     shard_id: ShardId,
     key: &WorkflowKey,
 ) -> Result<Option<ExecutionVersion>> {
-    let sql =
-        format!("SELECT next_event_id, db_record_version FROM executions WHERE {RUN_WHERE}{lock}");
+    const COLUMNS: Columns = Columns(&["next_event_id", "db_record_version"]);
+    let sql = format!(
+        "SELECT {} FROM executions WHERE {RUN_WHERE}{lock}",
+        COLUMNS.list()
+    );
     let rows = tx.query(&sql, &run_params(shard_id, key)).await?;
     rows.first()
         .map(|r| {
+            let r = COLUMNS.read(r);
             Ok(ExecutionVersion {
-                next_event_id: r.i64(0)?,
-                db_record_version: r.i64(1)?,
+                next_event_id: r.i64("next_event_id")?,
+                db_record_version: r.i64("db_record_version")?,
             })
         })
         .transpose()

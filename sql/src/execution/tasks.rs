@@ -17,15 +17,22 @@ use durastore_api::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::columns::Columns;
 use crate::dialect::row_placeholders;
 use crate::driver::SqlTx;
 use crate::shard::check_range;
-use crate::value::Value;
+use crate::value::{Row, Value};
 use crate::{SqlStore, params};
 
 /// Rows per multi-row INSERT: keeps every statement far below the bind-parameter limits
 /// (SQLite 32766, PostgreSQL and MySQL 65535).
 const INSERT_CHUNK: usize = 500;
+
+/// What a page query of a scheduled category selects.
+const SCHEDULED_COLUMNS: Columns<'static> =
+    Columns(&["visibility_timestamp", "task_id", "data", "data_encoding"]);
+/// What a page query of an immediate category selects.
+const IMMEDIATE_COLUMNS: Columns<'static> = Columns(&["task_id", "data", "data_encoding"]);
 
 /// Where one category's tasks are stored.
 #[derive(Debug, Clone, Copy)]
@@ -74,6 +81,29 @@ impl TaskTable {
             ),
             None => ("shard_id = ?".to_string(), params![shard_id.0]),
         }
+    }
+
+    /// One task read from a row of [`SCHEDULED_COLUMNS`] or [`IMMEDIATE_COLUMNS`] (by kind).
+    fn read_task(&self, row: &Row) -> Result<HistoryTask> {
+        let columns = if self.scheduled {
+            SCHEDULED_COLUMNS
+        } else {
+            IMMEDIATE_COLUMNS
+        };
+        let row = columns.read(row);
+        let task_id = row.i64("task_id")?;
+        let key = if self.scheduled {
+            HistoryTaskKey {
+                fire_time: row.time("visibility_timestamp")?,
+                task_id,
+            }
+        } else {
+            HistoryTaskKey::immediate(task_id)
+        };
+        Ok(HistoryTask {
+            key,
+            blob: row.blob("data", "data_encoding")?,
+        })
     }
 
     fn insert_columns(&self) -> Vec<&'static str> {
@@ -138,6 +168,90 @@ struct TaskPageToken {
     task_id: i64,
 }
 
+/// The page query of a scheduled category: from the token's (fire time, task id), else from
+/// the request's minimum key, to the maximum fire time (exclusive).
+fn scheduled_page_query(
+    table: &TaskTable,
+    req: &GetHistoryTasksRequest,
+    token: Option<&TaskPageToken>,
+    fetch: i64,
+) -> Result<(String, Vec<Value>)> {
+    let (from_time, from_id) = match token {
+        Some(t) => {
+            let ms = t.fire_ms.ok_or_else(|| {
+                StoreError::invalid_argument("invalid page token: not a scheduled-task token")
+            })?;
+            let time = DateTime::<Utc>::from_timestamp_millis(ms)
+                .ok_or_else(|| StoreError::invalid_argument("invalid page token: bad fire time"))?;
+            (time, t.task_id)
+        }
+        None => (
+            predicate_time(req.inclusive_min_key.fire_time),
+            req.inclusive_min_key.task_id,
+        ),
+    };
+    let max_time = predicate_time(req.exclusive_max_key.fire_time);
+    let (scope, mut values) = table.scope(req.shard_id);
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {scope} \
+         AND ((visibility_timestamp = ? AND task_id >= ?) OR visibility_timestamp > ?) \
+         AND visibility_timestamp < ? ORDER BY visibility_timestamp, task_id LIMIT ?",
+        SCHEDULED_COLUMNS.list(),
+        table.table
+    );
+    values.extend(params![from_time, from_id, from_time, max_time, fetch]);
+    Ok((sql, values))
+}
+
+/// The page query of an immediate category: task ids from the token's, else from the
+/// request's minimum, to the maximum (exclusive).
+fn immediate_page_query(
+    table: &TaskTable,
+    req: &GetHistoryTasksRequest,
+    token: Option<&TaskPageToken>,
+    fetch: i64,
+) -> Result<(String, Vec<Value>)> {
+    let from_id = match token {
+        Some(t) if t.fire_ms.is_some() => {
+            return Err(StoreError::invalid_argument(
+                "invalid page token: not an immediate-task token",
+            ));
+        }
+        Some(t) => t.task_id,
+        None => req.inclusive_min_key.task_id,
+    };
+    let (scope, mut values) = table.scope(req.shard_id);
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {scope} \
+         AND task_id >= ? AND task_id < ? ORDER BY task_id LIMIT ?",
+        IMMEDIATE_COLUMNS.list(),
+        table.table
+    );
+    values.extend(params![from_id, req.exclusive_max_key.task_id, fetch]);
+    Ok((sql, values))
+}
+
+/// Where the page after `last` starts.
+fn next_page(table: &TaskTable, last: &HistoryTask) -> TaskPageToken {
+    match last.key.task_id.checked_add(1) {
+        Some(next) => TaskPageToken {
+            fire_ms: table
+                .scheduled
+                .then(|| last.key.fire_time.timestamp_millis()),
+            task_id: next,
+        },
+        // The largest task id at this fire time: continue at the next millisecond.
+        None if table.scheduled => TaskPageToken {
+            fire_ms: Some(last.key.fire_time.timestamp_millis() + 1),
+            task_id: 0,
+        },
+        None => TaskPageToken {
+            fire_ms: None,
+            task_id: i64::MAX,
+        },
+    }
+}
+
 impl SqlStore {
     /// `ExecutionStore::add_history_tasks`: fenced, one INSERT per category.
     pub(crate) async fn add_history_tasks_impl(
@@ -173,94 +287,22 @@ impl SqlStore {
             Some(t) => Some(validate::token::decode(t)?),
             None => None,
         };
-        let (scope, mut values) = table.scope(req.shard_id);
         // One extra row tells whether another page exists, so the last page has no token.
         let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
-        let rows = if table.scheduled {
-            let (from_time, from_id) = match &token {
-                Some(t) => {
-                    let ms = t.fire_ms.ok_or_else(|| {
-                        StoreError::invalid_argument(
-                            "invalid page token: not a scheduled-task token",
-                        )
-                    })?;
-                    let time = DateTime::<Utc>::from_timestamp_millis(ms).ok_or_else(|| {
-                        StoreError::invalid_argument("invalid page token: bad fire time")
-                    })?;
-                    (time, t.task_id)
-                }
-                None => (
-                    predicate_time(req.inclusive_min_key.fire_time),
-                    req.inclusive_min_key.task_id,
-                ),
-            };
-            let max_time = predicate_time(req.exclusive_max_key.fire_time);
-            let sql = format!(
-                "SELECT visibility_timestamp, task_id, data, data_encoding FROM {} WHERE {scope} \
-                 AND ((visibility_timestamp = ? AND task_id >= ?) OR visibility_timestamp > ?) \
-                 AND visibility_timestamp < ? ORDER BY visibility_timestamp, task_id LIMIT ?",
-                table.table
-            );
-            values.extend(params![from_time, from_id, from_time, max_time, fetch]);
-            self.driver.query(&sql, &values).await?
+        let (sql, values) = if table.scheduled {
+            scheduled_page_query(&table, &req, token.as_ref(), fetch)?
         } else {
-            let from_id = match &token {
-                Some(t) if t.fire_ms.is_some() => {
-                    return Err(StoreError::invalid_argument(
-                        "invalid page token: not an immediate-task token",
-                    ));
-                }
-                Some(t) => t.task_id,
-                None => req.inclusive_min_key.task_id,
-            };
-            let sql = format!(
-                "SELECT task_id, data, data_encoding FROM {} WHERE {scope} \
-                 AND task_id >= ? AND task_id < ? ORDER BY task_id LIMIT ?",
-                table.table
-            );
-            values.extend(params![from_id, req.exclusive_max_key.task_id, fetch]);
-            self.driver.query(&sql, &values).await?
+            immediate_page_query(&table, &req, token.as_ref(), fetch)?
         };
+        let rows = self.driver.query(&sql, &values).await?;
         let more = rows.len() > limit;
-        let mut items = Vec::with_capacity(rows.len().min(limit));
-        for row in rows.iter().take(limit) {
-            let task = if table.scheduled {
-                HistoryTask {
-                    key: HistoryTaskKey {
-                        fire_time: row.time(0)?,
-                        task_id: row.i64(1)?,
-                    },
-                    blob: row.blob(2, 3)?,
-                }
-            } else {
-                HistoryTask {
-                    key: HistoryTaskKey::immediate(row.i64(0)?),
-                    blob: row.blob(1, 2)?,
-                }
-            };
-            items.push(task);
-        }
+        let items = rows
+            .iter()
+            .take(limit)
+            .map(|row| table.read_task(row))
+            .collect::<Result<Vec<_>>>()?;
         let next_page_token = match items.last() {
-            Some(last) if more => {
-                let token = match last.key.task_id.checked_add(1) {
-                    Some(next) => TaskPageToken {
-                        fire_ms: table
-                            .scheduled
-                            .then(|| last.key.fire_time.timestamp_millis()),
-                        task_id: next,
-                    },
-                    // The largest task id at this fire time: continue at the next millisecond.
-                    None if table.scheduled => TaskPageToken {
-                        fire_ms: Some(last.key.fire_time.timestamp_millis() + 1),
-                        task_id: 0,
-                    },
-                    None => TaskPageToken {
-                        fire_ms: None,
-                        task_id: i64::MAX,
-                    },
-                };
-                Some(validate::token::encode(&token))
-            }
+            Some(last) if more => Some(validate::token::encode(&next_page(&table, last))),
             _ => None,
         };
         Ok(Page {
