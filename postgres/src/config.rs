@@ -137,19 +137,12 @@ impl PostgresConfig {
     /// Parses a URL with `env` standing in for the process environment (for tests).
     pub fn from_url_with_env(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let u = parse_url(url)?;
-        let decode = |s: &str, what: &str| -> Result<String> {
-            urltext::percent_decode(s).ok_or_else(|| {
-                StoreError::invalid_argument(format!(
-                    "postgres URL: the {what} is not valid percent-encoded UTF-8"
-                ))
-            })
-        };
         let from_env = |vars: &[&str]| vars.iter().find_map(|k| env(k).filter(|v| !v.is_empty()));
-        let mut user = match u.username() {
+        let user = match u.username() {
             "" => from_env(USER_VARS),
             name => Some(decode(name, "user name")?),
         };
-        let mut password = match u.password() {
+        let password = match u.password() {
             Some(p) => Some(decode(p, "password")?),
             None => from_env(PASSWORD_VARS),
         };
@@ -158,19 +151,42 @@ impl PostgresConfig {
             Some(h) => decode(&h.to_string(), "host")?,
             None => String::new(),
         };
-        let path = u.path().trim_start_matches('/');
-        let mut database = if path.is_empty() {
-            None
-        } else {
-            Some(decode(path, "database name")?)
+        let database = match u.path().trim_start_matches('/') {
+            "" => None,
+            path => Some(decode(path, "database name")?),
         };
-        let mut cfg = PostgresConfig {
+        let mut login = Login {
+            user,
+            password,
+            database,
+        };
+        let mut cfg = PostgresConfig::defaults(host, u.port().unwrap_or(DEFAULT_PORT));
+        let pairs = urltext::query_pairs(u.query().unwrap_or("")).ok_or_else(|| {
+            StoreError::invalid_argument("postgres URL: the options are not valid percent-encoding")
+        })?;
+        for (k, v) in pairs {
+            cfg.apply_option(&mut login, &k, &v)?;
+        }
+        cfg.check_combination()?;
+        cfg.user = login.user.ok_or_else(|| {
+            StoreError::invalid_argument(
+                "postgres URL names no user, and neither DURASTORE_POSTGRES_USER nor PGUSER is set",
+            )
+        })?;
+        cfg.password = login.password;
+        cfg.database = login.database.unwrap_or_else(|| cfg.user.clone());
+        Ok(cfg)
+    }
+
+    /// Every option at its default, on `host` (`localhost` if empty) and `port`; no user yet.
+    fn defaults(host: String, port: u16) -> Self {
+        PostgresConfig {
             host: if host.is_empty() {
                 "localhost".to_string()
             } else {
                 host
             },
-            port: u.port().unwrap_or(DEFAULT_PORT),
+            port,
             socket_dir: None,
             database: String::new(),
             user: String::new(),
@@ -187,84 +203,93 @@ impl PostgresConfig {
             max_lifetime: Some(Duration::from_secs(1800)),
             statement_timeout: None,
             application_name: "durastore".to_string(),
+        }
+    }
+
+    /// Applies one URL option `k=v`; the login options go to `login`. An unknown option or a
+    /// bad value is refused.
+    fn apply_option(&mut self, login: &mut Login, k: &str, v: &str) -> Result<()> {
+        let bad = || {
+            StoreError::invalid_argument(format!("postgres URL: bad value {v:?} for option {k}"))
         };
-        let pairs = urltext::query_pairs(u.query().unwrap_or("")).ok_or_else(|| {
-            StoreError::invalid_argument("postgres URL: the options are not valid percent-encoding")
-        })?;
-        for (k, v) in pairs {
-            let bad = || {
-                StoreError::invalid_argument(format!(
-                    "postgres URL: bad value {v:?} for option {k}"
-                ))
-            };
-            let path = || -> Result<PathBuf> {
-                if v.is_empty() {
-                    Err(bad())
-                } else {
-                    Ok(PathBuf::from(&v))
-                }
-            };
-            match k.as_str() {
-                "sslmode" => cfg.ssl_mode = SslMode::parse(&v).ok_or_else(bad)?,
-                "sslrootcert" => cfg.ssl_root_cert = Some(path()?),
-                "sslcert" => cfg.ssl_cert = Some(path()?),
-                "sslkey" => cfg.ssl_key = Some(path()?),
-                "max_connections" => {
-                    cfg.max_connections = v.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?
-                }
-                "min_connections" => cfg.min_connections = v.parse().map_err(|_| bad())?,
-                "connect_timeout" => {
-                    cfg.connect_timeout = parse_duration(&v)
-                        .filter(|d| !d.is_zero())
-                        .ok_or_else(bad)?
-                }
-                "acquire_timeout" => {
-                    cfg.acquire_timeout = parse_duration(&v)
-                        .filter(|d| !d.is_zero())
-                        .ok_or_else(bad)?
-                }
-                "idle_timeout" => cfg.idle_timeout = optional_duration(&v).ok_or_else(bad)?,
-                "max_lifetime" => cfg.max_lifetime = optional_duration(&v).ok_or_else(bad)?,
-                "statement_timeout" => {
-                    cfg.statement_timeout = optional_duration(&v).ok_or_else(bad)?
-                }
-                "application_name" => cfg.application_name = v.clone(),
-                "host" if v.starts_with('/') => cfg.socket_dir = Some(path()?),
-                "host" if !v.is_empty() => cfg.host = v.clone(),
-                "user" if !v.is_empty() => user = Some(v.clone()),
-                "password" => password = Some(v.clone()),
-                "dbname" if !v.is_empty() => database = Some(v.clone()),
-                "port" => cfg.port = v.parse().map_err(|_| bad())?,
-                other => {
-                    return Err(StoreError::invalid_argument(format!(
-                        "postgres URL: unknown option {other:?} (known: sslmode, sslrootcert, \
-                         sslcert, sslkey, max_connections, min_connections, connect_timeout, \
-                         acquire_timeout, idle_timeout, max_lifetime, statement_timeout, \
-                         application_name, host, port, user, password, dbname)"
-                    )));
-                }
+        let path = || -> Result<PathBuf> {
+            if v.is_empty() {
+                Err(bad())
+            } else {
+                Ok(PathBuf::from(v))
+            }
+        };
+        let cfg = self;
+        match k {
+            "sslmode" => cfg.ssl_mode = SslMode::parse(v).ok_or_else(bad)?,
+            "sslrootcert" => cfg.ssl_root_cert = Some(path()?),
+            "sslcert" => cfg.ssl_cert = Some(path()?),
+            "sslkey" => cfg.ssl_key = Some(path()?),
+            "max_connections" => {
+                cfg.max_connections = v.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?
+            }
+            "min_connections" => cfg.min_connections = v.parse().map_err(|_| bad())?,
+            "connect_timeout" => {
+                cfg.connect_timeout = parse_duration(v).filter(|d| !d.is_zero()).ok_or_else(bad)?
+            }
+            "acquire_timeout" => {
+                cfg.acquire_timeout = parse_duration(v).filter(|d| !d.is_zero()).ok_or_else(bad)?
+            }
+            "idle_timeout" => cfg.idle_timeout = optional_duration(v).ok_or_else(bad)?,
+            "max_lifetime" => cfg.max_lifetime = optional_duration(v).ok_or_else(bad)?,
+            "statement_timeout" => cfg.statement_timeout = optional_duration(v).ok_or_else(bad)?,
+            "application_name" => cfg.application_name = v.to_string(),
+            "host" if v.starts_with('/') => cfg.socket_dir = Some(path()?),
+            "host" if !v.is_empty() => cfg.host = v.to_string(),
+            "user" if !v.is_empty() => login.user = Some(v.to_string()),
+            "password" => login.password = Some(v.to_string()),
+            "dbname" if !v.is_empty() => login.database = Some(v.to_string()),
+            "port" => cfg.port = v.parse().map_err(|_| bad())?,
+            other => {
+                return Err(StoreError::invalid_argument(format!(
+                    "postgres URL: unknown option {other:?} (known: sslmode, sslrootcert, \
+                     sslcert, sslkey, max_connections, min_connections, connect_timeout, \
+                     acquire_timeout, idle_timeout, max_lifetime, statement_timeout, \
+                     application_name, host, port, user, password, dbname)"
+                )));
             }
         }
-        if cfg.min_connections > cfg.max_connections {
+        Ok(())
+    }
+
+    /// Refuses options that are valid alone but not together.
+    fn check_combination(&self) -> Result<()> {
+        if self.min_connections > self.max_connections {
             return Err(StoreError::invalid_argument(format!(
                 "postgres URL: min_connections {} exceeds max_connections {}",
-                cfg.min_connections, cfg.max_connections
+                self.min_connections, self.max_connections
             )));
         }
-        if (cfg.ssl_cert.is_some()) != (cfg.ssl_key.is_some()) {
+        if (self.ssl_cert.is_some()) != (self.ssl_key.is_some()) {
             return Err(StoreError::invalid_argument(
                 "postgres URL: sslcert and sslkey must be given together",
             ));
         }
-        cfg.user = user.ok_or_else(|| {
-            StoreError::invalid_argument(
-                "postgres URL names no user, and neither DURASTORE_POSTGRES_USER nor PGUSER is set",
-            )
-        })?;
-        cfg.password = password;
-        cfg.database = database.unwrap_or_else(|| cfg.user.clone());
-        Ok(cfg)
+        Ok(())
     }
+}
+
+/// Who logs in to which database, as the URL (then its options, then the environment) says;
+/// the user and database defaults are applied last.
+struct Login {
+    user: Option<String>,
+    password: Option<String>,
+    database: Option<String>,
+}
+
+/// Percent-decodes one part of the URL; `what` names the part in the error (never its value,
+/// which may be a password).
+fn decode(s: &str, what: &str) -> Result<String> {
+    urltext::percent_decode(s).ok_or_else(|| {
+        StoreError::invalid_argument(format!(
+            "postgres URL: the {what} is not valid percent-encoded UTF-8"
+        ))
+    })
 }
 
 /// Parses and checks the scheme of a PostgreSQL URL.
