@@ -10,7 +10,11 @@
 use durastore_api::Result;
 use std::collections::BTreeSet;
 
-use durastore_api::schema::{HistoryRecord, SchemaDescription, SchemaSet, VersionRecord};
+use durastore_api::StoreError;
+use durastore_api::schema::{
+    EmbeddedVersion, HistoryRecord, SET_MAIN, SET_NAMES, SET_VISIBILITY, SchemaDescription,
+    SchemaSet, VersionRecord,
+};
 
 use crate::dialect::Dialect;
 use crate::value::{Row, Value};
@@ -199,6 +203,57 @@ pub fn without_other_sets(desc: &mut SchemaDescription, others: &[SchemaSet]) {
         let lower = name.to_ascii_lowercase();
         lower == "schema_version" || lower == "schema_update_history" || !foreign.contains(&lower)
     });
+}
+
+/// The schema set `name` (`main` or `visibility`) of a backend whose embedded versions are
+/// `main` and `visibility`; another name is `InvalidArgument`.
+pub fn embedded_set(
+    name: &str,
+    main: &[EmbeddedVersion],
+    visibility: &[EmbeddedVersion],
+) -> Result<SchemaSet> {
+    match name {
+        SET_MAIN => SchemaSet::from_embedded(SET_MAIN, main),
+        SET_VISIBILITY => SchemaSet::from_embedded(SET_VISIBILITY, visibility),
+        other => Err(StoreError::invalid_argument(format!(
+            "unknown schema set {other:?} (known: {})",
+            SET_NAMES.join(", ")
+        ))),
+    }
+}
+
+/// The `version_partition` of schema set `set`: 0 for `main` (as in Temporal), 1 for
+/// `visibility`.
+pub fn partition(set: &str) -> i64 {
+    if set == SET_VISIBILITY { 1 } else { 0 }
+}
+
+/// The version record of [`select_version`]'s result, if there is one.
+pub fn version_from_rows(db_name: &str, rows: &[Row]) -> Result<Option<VersionRecord>> {
+    rows.first()
+        .map(|r| version_from_row(db_name, r))
+        .transpose()
+}
+
+/// The history records of [`select_history`]'s result.
+pub fn history_from_rows(rows: &[Row]) -> Result<Vec<HistoryRecord>> {
+    rows.iter().map(history_from_row).collect()
+}
+
+/// [`without_other_sets`] for set `db_name`: removes the tables of every other set, which
+/// `schema_set` (the backend's embedded sets) names.
+pub fn only_this_set(
+    desc: &mut SchemaDescription,
+    db_name: &str,
+    schema_set: impl Fn(&str) -> Result<SchemaSet>,
+) -> Result<()> {
+    let others = SET_NAMES
+        .iter()
+        .filter(|n| **n != db_name)
+        .map(|n| schema_set(n))
+        .collect::<Result<Vec<_>>>()?;
+    without_other_sets(desc, &others);
+    Ok(())
 }
 
 #[cfg(test)]

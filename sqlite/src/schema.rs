@@ -20,8 +20,8 @@
 
 use durastore_api::schema::{
     self, ApplyOptions, ColumnDescription, EmbeddedVersion, ExecOutcome, HistoryRecord,
-    IndexDescription, SET_MAIN, SET_NAMES, SET_VISIBILITY, SchemaDescription, SchemaDriver,
-    SchemaSet, TableDescription, Version, VersionRecord,
+    IndexDescription, SET_MAIN, SET_NAMES, SchemaDescription, SchemaDriver, SchemaSet,
+    TableDescription, Version, VersionRecord,
 };
 use durastore_api::{ErrorKind, Result, StoreError, async_trait};
 use durastore_sql::schema_tables::{self, Statement};
@@ -56,14 +56,7 @@ pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[(
 
 /// The embedded schema set `name` (`main` or `visibility`).
 pub fn schema_set(name: &str) -> Result<SchemaSet> {
-    match name {
-        SET_MAIN => SchemaSet::from_embedded(SET_MAIN, MAIN_VERSIONS),
-        SET_VISIBILITY => SchemaSet::from_embedded(SET_VISIBILITY, VISIBILITY_VERSIONS),
-        other => Err(StoreError::invalid_argument(format!(
-            "unknown schema set {other:?} (known: {})",
-            SET_NAMES.join(", ")
-        ))),
-    }
+    schema_tables::embedded_set(name, MAIN_VERSIONS, VISIBILITY_VERSIONS)
 }
 
 /// The embedded main schema set.
@@ -118,7 +111,7 @@ impl SqliteSchemaDriver {
         SqliteSchemaDriver {
             pool: driver.pool().clone(),
             db_name: set.to_string(),
-            partition: if set == SET_VISIBILITY { 1 } else { 0 },
+            partition: schema_tables::partition(set),
             tx: Mutex::new(None),
         }
     }
@@ -258,15 +251,13 @@ impl SchemaDriver for SqliteSchemaDriver {
     async fn read_version(&self) -> Result<Option<VersionRecord>> {
         let select = schema_tables::select_version(self.partition, &self.db_name);
         let rows = with_conn!(self, |c| query_on(c, &select).await?);
-        rows.first()
-            .map(|r| schema_tables::version_from_row(&self.db_name, r))
-            .transpose()
+        schema_tables::version_from_rows(&self.db_name, &rows)
     }
 
     async fn read_history(&self) -> Result<Vec<HistoryRecord>> {
         let select = schema_tables::select_history(self.partition);
         let rows = with_conn!(self, |c| query_on(c, &select).await?);
-        rows.iter().map(schema_tables::history_from_row).collect()
+        schema_tables::history_from_rows(&rows)
     }
 
     async fn insert_history(&self, record: &HistoryRecord) -> Result<()> {
@@ -307,12 +298,7 @@ impl SchemaDriver for SqliteSchemaDriver {
     async fn describe(&self) -> Result<SchemaDescription> {
         let mut desc = self.describe_all().await?;
         // The other set's tables may share this file; they are not this set's drift.
-        let others = SET_NAMES
-            .iter()
-            .filter(|n| **n != self.db_name)
-            .map(|n| schema_set(n))
-            .collect::<Result<Vec<_>>>()?;
-        schema_tables::without_other_sets(&mut desc, &others);
+        schema_tables::only_this_set(&mut desc, &self.db_name, schema_set)?;
         Ok(desc)
     }
 }
@@ -442,7 +428,7 @@ async fn ensure_set_current(driver: &SqliteDriver, name: &str) -> Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use durastore_api::schema::{IN_PROGRESS_MARKER, status, update, verify};
+    use durastore_api::schema::{IN_PROGRESS_MARKER, SET_VISIBILITY, status, update, verify};
 
     async fn memory() -> SqliteDriver {
         crate::connect(&SqliteConfig::from_url("sqlite::memory:").unwrap())
