@@ -75,6 +75,11 @@ impl NamedRow<'_, '_> {
         self.row.bytes(self.at(name)?)
     }
 
+    /// A nullable binary column.
+    pub(crate) fn opt_bytes(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        self.row.opt_bytes(self.at(name)?)
+    }
+
     /// A timestamp column.
     pub(crate) fn time(&self, name: &str) -> Result<DateTime<Utc>> {
         self.row.time(self.at(name)?)

@@ -16,9 +16,10 @@ use durastore_api::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::columns::{Columns, NamedRow};
 use crate::driver::SqlTx;
 use crate::paging::keyset_page;
-use crate::value::{Row, Value};
+use crate::value::Value;
 use crate::{SqlStore, params};
 
 pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn HistoryStore>> {
@@ -53,8 +54,8 @@ fn encode_ancestors(ancestors: &[BranchRange]) -> Result<Vec<u8>> {
 
 /// Decodes the `branch_ancestors` column; `None` when the row has none recorded (a tree row
 /// written by another tool), which makes reference counting impossible for that tree.
-fn decode_ancestors(row: &Row, i: usize) -> Result<Option<Vec<BranchRange>>> {
-    match row.opt_bytes(i)? {
+fn decode_ancestors(row: &NamedRow) -> Result<Option<Vec<BranchRange>>> {
+    match row.opt_bytes("branch_ancestors")? {
         None => Ok(None),
         Some(b) => serde_json::from_slice(&b)
             .map(Some)
@@ -130,16 +131,19 @@ impl SqlStore {
         let tree = branch.tree_id.as_bytes();
         // Locking every row of the tree serializes concurrent deletions of its branches, so
         // each one sees the others' tree rows gone or present, never half-way.
+        const COLUMNS: Columns = Columns(&["branch_id", "branch_ancestors"]);
         let sql = format!(
-            "SELECT branch_id, branch_ancestors FROM history_tree WHERE shard_id = ? AND tree_id = ?{}",
+            "SELECT {} FROM history_tree WHERE shard_id = ? AND tree_id = ?{}",
+            COLUMNS.list(),
             self.dialect().lock_update()
         );
         let rows = tx.query(&sql, &params![shard_id.0, tree]).await?;
         let mut tree_rows = Vec::with_capacity(rows.len());
         for row in &rows {
+            let row = COLUMNS.read(row);
             tree_rows.push(StoredBranch {
-                branch_id: BranchId::from_slice(&row.bytes(0)?)?,
-                ancestors: decode_ancestors(row, 1)?,
+                branch_id: BranchId::from_slice(&row.bytes("branch_id")?)?,
+                ancestors: decode_ancestors(&row)?,
             });
         }
         tx.execute(
@@ -172,20 +176,28 @@ impl SqlStore {
     }
 }
 
-fn tree_branch(
-    shard_id: ShardId,
-    tree_id: TreeId,
-    row: &Row,
-    first: usize,
-) -> Result<HistoryTreeBranch> {
+/// What [`tree_branch`] reads (a SELECT may list more columns before these).
+const TREE_BRANCH_COLUMNS: Columns =
+    Columns(&["branch_id", "data", "data_encoding", "branch_ancestors"]);
+/// The tree rows of every shard: the key, then [`TREE_BRANCH_COLUMNS`].
+const ALL_TREE_COLUMNS: Columns = Columns(&[
+    "shard_id",
+    "tree_id",
+    "branch_id",
+    "data",
+    "data_encoding",
+    "branch_ancestors",
+]);
+
+fn tree_branch(shard_id: ShardId, tree_id: TreeId, row: &NamedRow) -> Result<HistoryTreeBranch> {
     Ok(HistoryTreeBranch {
         shard_id,
         branch: HistoryBranch {
             tree_id,
-            branch_id: BranchId::from_slice(&row.bytes(first)?)?,
-            ancestors: decode_ancestors(row, first + 3)?.unwrap_or_default(),
+            branch_id: BranchId::from_slice(&row.bytes("branch_id")?)?,
+            ancestors: decode_ancestors(row)?.unwrap_or_default(),
         },
-        tree_info: row.blob(first + 1, first + 2)?,
+        tree_info: row.blob("data", "data_encoding")?,
     })
 }
 
@@ -208,12 +220,13 @@ impl HistoryStore for SqlStore {
             Some(t) => Some(validate::token::decode(t)?),
         };
         let columns = if req.metadata_only {
-            "node_id, txn_id, prev_txn_id"
+            Columns(&["node_id", "txn_id", "prev_txn_id"])
         } else {
-            "node_id, txn_id, prev_txn_id, data, data_encoding"
+            Columns(&["node_id", "txn_id", "prev_txn_id", "data", "data_encoding"])
         };
         let mut sql = format!(
-            "SELECT {columns} FROM history_node WHERE shard_id = ? AND tree_id = ? AND branch_id = ? AND node_id >= ? AND node_id < ?"
+            "SELECT {} FROM history_node WHERE shard_id = ? AND tree_id = ? AND branch_id = ? AND node_id >= ? AND node_id < ?",
+            columns.list()
         );
         let mut p = params![
             req.shard_id.0,
@@ -238,8 +251,9 @@ impl HistoryStore for SqlStore {
         let mut items = Vec::with_capacity(rows.len().min(page_size));
         let mut last = None;
         for row in rows.iter().take(page_size) {
-            let node_id = row.i64(0)?;
-            let stored_txn = row.i64(1)?;
+            let row = columns.read(row);
+            let node_id = row.i64("node_id")?;
+            let stored_txn = row.i64("txn_id")?;
             last = Some(NodeToken {
                 n: node_id,
                 t: stored_txn,
@@ -247,11 +261,11 @@ impl HistoryStore for SqlStore {
             items.push(HistoryNode {
                 node_id,
                 txn_id: -stored_txn,
-                prev_txn_id: row.i64(2)?,
+                prev_txn_id: row.i64("prev_txn_id")?,
                 events: if req.metadata_only {
                     None
                 } else {
-                    Some(row.blob(3, 4)?)
+                    Some(row.blob("data", "data_encoding")?)
                 },
             });
         }
@@ -335,12 +349,15 @@ impl HistoryStore for SqlStore {
         let rows = self
             .driver
             .query(
-                "SELECT branch_id, data, data_encoding, branch_ancestors FROM history_tree WHERE shard_id = ? AND tree_id = ? ORDER BY branch_id",
+                &format!(
+                    "SELECT {} FROM history_tree WHERE shard_id = ? AND tree_id = ? ORDER BY branch_id",
+                    TREE_BRANCH_COLUMNS.list()
+                ),
                 &params![shard_id.0, tree_id.as_bytes()],
             )
             .await?;
         rows.iter()
-            .map(|r| tree_branch(shard_id, tree_id, r, 0))
+            .map(|r| tree_branch(shard_id, tree_id, &TREE_BRANCH_COLUMNS.read(r)))
             .collect()
     }
 
@@ -354,9 +371,7 @@ impl HistoryStore for SqlStore {
             None => None,
             Some(t) => Some(validate::token::decode(t)?),
         };
-        let mut sql = String::from(
-            "SELECT shard_id, tree_id, branch_id, data, data_encoding, branch_ancestors FROM history_tree",
-        );
+        let mut sql = format!("SELECT {} FROM history_tree", ALL_TREE_COLUMNS.list());
         let mut p = Vec::new();
         if let Some(t) = &after {
             // The tuple comparison spelled out, so every database can use the primary key.
@@ -379,9 +394,10 @@ impl HistoryStore for SqlStore {
             &rows,
             page_size,
             |row| {
-                let shard_id = ShardId(row.i32(0)?);
-                let tree_id = TreeId::from_slice(&row.bytes(1)?)?;
-                tree_branch(shard_id, tree_id, row, 2)
+                let row = ALL_TREE_COLUMNS.read(row);
+                let shard_id = ShardId(row.i32("shard_id")?);
+                let tree_id = TreeId::from_slice(&row.bytes("tree_id")?)?;
+                tree_branch(shard_id, tree_id, &row)
             },
             |last| TreeToken {
                 s: last.shard_id.0,
