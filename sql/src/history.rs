@@ -179,15 +179,8 @@ impl SqlStore {
 /// What [`tree_branch`] reads (a SELECT may list more columns before these).
 const TREE_BRANCH_COLUMNS: Columns =
     Columns(&["branch_id", "data", "data_encoding", "branch_ancestors"]);
-/// The tree rows of every shard: the key, then [`TREE_BRANCH_COLUMNS`].
-const ALL_TREE_COLUMNS: Columns = Columns(&[
-    "shard_id",
-    "tree_id",
-    "branch_id",
-    "data",
-    "data_encoding",
-    "branch_ancestors",
-]);
+/// The tree rows of every shard: every column of the table ([`TREE_COLUMNS`]).
+const ALL_TREE_COLUMNS: Columns = Columns(TREE_COLUMNS);
 
 fn tree_branch(shard_id: ShardId, tree_id: TreeId, row: &NamedRow) -> Result<HistoryTreeBranch> {
     Ok(HistoryTreeBranch {
