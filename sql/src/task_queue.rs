@@ -18,6 +18,7 @@ use durastore_api::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::columns::Columns;
 use crate::dialect::row_placeholders;
 use crate::driver::SqlTx;
 use crate::paging::{hex, keyset_page, unhex};
@@ -107,6 +108,15 @@ fn queue_pk(key: &TaskQueueKey, subqueue: i32) -> (i64, Vec<u8>) {
     (range_hash(&id), id)
 }
 
+/// What a page of a fair queue's tasks selects.
+const FAIR_TASK_COLUMNS: Columns = Columns(&["pass", "task_id", "data", "data_encoding"]);
+/// What a page of a classic queue's tasks selects (no pass column).
+const TASK_COLUMNS: Columns = Columns(&["task_id", "data", "data_encoding"]);
+/// What a read of one queue's user data selects.
+const USER_DATA_COLUMNS: Columns = Columns(&["version", "data", "data_encoding"]);
+/// What the task queues of a build id select.
+const BUILD_ID_COLUMNS: Columns = Columns(&["task_queue_name"]);
+
 /// Reads a queue's range id inside `tx` with an exclusive row lock, or `None` if it is missing.
 async fn lock_range(
     store: &SqlStore,
@@ -114,13 +124,17 @@ async fn lock_range(
     key: &TaskQueueKey,
 ) -> Result<Option<i64>> {
     let (hash, id) = queue_pk(key, 0);
+    const COLUMNS: Columns = Columns(&["range_id"]);
     let sql = format!(
-        "SELECT range_id FROM {} WHERE range_hash = ? AND task_queue_id = ?{}",
+        "SELECT {} FROM {} WHERE range_hash = ? AND task_queue_id = ?{}",
+        COLUMNS.list(),
         queue_table(key.flavor),
         store.dialect().lock_update()
     );
     let rows = tx.query(&sql, &params![hash, id]).await?;
-    rows.first().map(|r| r.i64(0)).transpose()
+    rows.first()
+        .map(|r| COLUMNS.read(r).i64("range_id"))
+        .transpose()
 }
 
 /// The range-id fence: `ConditionFailed` unless the queue exists with `expected` stored.
@@ -322,8 +336,10 @@ impl TaskQueueStore for SqlStore {
     async fn get_task_queue(&self, key: &TaskQueueKey) -> Result<TaskQueueRecord> {
         validate::task_queue::key(key)?;
         let (hash, id) = queue_pk(key, 0);
+        const COLUMNS: Columns = Columns(&["range_id", "data", "data_encoding"]);
         let sql = format!(
-            "SELECT range_id, data, data_encoding FROM {} WHERE range_hash = ? AND task_queue_id = ?",
+            "SELECT {} FROM {} WHERE range_hash = ? AND task_queue_id = ?",
+            COLUMNS.list(),
             queue_table(key.flavor)
         );
         let rows = self.driver.query(&sql, &params![hash, id]).await?;
@@ -333,10 +349,11 @@ impl TaskQueueStore for SqlStore {
                 key.name, key.task_type
             ))
         })?;
+        let row = COLUMNS.read(row);
         Ok(TaskQueueRecord {
             key: key.clone(),
-            range_id: row.i64(0)?,
-            info: row.blob(1, 2)?,
+            range_id: row.i64("range_id")?,
+            info: row.blob("data", "data_encoding")?,
         })
     }
 
@@ -371,10 +388,14 @@ impl TaskQueueStore for SqlStore {
     ) -> Result<Page<TaskQueueRecord>> {
         let page_size = validate::page_size(page_size)?;
         let after: Option<ListToken> = decode_token(&next_page_token)?;
-        let mut sql = format!(
-            "SELECT range_hash, task_queue_id, range_id, data, data_encoding FROM {}",
-            queue_table(flavor)
-        );
+        const COLUMNS: Columns = Columns(&[
+            "range_hash",
+            "task_queue_id",
+            "range_id",
+            "data",
+            "data_encoding",
+        ]);
+        let mut sql = format!("SELECT {} FROM {}", COLUMNS.list(), queue_table(flavor));
         let mut p = Vec::new();
         if let Some(t) = &after {
             let id = unhex(&t.id)?;
@@ -388,14 +409,15 @@ impl TaskQueueStore for SqlStore {
         let mut items = Vec::new();
         let mut last = None;
         for row in rows.iter().take(page_size) {
-            let id = row.bytes(1)?;
+            let row = COLUMNS.read(row);
+            let id = row.bytes("task_queue_id")?;
             // The keyset moves past every row, including ones we cannot decode.
-            last = Some((row.i64(0)?, hex(&id)));
+            last = Some((row.i64("range_hash")?, hex(&id)));
             if let Some(key) = decode_queue_id(&id, flavor) {
                 items.push(TaskQueueRecord {
                     key,
-                    range_id: row.i64(2)?,
-                    info: row.blob(3, 4)?,
+                    range_id: row.i64("range_id")?,
+                    info: row.blob("data", "data_encoding")?,
                 });
             }
         }
@@ -455,7 +477,8 @@ impl TaskQueueStore for SqlStore {
             };
             p.extend(params![pass, pass, task_id]);
             format!(
-                "SELECT pass, task_id, data, data_encoding FROM tasks_v2 WHERE range_hash = ? AND task_queue_id = ? AND (pass > ? OR (pass = ? AND task_id {op} ?)) ORDER BY pass, task_id LIMIT ?"
+                "SELECT {} FROM tasks_v2 WHERE range_hash = ? AND task_queue_id = ? AND (pass > ? OR (pass = ? AND task_id {op} ?)) ORDER BY pass, task_id LIMIT ?",
+                FAIR_TASK_COLUMNS.list()
             )
         } else {
             let min = match &after {
@@ -463,8 +486,9 @@ impl TaskQueueStore for SqlStore {
                 None => req.inclusive_min_task_id,
             };
             p.extend(params![min, req.exclusive_max_task_id]);
-            String::from(
-                "SELECT 0, task_id, data, data_encoding FROM tasks WHERE range_hash = ? AND task_queue_id = ? AND task_id >= ? AND task_id < ? ORDER BY task_id LIMIT ?",
+            format!(
+                "SELECT {} FROM tasks WHERE range_hash = ? AND task_queue_id = ? AND task_id >= ? AND task_id < ? ORDER BY task_id LIMIT ?",
+                TASK_COLUMNS.list()
             )
         };
         p.push(Value::Int(page_size as i64 + 1));
@@ -473,12 +497,19 @@ impl TaskQueueStore for SqlStore {
             &rows,
             page_size,
             |row| {
+                // Classic queues have no pass column: every task is in pass 0.
+                let (pass, row) = if fair {
+                    let row = FAIR_TASK_COLUMNS.read(row);
+                    (row.i64("pass")?, row)
+                } else {
+                    (0, TASK_COLUMNS.read(row))
+                };
                 Ok(TaskRecord {
                     subqueue: req.subqueue,
-                    pass: row.i64(0)?,
-                    task_id: row.i64(1)?,
+                    pass,
+                    task_id: row.i64("task_id")?,
                     expiry_time: None,
-                    blob: row.blob(2, 3)?,
+                    blob: row.blob("data", "data_encoding")?,
                 })
             },
             |t| TaskToken {
@@ -540,17 +571,21 @@ impl TaskQueueStore for SqlStore {
         let rows = self
             .driver
             .query(
-                "SELECT version, data, data_encoding FROM task_queue_user_data WHERE namespace_id = ? AND task_queue_name = ?",
+                &format!(
+                    "SELECT {} FROM task_queue_user_data WHERE namespace_id = ? AND task_queue_name = ?",
+                    USER_DATA_COLUMNS.list()
+                ),
                 &params![namespace_id.as_bytes(), task_queue],
             )
             .await?;
         let row = rows.first().ok_or_else(|| {
             StoreError::not_found(format!("no user data for task queue {task_queue:?}"))
         })?;
+        let row = USER_DATA_COLUMNS.read(row);
         Ok(UserDataRecord {
             task_queue: task_queue.to_string(),
-            version: row.i64(0)?,
-            data: row.blob(1, 2)?,
+            version: row.i64("version")?,
+            data: row.blob("data", "data_encoding")?,
         })
     }
 
@@ -587,8 +622,10 @@ impl TaskQueueStore for SqlStore {
         namespace_id.validate()?;
         let page_size = validate::page_size(page_size)?;
         let after: Option<NameToken> = decode_token(&next_page_token)?;
-        let mut sql = String::from(
-            "SELECT task_queue_name, version, data, data_encoding FROM task_queue_user_data WHERE namespace_id = ?",
+        const COLUMNS: Columns = Columns(&["task_queue_name", "version", "data", "data_encoding"]);
+        let mut sql = format!(
+            "SELECT {} FROM task_queue_user_data WHERE namespace_id = ?",
+            COLUMNS.list()
         );
         let mut p = params![namespace_id.as_bytes()];
         if let Some(t) = &after {
@@ -602,10 +639,11 @@ impl TaskQueueStore for SqlStore {
             &rows,
             page_size,
             |row| {
+                let row = COLUMNS.read(row);
                 Ok(UserDataRecord {
-                    task_queue: row.string(0)?,
-                    version: row.i64(1)?,
-                    data: row.blob(2, 3)?,
+                    task_queue: row.string("task_queue_name")?,
+                    version: row.i64("version")?,
+                    data: row.blob("data", "data_encoding")?,
                 })
             },
             |l| NameToken {
@@ -624,13 +662,16 @@ impl TaskQueueStore for SqlStore {
         let rows = self
             .driver
             .query(
-                "SELECT task_queue_name FROM build_id_to_task_queue WHERE namespace_id = ? AND build_id = ?",
+                &format!(
+                    "SELECT {} FROM build_id_to_task_queue WHERE namespace_id = ? AND build_id = ?",
+                    BUILD_ID_COLUMNS.list()
+                ),
                 &params![namespace_id.as_bytes(), build_id],
             )
             .await?;
         let mut names = rows
             .iter()
-            .map(|r| r.string(0))
+            .map(|r| BUILD_ID_COLUMNS.read(r).string("task_queue_name"))
             .collect::<Result<Vec<_>>>()?;
         // Sorted here by byte order, whatever the database's collation.
         names.sort();
