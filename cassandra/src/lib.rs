@@ -135,14 +135,81 @@ fn percent_decode(s: &str, what: &str) -> Result<String> {
     })
 }
 
+fn bad_url(why: &str) -> StoreError {
+    StoreError::invalid_argument(format!("cassandra URL: {why}"))
+}
+
+/// The user and password of the URL's userinfo, each falling back to its environment variable
+/// ([`ENV_USER`], [`ENV_PASSWORD`]).
+fn credentials(userinfo: Option<&str>) -> Result<(Option<String>, Option<String>)> {
+    let (mut user, mut password) = (None, None);
+    if let Some(u) = userinfo {
+        match u.split_once(':') {
+            Some((n, p)) => {
+                user = Some(percent_decode(n, "user")?);
+                password = Some(percent_decode(p, "password")?);
+            }
+            None => user = Some(percent_decode(u, "user")?),
+        }
+    }
+    if user.is_none() {
+        user = std::env::var(ENV_USER).ok().filter(|s| !s.is_empty());
+    }
+    if password.is_none() {
+        password = std::env::var(ENV_PASSWORD).ok().filter(|s| !s.is_empty());
+    }
+    Ok((user, password))
+}
+
+/// The comma-separated contact points as `host:port` (the default port where none is given).
+fn parse_hosts(hostlist: &str) -> Result<Vec<String>> {
+    let mut hosts = Vec::new();
+    for h in hostlist.split(',').filter(|h| !h.is_empty()) {
+        if h.contains(':') && !h.starts_with('[') {
+            let (host, port) = h.rsplit_once(':').unwrap_or((h, ""));
+            port.parse::<u16>()
+                .map_err(|_| bad_url(&format!("bad port in {h:?}")))?;
+            if host.is_empty() {
+                return Err(bad_url(&format!("empty host in {h:?}")));
+            }
+            hosts.push(h.to_string());
+        } else {
+            hosts.push(format!("{h}:{DEFAULT_PORT}"));
+        }
+    }
+    if hosts.is_empty() {
+        return Err(bad_url("no host"));
+    }
+    Ok(hosts)
+}
+
+fn consistency(v: &str) -> Result<Consistency> {
+    Ok(match v.to_ascii_lowercase().as_str() {
+        "one" => Consistency::One,
+        "local_one" => Consistency::LocalOne,
+        "quorum" => Consistency::Quorum,
+        "local_quorum" => Consistency::LocalQuorum,
+        "each_quorum" => Consistency::EachQuorum,
+        "all" => Consistency::All,
+        _ => return Err(bad_url(&format!("unknown consistency {v:?}"))),
+    })
+}
+
+fn boolean(k: &str, v: &str) -> Result<bool> {
+    match v {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(bad_url(&format!("{k}={v:?} is not a boolean"))),
+    }
+}
+
 impl CassandraConfig {
     /// Parses `cassandra://[user:password@]host[:port][,…]/keyspace?options`.
     pub fn from_url(url: &str) -> Result<Self> {
-        let bad = |why: &str| StoreError::invalid_argument(format!("cassandra URL: {why}"));
         let rest = url
             .strip_prefix("cassandra://")
             .or_else(|| url.strip_prefix("scylla://"))
-            .ok_or_else(|| bad("must start with cassandra:// or scylla://"))?;
+            .ok_or_else(|| bad_url("must start with cassandra:// or scylla://"))?;
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
             None => (rest, None),
@@ -155,39 +222,8 @@ impl CassandraConfig {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
         };
-        let (mut user, mut password) = (None, None);
-        if let Some(u) = userinfo {
-            match u.split_once(':') {
-                Some((n, p)) => {
-                    user = Some(percent_decode(n, "user")?);
-                    password = Some(percent_decode(p, "password")?);
-                }
-                None => user = Some(percent_decode(u, "user")?),
-            }
-        }
-        if user.is_none() {
-            user = std::env::var(ENV_USER).ok().filter(|s| !s.is_empty());
-        }
-        if password.is_none() {
-            password = std::env::var(ENV_PASSWORD).ok().filter(|s| !s.is_empty());
-        }
-        let mut hosts = Vec::new();
-        for h in hostlist.split(',').filter(|h| !h.is_empty()) {
-            if h.contains(':') && !h.starts_with('[') {
-                let (host, port) = h.rsplit_once(':').unwrap_or((h, ""));
-                port.parse::<u16>()
-                    .map_err(|_| bad(&format!("bad port in {h:?}")))?;
-                if host.is_empty() {
-                    return Err(bad(&format!("empty host in {h:?}")));
-                }
-                hosts.push(h.to_string());
-            } else {
-                hosts.push(format!("{h}:{DEFAULT_PORT}"));
-            }
-        }
-        if hosts.is_empty() {
-            return Err(bad("no host"));
-        }
+        let (user, password) = credentials(userinfo)?;
+        let hosts = parse_hosts(hostlist)?;
         let keyspace = match path.trim_end_matches('/') {
             "" => DEFAULT_KEYSPACE.to_string(),
             k => k.to_string(),
@@ -213,63 +249,54 @@ impl CassandraConfig {
             datacenter: None,
         };
         let pairs = urltext::query_pairs(query.unwrap_or(""))
-            .ok_or_else(|| bad("the options are not valid percent-encoding"))?;
-        let boolean = |k: &str, v: &str| match v {
-            "true" | "1" | "yes" => Ok(true),
-            "false" | "0" | "no" => Ok(false),
-            _ => Err(bad(&format!("{k}={v:?} is not a boolean"))),
-        };
+            .ok_or_else(|| bad_url("the options are not valid percent-encoding"))?;
         for (k, v) in pairs {
-            match k.as_str() {
-                "consistency" => {
-                    cfg.consistency = match v.to_ascii_lowercase().as_str() {
-                        "one" => Consistency::One,
-                        "local_one" => Consistency::LocalOne,
-                        "quorum" => Consistency::Quorum,
-                        "local_quorum" => Consistency::LocalQuorum,
-                        "each_quorum" => Consistency::EachQuorum,
-                        "all" => Consistency::All,
-                        _ => return Err(bad(&format!("unknown consistency {v:?}"))),
-                    }
-                }
-                "serial_consistency" => {
-                    cfg.serial_consistency = match v.to_ascii_lowercase().as_str() {
-                        "serial" => SerialConsistency::Serial,
-                        "local_serial" => SerialConsistency::LocalSerial,
-                        _ => return Err(bad(&format!("unknown serial_consistency {v:?}"))),
-                    }
-                }
-                "request_timeout" => cfg.request_timeout = parse_duration(&k, &v)?,
-                "connect_timeout" => cfg.connect_timeout = parse_duration(&k, &v)?,
-                "tls" | "ssl" => cfg.tls = boolean(&k, &v)?,
-                "tls_ca" | "sslrootcert" => cfg.tls_ca = Some(v),
-                "tls_server_name" => cfg.tls_server_name = Some(v),
-                "tls_host_verification" => cfg.tls_host_verification = boolean(&k, &v)?,
-                "tls_cert" => cfg.tls_cert = Some(v),
-                "tls_key" => cfg.tls_key = Some(v),
-                "connections_per_host" => {
-                    cfg.connections_per_host = Some(
-                        v.parse()
-                            .ok()
-                            .filter(|n| *n >= 1)
-                            .ok_or_else(|| bad(&format!("connections_per_host={v:?}")))?,
-                    )
-                }
-                "replication_factor" => {
-                    cfg.replication_factor = v
-                        .parse()
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| bad(&format!("replication_factor={v:?}")))?
-                }
-                "datacenter" => cfg.datacenter = Some(v),
-                other => return Err(bad(&format!("unknown option {other:?}"))),
-            }
+            cfg.set_option(&k, v)?;
         }
         if cfg.tls_cert.is_some() != cfg.tls_key.is_some() {
-            return Err(bad("tls_cert and tls_key must be given together"));
+            return Err(bad_url("tls_cert and tls_key must be given together"));
         }
         Ok(cfg)
+    }
+
+    /// Applies one URL option (`consistency=quorum`, `tls=true`, …); an unknown key is refused.
+    fn set_option(&mut self, k: &str, v: String) -> Result<()> {
+        match k {
+            "consistency" => self.consistency = consistency(&v)?,
+            "serial_consistency" => {
+                self.serial_consistency = match v.to_ascii_lowercase().as_str() {
+                    "serial" => SerialConsistency::Serial,
+                    "local_serial" => SerialConsistency::LocalSerial,
+                    _ => return Err(bad_url(&format!("unknown serial_consistency {v:?}"))),
+                }
+            }
+            "request_timeout" => self.request_timeout = parse_duration(k, &v)?,
+            "connect_timeout" => self.connect_timeout = parse_duration(k, &v)?,
+            "tls" | "ssl" => self.tls = boolean(k, &v)?,
+            "tls_ca" | "sslrootcert" => self.tls_ca = Some(v),
+            "tls_server_name" => self.tls_server_name = Some(v),
+            "tls_host_verification" => self.tls_host_verification = boolean(k, &v)?,
+            "tls_cert" => self.tls_cert = Some(v),
+            "tls_key" => self.tls_key = Some(v),
+            "connections_per_host" => {
+                self.connections_per_host = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| bad_url(&format!("connections_per_host={v:?}")))?,
+                )
+            }
+            "replication_factor" => {
+                self.replication_factor = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| bad_url(&format!("replication_factor={v:?}")))?
+            }
+            "datacenter" => self.datacenter = Some(v),
+            other => return Err(bad_url(&format!("unknown option {other:?}"))),
+        }
+        Ok(())
     }
 
     /// The same server with another keyspace.

@@ -182,95 +182,129 @@ pub(super) async fn get_history_tasks(
     };
     // One extra row tells whether another page exists, so the last page has no token.
     let fetch = limit + 1;
-    let fetch_i32 = i32::try_from(fetch).unwrap_or(i32::MAX);
-    let mut v = rows.prefix(req.shard_id);
     let found = if rows.scheduled {
-        let (from_ms, from_id) = match &token {
-            Some(t) => {
-                let ms = t.fire_ms.ok_or_else(|| {
-                    StoreError::invalid_argument("invalid page token: not a scheduled-task token")
-                })?;
-                (ms, t.task_id)
-            }
-            None => (
-                predicate_ms(req.inclusive_min_key.fire_time),
-                req.inclusive_min_key.task_id,
-            ),
-        };
-        let max_ms = predicate_ms(req.exclusive_max_key.fire_time);
-        v.extend(vals![ts(from_ms), from_id, ts(max_ms), fetch_i32]);
-        let cql = format!(
-            "SELECT visibility_ts, task_id, task_data, task_encoding FROM executions WHERE \
-             {PREFIX} AND (visibility_ts, task_id) >= (?, ?) AND (visibility_ts) < (?) LIMIT ?"
-        );
-        read_rows(cass, &cql, v, fetch).await?
+        read_scheduled(cass, &rows, &req, token.as_ref(), fetch).await?
     } else {
-        let from_id = match &token {
-            Some(t) if t.fire_ms.is_some() => {
-                return Err(StoreError::invalid_argument(
-                    "invalid page token: not an immediate-task token",
-                ));
-            }
-            Some(t) => t.task_id,
-            None => req.inclusive_min_key.task_id,
-        };
-        v.extend(vals![
-            ts(DEFAULT_VISIBILITY_MS),
-            from_id,
-            req.exclusive_max_key.task_id,
-            fetch_i32
-        ]);
-        let cql = format!(
-            "SELECT task_id, task_data, task_encoding FROM executions WHERE {PREFIX} \
-             AND visibility_ts = ? AND task_id >= ? AND task_id < ? LIMIT ?"
-        );
-        read_rows(cass, &cql, v, fetch).await?
+        read_immediate(cass, &rows, &req, token.as_ref(), fetch).await?
     };
     let more = found.len() > limit;
     let mut items = Vec::with_capacity(found.len().min(limit));
     for row in found.iter().take(limit) {
-        let key = if rows.scheduled {
-            HistoryTaskKey {
-                fire_time: row
-                    .opt_time("visibility_ts")?
-                    .ok_or_else(|| crate::error::corrupt("task without visibility_ts"))?,
-                task_id: row.i64("task_id")?,
-            }
-        } else {
-            HistoryTaskKey::immediate(row.i64("task_id")?)
-        };
-        items.push(HistoryTask {
-            key,
-            blob: durastore_api::DataBlob::new(row.blob("task_data")?, row.text("task_encoding")?),
-        });
+        items.push(task_from_row(row, rows.scheduled)?);
     }
     let next_page_token = match items.last() {
-        Some(last) if more => {
-            let token = match last.key.task_id.checked_add(1) {
-                Some(next) => TaskPageToken {
-                    fire_ms: rows
-                        .scheduled
-                        .then(|| last.key.fire_time.timestamp_millis()),
-                    task_id: next,
-                },
-                // The largest task id at this fire time: continue at the next millisecond.
-                None if rows.scheduled => TaskPageToken {
-                    fire_ms: Some(last.key.fire_time.timestamp_millis() + 1),
-                    task_id: 0,
-                },
-                None => TaskPageToken {
-                    fire_ms: None,
-                    task_id: i64::MAX,
-                },
-            };
-            Some(token.encode())
-        }
+        Some(last) if more => Some(token_after(&last.key, rows.scheduled).encode()),
         _ => None,
     };
     Ok(Page {
         items,
         next_page_token,
     })
+}
+
+/// Up to `fetch` scheduled tasks from the token's key (or the request's minimum) on, before
+/// the request's exclusive maximum fire time.
+async fn read_scheduled(
+    cass: &Cass,
+    rows: &TaskRows,
+    req: &GetHistoryTasksRequest,
+    token: Option<&TaskPageToken>,
+    fetch: usize,
+) -> Result<Vec<CRow>> {
+    let (from_ms, from_id) = match token {
+        Some(t) => {
+            let ms = t.fire_ms.ok_or_else(|| {
+                StoreError::invalid_argument("invalid page token: not a scheduled-task token")
+            })?;
+            (ms, t.task_id)
+        }
+        None => (
+            predicate_ms(req.inclusive_min_key.fire_time),
+            req.inclusive_min_key.task_id,
+        ),
+    };
+    let max_ms = predicate_ms(req.exclusive_max_key.fire_time);
+    let mut v = rows.prefix(req.shard_id);
+    v.extend(vals![
+        ts(from_ms),
+        from_id,
+        ts(max_ms),
+        i32::try_from(fetch).unwrap_or(i32::MAX)
+    ]);
+    let cql = format!(
+        "SELECT visibility_ts, task_id, task_data, task_encoding FROM executions WHERE \
+         {PREFIX} AND (visibility_ts, task_id) >= (?, ?) AND (visibility_ts) < (?) LIMIT ?"
+    );
+    read_rows(cass, &cql, v, fetch).await
+}
+
+/// Up to `fetch` immediate tasks from the token's task id (or the request's minimum) on,
+/// below the request's exclusive maximum task id.
+async fn read_immediate(
+    cass: &Cass,
+    rows: &TaskRows,
+    req: &GetHistoryTasksRequest,
+    token: Option<&TaskPageToken>,
+    fetch: usize,
+) -> Result<Vec<CRow>> {
+    let from_id = match token {
+        Some(t) if t.fire_ms.is_some() => {
+            return Err(StoreError::invalid_argument(
+                "invalid page token: not an immediate-task token",
+            ));
+        }
+        Some(t) => t.task_id,
+        None => req.inclusive_min_key.task_id,
+    };
+    let mut v = rows.prefix(req.shard_id);
+    v.extend(vals![
+        ts(DEFAULT_VISIBILITY_MS),
+        from_id,
+        req.exclusive_max_key.task_id,
+        i32::try_from(fetch).unwrap_or(i32::MAX)
+    ]);
+    let cql = format!(
+        "SELECT task_id, task_data, task_encoding FROM executions WHERE {PREFIX} \
+         AND visibility_ts = ? AND task_id >= ? AND task_id < ? LIMIT ?"
+    );
+    read_rows(cass, &cql, v, fetch).await
+}
+
+/// One task row as a [`HistoryTask`].
+fn task_from_row(row: &CRow, scheduled: bool) -> Result<HistoryTask> {
+    let key = if scheduled {
+        HistoryTaskKey {
+            fire_time: row
+                .opt_time("visibility_ts")?
+                .ok_or_else(|| crate::error::corrupt("task without visibility_ts"))?,
+            task_id: row.i64("task_id")?,
+        }
+    } else {
+        HistoryTaskKey::immediate(row.i64("task_id")?)
+    };
+    Ok(HistoryTask {
+        key,
+        blob: durastore_api::DataBlob::new(row.blob("task_data")?, row.text("task_encoding")?),
+    })
+}
+
+/// The token of the page after the task at `last`: the next key in the category's order.
+fn token_after(last: &HistoryTaskKey, scheduled: bool) -> TaskPageToken {
+    match last.task_id.checked_add(1) {
+        Some(next) => TaskPageToken {
+            fire_ms: scheduled.then(|| last.fire_time.timestamp_millis()),
+            task_id: next,
+        },
+        // The largest task id at this fire time: continue at the next millisecond.
+        None if scheduled => TaskPageToken {
+            fire_ms: Some(last.fire_time.timestamp_millis() + 1),
+            task_id: 0,
+        },
+        None => TaskPageToken {
+            fire_ms: None,
+            task_id: i64::MAX,
+        },
+    }
 }
 
 /// `ExecutionStore::complete_history_task`: deletes one task row (idempotent, not fenced).

@@ -27,43 +27,44 @@
 //!
 //! Only the `main` set exists on Cassandra: visibility lives on Elasticsearch/OpenSearch or SQL.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use durastore_api::schema::{
-    self, ColumnDescription, EmbeddedVersion, ExecOutcome, HistoryRecord, IndexDescription,
-    SET_MAIN, SET_NAMES, SET_VISIBILITY, SchemaDescription, SchemaDriver, SchemaSet,
-    TableDescription, VersionRecord,
+    self, EmbeddedVersion, ExecOutcome, HistoryRecord, SET_MAIN, SET_NAMES, SET_VISIBILITY,
+    SchemaDescription, SchemaDriver, SchemaSet, VersionRecord,
 };
 use durastore_api::{ErrorKind, Result, StoreError, async_trait};
 use scylla::errors::{DbError, ExecutionError, RequestAttemptError};
-use scylla::value::CqlValue;
 
 use crate::error::{classify, corrupt};
 use crate::session::{CRow, Cass, Stmt, vals};
 use crate::{CassandraConfig, validate_keyspace};
 
+mod describe;
+
+use describe::describe_keyspace;
+
 /// The main store's versions, oldest first: `(version, manifest JSON, [(file, text)])`.
 pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[(
     "1.0",
-    include_str!("../schema/main/versioned/v1.0/manifest.json"),
+    include_str!("../../schema/main/versioned/v1.0/manifest.json"),
     &[
         (
             "executions.cql",
-            include_str!("../schema/main/versioned/v1.0/executions.cql"),
+            include_str!("../../schema/main/versioned/v1.0/executions.cql"),
         ),
         (
             "history.cql",
-            include_str!("../schema/main/versioned/v1.0/history.cql"),
+            include_str!("../../schema/main/versioned/v1.0/history.cql"),
         ),
         (
             "task_queues.cql",
-            include_str!("../schema/main/versioned/v1.0/task_queues.cql"),
+            include_str!("../../schema/main/versioned/v1.0/task_queues.cql"),
         ),
         (
             "metadata.cql",
-            include_str!("../schema/main/versioned/v1.0/metadata.cql"),
+            include_str!("../../schema/main/versioned/v1.0/metadata.cql"),
         ),
     ],
 )];
@@ -555,189 +556,6 @@ impl SchemaDriver for CassandraSchemaDriver {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Describing a keyspace
-// ---------------------------------------------------------------------------------------------
-
-fn text_list(v: Option<&CqlValue>) -> Vec<String> {
-    match v {
-        Some(CqlValue::List(items)) | Some(CqlValue::Set(items)) => items
-            .iter()
-            .filter_map(|i| match i {
-                CqlValue::Text(s) | CqlValue::Ascii(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn map_get(v: Option<&CqlValue>, key: &str) -> Option<String> {
-    let Some(CqlValue::Map(entries)) = v else {
-        return None;
-    };
-    entries.iter().find_map(|(k, v)| match (k, v) {
-        (CqlValue::Text(k), CqlValue::Text(v)) if k == key => Some(v.clone()),
-        _ => None,
-    })
-}
-
-struct KeyColumn {
-    position: i64,
-    name: String,
-    order: String,
-}
-
-/// Tables, columns, keys, indexes and types of the keyspace, from `system_schema`.
-///
-/// Primary keys are described in CQL's own shape: the first entry is the partition key in
-/// parentheses, then each clustering column, followed by ` DESC` when it sorts descending, so
-/// a drift reads `primary key ((shard_id), type), expected ((shard_id), type, task_id)`.
-async fn describe_keyspace(cass: &Cass) -> Result<SchemaDescription> {
-    let ks = cass.keyspace();
-    let mut out = SchemaDescription::default();
-    for t in cass
-        .rows(
-            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?",
-            vals![ks],
-        )
-        .await?
-    {
-        out.tables
-            .insert(t.text("table_name")?, TableDescription::default());
-    }
-
-    let mut partition: BTreeMap<String, Vec<KeyColumn>> = BTreeMap::new();
-    let mut clustering: BTreeMap<String, Vec<KeyColumn>> = BTreeMap::new();
-    let mut regular: BTreeMap<String, Vec<ColumnDescription>> = BTreeMap::new();
-    for c in cass
-        .rows(
-            "SELECT table_name, column_name, kind, position, type, clustering_order \
-             FROM system_schema.columns WHERE keyspace_name = ?",
-            vals![ks],
-        )
-        .await?
-    {
-        let table = c.text("table_name")?;
-        let name = c.text("column_name")?;
-        let kind = c.text("kind")?;
-        let data_type = schema::normalize_type(&c.text("type")?);
-        let key = |c: &CRow| -> Result<KeyColumn> {
-            Ok(KeyColumn {
-                position: c.opt_i64("position")?.unwrap_or(0),
-                name: name.clone(),
-                order: c.text("clustering_order")?.to_ascii_uppercase(),
-            })
-        };
-        let col = ColumnDescription {
-            name: name.clone(),
-            data_type: if kind == "static" {
-                format!("{data_type} STATIC")
-            } else {
-                data_type
-            },
-            nullable: !matches!(kind.as_str(), "partition_key" | "clustering"),
-            default: None,
-        };
-        match kind.as_str() {
-            "partition_key" => partition.entry(table.clone()).or_default().push(key(&c)?),
-            "clustering" => clustering.entry(table.clone()).or_default().push(key(&c)?),
-            _ => {}
-        }
-        regular.entry(table).or_default().push(col);
-    }
-    for (table, desc) in out.tables.iter_mut() {
-        let mut pk = partition.remove(table).unwrap_or_default();
-        pk.sort_by_key(|k| k.position);
-        let mut ck = clustering.remove(table).unwrap_or_default();
-        ck.sort_by_key(|k| k.position);
-        let mut cols = regular.remove(table).unwrap_or_default();
-        // Key columns first in key order, then the others by name (system_schema lists them
-        // alphabetically).
-        let rank = |name: &str| -> (usize, usize) {
-            if let Some(i) = pk.iter().position(|k| k.name == name) {
-                (0, i)
-            } else if let Some(i) = ck.iter().position(|k| k.name == name) {
-                (1, i)
-            } else {
-                (2, 0)
-            }
-        };
-        cols.sort_by(|a, b| {
-            rank(&a.name)
-                .cmp(&rank(&b.name))
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        desc.columns = cols;
-        if !pk.is_empty() {
-            desc.primary_key.push(format!(
-                "({})",
-                pk.iter()
-                    .map(|k| k.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        for k in &ck {
-            desc.primary_key.push(if k.order == "DESC" {
-                format!("{} DESC", k.name)
-            } else {
-                k.name.clone()
-            });
-        }
-    }
-
-    for i in cass
-        .rows(
-            "SELECT table_name, index_name, kind, options FROM system_schema.indexes \
-             WHERE keyspace_name = ?",
-            vals![ks],
-        )
-        .await?
-    {
-        let table = i.text("table_name")?;
-        let target = map_get(i.get("options"), "target")
-            .unwrap_or_else(|| i.text("kind").unwrap_or_default());
-        out.tables.entry(table).or_default().indexes.insert(
-            i.text("index_name")?,
-            IndexDescription {
-                unique: false,
-                columns: vec![target],
-            },
-        );
-    }
-
-    for t in cass
-        .rows(
-            "SELECT type_name, field_names, field_types FROM system_schema.types \
-             WHERE keyspace_name = ?",
-            vals![ks],
-        )
-        .await?
-    {
-        let names = text_list(t.get("field_names"));
-        let types = text_list(t.get("field_types"));
-        let columns = names
-            .into_iter()
-            .zip(types)
-            .map(|(name, ty)| ColumnDescription {
-                name,
-                data_type: schema::normalize_type(&ty),
-                nullable: true,
-                default: None,
-            })
-            .collect();
-        out.tables.insert(
-            format!("type {}", t.text("type_name")?),
-            TableDescription {
-                columns,
-                ..TableDescription::default()
-            },
-        );
-    }
-    Ok(out)
-}
-
-// ---------------------------------------------------------------------------------------------
 // The check on open
 // ---------------------------------------------------------------------------------------------
 
@@ -834,196 +652,4 @@ pub(crate) async fn check_current(cass: &Cass) -> Result<()> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    #[test]
-    fn embedded_set_loads() {
-        let set = schema_set(SET_MAIN).unwrap();
-        assert_eq!(set.latest_version().to_string(), "1.0");
-        assert_eq!(
-            schema_set(SET_VISIBILITY).unwrap_err().kind(),
-            ErrorKind::InvalidArgument
-        );
-        assert!(schema_set("nope").is_err());
-        // Every statement is re-runnable.
-        for s in set.versions.iter().flat_map(|v| v.statements()) {
-            let u = s.to_ascii_uppercase();
-            if u.starts_with("CREATE") {
-                assert!(u.contains("IF NOT EXISTS"), "unguarded: {s}");
-            }
-        }
-    }
-
-    #[test]
-    fn keyspace_statements() {
-        let cfg = CassandraConfig::from_url("cassandra://h/Temporal_1").unwrap();
-        assert_eq!(
-            create_keyspace_statement(&cfg).unwrap(),
-            "CREATE KEYSPACE IF NOT EXISTS \"Temporal_1\" WITH replication = \
-             {'class': 'SimpleStrategy', 'replication_factor': 1} AND durable_writes = true"
-        );
-        let cfg = CassandraConfig::from_url("cassandra://h/t?datacenter=dc-1&replication_factor=3")
-            .unwrap();
-        assert_eq!(
-            create_keyspace_statement(&cfg).unwrap(),
-            "CREATE KEYSPACE IF NOT EXISTS \"t\" WITH replication = \
-             {'class': 'NetworkTopologyStrategy', 'dc-1': 3} AND durable_writes = true"
-        );
-        let cfg = CassandraConfig::from_url("cassandra://h/t?datacenter=x%27%7D").unwrap();
-        assert_eq!(
-            create_keyspace_statement(&cfg).unwrap_err().kind(),
-            ErrorKind::InvalidArgument
-        );
-        assert!(SCRATCH_PREFIX.len() + 16 <= 48);
-    }
-
-    #[test]
-    fn history_keys_keep_microseconds() {
-        let t = Utc.timestamp_micros(1_700_000_000_123_456).unwrap();
-        assert_eq!(sub_millis_micros(&t), 456);
-        let before = Utc.timestamp_micros(-1_500).unwrap();
-        assert_eq!(sub_millis_micros(&before), 500);
-        let r = HistoryRecord {
-            update_time: t,
-            old_version: schema::Version::zero(),
-            new_version: schema::Version::parse("1.0").unwrap(),
-            manifest_md5: "x".into(),
-            description: "d".into(),
-        };
-        let key = history_key(&r);
-        assert_eq!(key.len(), 4);
-        assert_eq!(key[3], Some(CqlValue::Int(456)));
-        assert_eq!(insert_history_stmt(&r).vals.len(), 8);
-    }
-
-    #[test]
-    fn drops_are_recognized() {
-        assert!(statement_drops("ALTER TABLE t DROP c"));
-        assert!(statement_drops("DROP INDEX i"));
-        assert!(!statement_drops(
-            "CREATE TABLE IF NOT EXISTS t (c int PRIMARY KEY)"
-        ));
-    }
-
-    /// Against the server of `DURASTORE_CASSANDRA_URL` (skipped without it): setup in a fresh
-    /// keyspace, re-run, the check on open, verify clean, then drift (a dropped column, a
-    /// dropped table, an extra table) and the refusals of a dirty, newer and missing schema.
-    #[tokio::test]
-    async fn live_setup_verify_drift_and_refusals() {
-        let Some(base) = std::env::var("DURASTORE_CASSANDRA_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-        else {
-            eprintln!("skipped: no DURASTORE_CASSANDRA_URL");
-            return;
-        };
-        let ks = format!(
-            "durastore_schema_test_{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
-        );
-        let base = base
-            .split('?')
-            .next()
-            .unwrap_or(&base)
-            .trim_end_matches('/');
-        let url = format!("{base}/{ks}");
-        let set = schema_set(SET_MAIN).unwrap();
-        let opts = schema::ApplyOptions::default();
-
-        let d = CassandraSchemaDriver::connect_creating(&url, SET_MAIN)
-            .await
-            .unwrap();
-        let result = async {
-            // Not set up yet: open refuses with the setup command.
-            let e = crate::open(&url).await.err().unwrap();
-            assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-            assert!(e.message().contains("schema setup"), "{e}");
-
-            let r = schema::setup(&set, &d, &opts).await.unwrap();
-            assert_eq!(
-                r.to.as_ref().map(ToString::to_string).as_deref(),
-                Some("1.0")
-            );
-            assert!(schema::setup(&set, &d, &opts).await.unwrap().up_to_date());
-            // Re-applying every statement (a crashed run) reports, never fails.
-            for stmt in set.versions[0].statements() {
-                d.execute(&stmt).await.unwrap();
-            }
-            let st = schema::status(&set, &d).await.unwrap();
-            assert_eq!(
-                (st.current.clone(), st.dirty.clone()),
-                (Some(set.latest_version()), None)
-            );
-            assert_eq!(d.read_history().await.unwrap().len(), 1);
-            crate::open(&url).await.unwrap();
-
-            let scratch = CassandraSchemaDriver::scratch(&url, SET_MAIN)
-                .await
-                .unwrap();
-            let rep = schema::verify(&set, &d, &scratch).await;
-            scratch.dispose().await.unwrap();
-            assert!(rep.unwrap().is_clean());
-
-            for ddl in [
-                "ALTER TABLE namespaces DROP is_global_namespace",
-                "DROP TABLE namespaces_by_id",
-                "CREATE TABLE extra_table (k int PRIMARY KEY)",
-            ] {
-                d.execute(ddl).await.unwrap();
-            }
-            let scratch = CassandraSchemaDriver::scratch(&url, SET_MAIN)
-                .await
-                .unwrap();
-            let rep = schema::verify(&set, &d, &scratch).await;
-            scratch.dispose().await.unwrap();
-            let drift = rep.unwrap().drift;
-            for want in [
-                "missing table namespaces_by_id",
-                "table namespaces: missing column is_global_namespace",
-                "unexpected table extra_table",
-            ] {
-                assert!(drift.iter().any(|l| l == want), "{want} not in {drift:?}");
-            }
-
-            // A half-applied version, a newer schema, no schema: refused on open.
-            let marker = HistoryRecord {
-                update_time: Utc::now(),
-                old_version: set.latest_version(),
-                new_version: schema::Version::parse("1.1").unwrap(),
-                manifest_md5: String::new(),
-                description: format!("{}next", schema::IN_PROGRESS_MARKER),
-            };
-            d.insert_history(&marker).await.unwrap();
-            let e = crate::open(&url).await.err().unwrap();
-            assert_eq!(e.kind(), ErrorKind::ConditionFailed, "{e}");
-            assert!(e.message().contains("schema update"), "{e}");
-            let newer = VersionRecord {
-                db_name: ks.clone(),
-                creation_time: Utc::now(),
-                curr_version: schema::Version::parse("9.9").unwrap(),
-                min_compatible_version: schema::Version::parse("9.9").unwrap(),
-            };
-            let done = HistoryRecord {
-                update_time: Utc::now(),
-                description: "newer".into(),
-                ..marker.clone()
-            };
-            d.finish_version(&newer, std::slice::from_ref(&marker), &done)
-                .await
-                .unwrap();
-            let e = crate::open(&url).await.err().unwrap();
-            assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
-            d.execute("DROP TABLE schema_version").await.unwrap();
-            let e = crate::open(&url).await.err().unwrap();
-            assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-        }
-        .await;
-        let cfg = CassandraConfig::from_url(&url).unwrap();
-        drop_keyspace(&cfg).await.unwrap();
-        assert!(!keyspace_exists(&cfg).await.unwrap());
-        result
-    }
-}
+mod tests;
