@@ -1,4 +1,5 @@
-//! `durastore inspect shard|workflow|history|visibility`: read-only views of stored records.
+//! `durastore inspect shard|workflow|history|visibility|executions`: read-only views of stored
+//! records.
 
 use clap::{Args, Subcommand};
 use durastore::StoreRole;
@@ -6,9 +7,10 @@ use durastore::config::Config;
 use durastore::factory::{OpenMode, open_config, open_with};
 use durastore_api::query::Literal;
 use durastore_api::{
-    BranchId, ErrorKind, GetOrCreateShardRequest, ListWorkflowExecutionsRequest, NamespaceId,
+    BranchId, CurrentExecution, ErrorKind, ExecutionStore, GetOrCreateShardRequest, HistoryNode,
+    HistoryStore, HistoryTreeBranch, ListWorkflowExecutionsRequest, NamespaceId,
     ReadHistoryBranchRequest, RunId, SearchAttributeValue, ShardId, StoreError, Stores, TreeId,
-    VisibilityRecord, WorkflowId, WorkflowKey,
+    VisibilityRecord, WorkflowId, WorkflowKey, WorkflowMutableState,
 };
 use serde_json::json;
 
@@ -63,6 +65,18 @@ pub enum InspectCommand {
     },
     /// The executions of a namespace matching a visibility query, in list order (or their count)
     Visibility(VisibilityArgs),
+    /// Every run stored on a shard, from the execution store (not from visibility)
+    Executions {
+        #[command(flatten)]
+        common: InspectArgs,
+        /// Only the runs of this namespace: its id (UUID), or a name looked up in the namespace
+        /// store
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Print at most this many runs
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        limit: u32,
+    },
 }
 
 /// Options of `inspect visibility`.
@@ -124,6 +138,11 @@ pub async fn run(cmd: InspectCommand) -> CliResult {
             branch_id,
         } => history(common, &tree_id, &branch_id).await,
         InspectCommand::Visibility(a) => visibility(a).await,
+        InspectCommand::Executions {
+            common,
+            namespace,
+            limit,
+        } => executions(common, namespace.as_deref(), limit).await,
     }
 }
 
@@ -156,12 +175,50 @@ async fn shard(a: InspectArgs) -> CliResult {
     Ok(())
 }
 
+/// What `inspect workflow` shows: a run's mutable state and the workflow's current-run row.
+struct WorkflowView {
+    shard_id: ShardId,
+    namespace_id: NamespaceId,
+    workflow_id: String,
+    run_id: RunId,
+    current: Option<CurrentExecution>,
+    state: WorkflowMutableState,
+}
+
+impl WorkflowView {
+    fn is_current(&self) -> bool {
+        self.current
+            .as_ref()
+            .is_some_and(|c| c.run_id == self.run_id)
+    }
+}
+
 async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliResult {
+    let view = gather_workflow(&a, ns, wf, run).await?;
+    if a.json {
+        print_json(&workflow_json(&view));
+        return Ok(());
+    }
+    let lines = workflow_lines(&view);
+    let w = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    for (k, v) in lines {
+        outln!("{:<w$} {v}", format!("{k}:"));
+    }
+    Ok(())
+}
+
+/// Reads the run `run` names (the current run without it) and the workflow's current row.
+async fn gather_workflow(
+    a: &InspectArgs,
+    ns: &str,
+    wf: &str,
+    run: Option<&str>,
+) -> Result<WorkflowView, StoreError> {
     let shard_id = shard_id(a.shard)?;
     let workflow_id = WorkflowId::new(wf);
     workflow_id.validate()?;
     let run_id: Option<RunId> = run.map(str::parse).transpose()?;
-    let stores = open(&a).await?;
+    let stores = open(a).await?;
     let namespace_id = namespace_id(&stores, ns).await?;
     namespace_id.validate()?;
     let exec = stores.execution()?;
@@ -171,7 +228,7 @@ async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliR
     {
         Ok(c) => Some(c),
         Err(e) if e.kind() == ErrorKind::NotFound => None,
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     let run_id = match (run_id, &current) {
         (Some(r), _) => r,
@@ -180,14 +237,24 @@ async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliR
             return Err(StoreError::not_found(format!(
                 "workflow {wf:?} in namespace {namespace_id} has no current run on shard {shard_id}; \
                  pass --run-id"
-            ))
-            .into());
+            )));
         }
     };
     let key = WorkflowKey::new(namespace_id, workflow_id, run_id);
-    let ms = exec.get_workflow_execution(shard_id, &key).await?;
-    let is_current = current.as_ref().is_some_and(|c| c.run_id == run_id);
-    let maps = json!({
+    let state = exec.get_workflow_execution(shard_id, &key).await?;
+    Ok(WorkflowView {
+        shard_id,
+        namespace_id,
+        workflow_id: wf.to_string(),
+        run_id,
+        current,
+        state,
+    })
+}
+
+/// The number of entries in each of a run's maps.
+fn map_counts(ms: &WorkflowMutableState) -> serde_json::Value {
+    json!({
         "activity_infos": ms.activity_infos.len(),
         "timer_infos": ms.timer_infos.len(),
         "child_execution_infos": ms.child_execution_infos.len(),
@@ -196,8 +263,12 @@ async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliR
         "chasm_nodes": ms.chasm_nodes.len(),
         "signal_requested_ids": ms.signal_requested_ids.len(),
         "buffered_event_batches": ms.buffered_events.len(),
-    });
-    let current_json = current.as_ref().map(|c| {
+    })
+}
+
+fn workflow_json(v: &WorkflowView) -> serde_json::Value {
+    let ms = &v.state;
+    let current_json = v.current.as_ref().map(|c| {
         json!({
             "run_id": c.run_id.to_string(),
             "state": format!("{:?}", c.state.state),
@@ -207,40 +278,46 @@ async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliR
             "start_time": c.state.start_time.map(|t| t.to_rfc3339()),
         })
     });
-    if a.json {
-        print_json(&json!({
-            "shard_id": shard_id.0,
-            "namespace_id": namespace_id.to_string(),
-            "workflow_id": wf,
-            "run_id": run_id.to_string(),
-            "is_current": is_current,
-            "current_run": current_json,
-            "next_event_id": ms.next_event_id,
-            "db_record_version": ms.db_record_version,
-            "last_write_version": ms.last_write_version,
-            "execution_info_bytes": ms.execution_info.len(),
-            "execution_state_bytes": ms.execution_state.len(),
-            "checksum_bytes": ms.checksum.as_ref().map(|c| c.len()),
-            "maps": maps,
-        }));
-        return Ok(());
-    }
+    json!({
+        "shard_id": v.shard_id.0,
+        "namespace_id": v.namespace_id.to_string(),
+        "workflow_id": v.workflow_id,
+        "run_id": v.run_id.to_string(),
+        "is_current": v.is_current(),
+        "current_run": current_json,
+        "next_event_id": ms.next_event_id,
+        "db_record_version": ms.db_record_version,
+        "last_write_version": ms.last_write_version,
+        "execution_info_bytes": ms.execution_info.len(),
+        "execution_state_bytes": ms.execution_state.len(),
+        "checksum_bytes": ms.checksum.as_ref().map(|c| c.len()),
+        "maps": map_counts(ms),
+    })
+}
+
+/// The text form: one `(label, value)` per line.
+fn workflow_lines(v: &WorkflowView) -> Vec<(String, String)> {
+    let ms = &v.state;
+    let is_current = v.is_current();
     let mut lines: Vec<(String, String)> = vec![
         (
             "workflow".into(),
-            format!("{wf} (namespace {namespace_id}, shard {shard_id})"),
+            format!(
+                "{} (namespace {}, shard {})",
+                v.workflow_id, v.namespace_id, v.shard_id
+            ),
         ),
         (
             "run".into(),
-            format!("{run_id}{}", if is_current { " (current)" } else { "" }),
+            format!("{}{}", v.run_id, if is_current { " (current)" } else { "" }),
         ),
     ];
-    match &current {
+    match &v.current {
         Some(c) if !is_current => lines.push(("current run".into(), c.run_id.to_string())),
         Some(_) => {}
         None => lines.push(("current run".into(), "none".into())),
     }
-    if let Some(c) = &current {
+    if let Some(c) = &v.current {
         lines.push((
             "current row".into(),
             format!(
@@ -279,16 +356,12 @@ async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliR
             .as_ref()
             .map_or_else(|| "none".to_string(), |c| format!("{} bytes", c.len())),
     ));
-    if let Some(m) = maps.as_object() {
+    if let Some(m) = map_counts(ms).as_object() {
         for (k, v) in m {
             lines.push((k.replace('_', " "), v.to_string()));
         }
     }
-    let w = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
-    for (k, v) in lines {
-        outln!("{:<w$} {v}", format!("{k}:"));
-    }
-    Ok(())
+    lines
 }
 
 async fn history(a: InspectArgs, tree: &str, branch: &str) -> CliResult {
@@ -302,6 +375,56 @@ async fn history(a: InspectArgs, tree: &str, branch: &str) -> CliResult {
     let branches = hist.get_history_tree(shard_id, tree_id).await?;
     let this = branches.iter().find(|b| b.branch.branch_id == branch_id);
     let min_node_id = this.map_or(1, |b| b.branch.begin_node_id());
+    let nodes = read_branch(hist.as_ref(), shard_id, tree_id, branch_id, min_node_id).await?;
+    let total: usize = nodes.iter().map(node_bytes).sum();
+    if a.json {
+        let ancestors: Vec<serde_json::Value> = this
+            .map(|b| {
+                b.branch
+                    .ancestors
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "branch_id": r.branch_id.to_string(),
+                            "begin_node_id": r.begin_node_id,
+                            "end_node_id": r.end_node_id,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        print_json(&json!({
+            "shard_id": shard_id.0,
+            "tree_id": tree_id.to_string(),
+            "branch_id": branch_id.to_string(),
+            "branch_found": this.is_some(),
+            "branches_in_tree": branches.len(),
+            "ancestors": ancestors,
+            "total_bytes": total,
+            "nodes": nodes.iter().map(|n| json!({
+                "node_id": n.node_id,
+                "txn_id": n.txn_id,
+                "prev_txn_id": n.prev_txn_id,
+                "bytes": node_bytes(n),
+                "encoding": n.events.as_ref().map(|e| e.encoding.clone()),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    outln!("tree {tree_id}, branch {branch_id} (shard {shard_id})");
+    print_branch_row(this, branches.len());
+    print_nodes(&nodes, total);
+    Ok(())
+}
+
+/// Every node a branch holds itself (not its ancestors'), from `min_node_id` on, all pages.
+async fn read_branch(
+    hist: &dyn HistoryStore,
+    shard_id: ShardId,
+    tree_id: TreeId,
+    branch_id: BranchId,
+    min_node_id: i64,
+) -> Result<Vec<HistoryNode>, StoreError> {
     let mut nodes = Vec::new();
     let mut token = None;
     loop {
@@ -321,55 +444,21 @@ async fn history(a: InspectArgs, tree: &str, branch: &str) -> CliResult {
         nodes.extend(page.items);
         token = page.next_page_token;
         if token.is_none() {
-            break;
+            return Ok(nodes);
         }
     }
-    let total: usize = nodes
-        .iter()
-        .map(|n| n.events.as_ref().map_or(0, |e| e.len()))
-        .sum();
-    let ancestors: Vec<serde_json::Value> = this
-        .map(|b| {
-            b.branch
-                .ancestors
-                .iter()
-                .map(|r| {
-                    json!({
-                        "branch_id": r.branch_id.to_string(),
-                        "begin_node_id": r.begin_node_id,
-                        "end_node_id": r.end_node_id,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if a.json {
-        print_json(&json!({
-            "shard_id": shard_id.0,
-            "tree_id": tree_id.to_string(),
-            "branch_id": branch_id.to_string(),
-            "branch_found": this.is_some(),
-            "branches_in_tree": branches.len(),
-            "ancestors": ancestors,
-            "total_bytes": total,
-            "nodes": nodes.iter().map(|n| json!({
-                "node_id": n.node_id,
-                "txn_id": n.txn_id,
-                "prev_txn_id": n.prev_txn_id,
-                "bytes": n.events.as_ref().map_or(0, |e| e.len()),
-                "encoding": n.events.as_ref().map(|e| e.encoding.clone()),
-            })).collect::<Vec<_>>(),
-        }));
-        return Ok(());
-    }
-    outln!("tree {tree_id}, branch {branch_id} (shard {shard_id})");
+}
+
+fn node_bytes(n: &HistoryNode) -> usize {
+    n.events.as_ref().map_or(0, |e| e.len())
+}
+
+/// The branch's tree row in text: its ancestors, or that it has none.
+fn print_branch_row(this: Option<&HistoryTreeBranch>, branches: usize) {
     match this {
-        None => outln!(
-            "branch: no tree row ({} other branches in the tree)",
-            branches.len()
-        ),
+        None => outln!("branch: no tree row ({branches} other branches in the tree)"),
         Some(b) => {
-            outln!("branches in tree: {}", branches.len());
+            outln!("branches in tree: {branches}");
             if b.branch.ancestors.is_empty() {
                 outln!("ancestors: none (root branch)");
             }
@@ -383,6 +472,10 @@ async fn history(a: InspectArgs, tree: &str, branch: &str) -> CliResult {
             }
         }
     }
+}
+
+/// The nodes as a table, then their number and total size.
+fn print_nodes(nodes: &[HistoryNode], total: usize) {
     outln!(
         "{:>10}  {:>10}  {:>12}  {:>10}  ENCODING",
         "NODE",
@@ -390,18 +483,99 @@ async fn history(a: InspectArgs, tree: &str, branch: &str) -> CliResult {
         "PREV TXN",
         "BYTES"
     );
-    for n in &nodes {
+    for n in nodes {
         outln!(
             "{:>10}  {:>10}  {:>12}  {:>10}  {}",
             n.node_id,
             n.txn_id,
             n.prev_txn_id,
-            n.events.as_ref().map_or(0, |e| e.len()),
+            node_bytes(n),
             n.events.as_ref().map_or("", |e| e.encoding.as_str())
         );
     }
     outln!("{} nodes, {total} bytes", nodes.len());
+}
+
+/// `inspect executions`: the runs the execution store holds on a shard, in its list order.
+async fn executions(a: InspectArgs, ns: Option<&str>, limit: u32) -> CliResult {
+    let shard_id = shard_id(a.shard)?;
+    let stores = open(&a).await?;
+    let namespace = match ns {
+        Some(text) => Some(namespace_id(&stores, text).await?),
+        None => None,
+    };
+    let exec = stores.execution()?;
+    let (runs, more) = list_runs(exec.as_ref(), shard_id, namespace, limit as usize).await?;
+    if a.json {
+        print_json(&json!({
+            "shard_id": shard_id.0,
+            "namespace_id": namespace.map(|n| n.to_string()),
+            "executions": runs.iter().map(|ms| json!({
+                "namespace_id": ms.key.namespace_id.to_string(),
+                "workflow_id": ms.key.workflow_id.as_str(),
+                "run_id": ms.key.run_id.to_string(),
+                "next_event_id": ms.next_event_id,
+                "db_record_version": ms.db_record_version,
+                "last_write_version": ms.last_write_version,
+            })).collect::<Vec<_>>(),
+            "truncated": more,
+        }));
+        return Ok(());
+    }
+    outln!(
+        "{:<36}  {:<36}  {:>10}  WORKFLOW ID",
+        "NAMESPACE ID",
+        "RUN ID",
+        "NEXT EVENT"
+    );
+    for ms in &runs {
+        outln!(
+            "{:<36}  {:<36}  {:>10}  {}",
+            ms.key.namespace_id.to_string(),
+            ms.key.run_id.to_string(),
+            ms.next_event_id,
+            ms.key.workflow_id
+        );
+    }
+    let plural = if runs.len() == 1 { "run" } else { "runs" };
+    if more {
+        outln!(
+            "{} {plural} shown; more on the shard (raise --limit)",
+            runs.len()
+        );
+    } else {
+        outln!("{} {plural}", runs.len());
+    }
     Ok(())
+}
+
+/// Up to `limit` runs of the shard (of `namespace` only, when given) through
+/// `ExecutionStore::list_concrete_executions`, and whether more exist.
+async fn list_runs(
+    exec: &dyn ExecutionStore,
+    shard_id: ShardId,
+    namespace: Option<NamespaceId>,
+    limit: usize,
+) -> Result<(Vec<WorkflowMutableState>, bool), StoreError> {
+    let mut runs = Vec::new();
+    let mut token = None;
+    loop {
+        // Whole run states with their maps: modest pages.
+        let page = exec.list_concrete_executions(shard_id, 100, token).await?;
+        for ms in page.items {
+            if namespace.is_some_and(|n| ms.key.namespace_id != n) {
+                continue;
+            }
+            if runs.len() == limit {
+                return Ok((runs, true));
+            }
+            runs.push(ms);
+        }
+        token = page.next_page_token;
+        if token.is_none() {
+            return Ok((runs, false));
+        }
+    }
 }
 
 /// Opens the stores whose visibility store `inspect visibility` reads: `--url`, or the config's
