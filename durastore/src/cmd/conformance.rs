@@ -9,7 +9,9 @@ use durastore::config::Config;
 use durastore::factory::{self, OpenMode};
 use durastore::provision::{TestDatabase, create_test_database};
 use durastore_api::{Result, StoreError, Stores};
-use durastore_conformance::{CaseOutcome, Ctx, Opener, Outcome, SuiteReport, all_cases, run_suite};
+use durastore_conformance::{
+    Case, CaseOutcome, Ctx, Opener, Outcome, SuiteReport, all_cases, run_suite,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::print_json;
@@ -53,23 +55,39 @@ impl Source {
     }
 }
 
-/// Runs the suite; exit 1 when a case failed.
-pub async fn run(a: ConformanceArgs) -> CliResult {
-    // Kept alive until the end of the run; dropping it removes the database.
-    let mut temp: Option<tempfile::TempDir> = None;
-    // Likewise a server database made for this run, dropped at the end
-    // (docs/architecture.md#provisioning-and-isolation).
-    let mut test_db: Option<TestDatabase> = None;
-    let (source, shown) = match (&a.url, &a.config) {
+/// Where the suite runs, and what to clean up after it.
+struct Target {
+    source: Source,
+    /// How the text report names the target.
+    shown: String,
+    /// The temporary directory of the default SQLite file; dropping it removes the database.
+    temp: Option<tempfile::TempDir>,
+    /// A server database made for this run, dropped at the end
+    /// (docs/architecture.md#provisioning-and-isolation).
+    test_db: Option<TestDatabase>,
+}
+
+/// The target of `a`: a fresh database on a server URL (unless `--in-place`), the URL itself,
+/// the config, or a temporary SQLite file.
+async fn target(a: &ConformanceArgs) -> Result<Target> {
+    let plain = |source, shown| Target {
+        source,
+        shown,
+        temp: None,
+        test_db: None,
+    };
+    Ok(match (&a.url, &a.config) {
         (Some(u), _) if factory::is_server_url(u) && !a.in_place => {
             let db = create_test_database(u).await?;
-            let url = db.url.clone();
-            let shown = format!("fresh database {} on {}", db.name(), redact(u));
-            test_db = Some(db);
-            (Source::Url(url), shown)
+            Target {
+                source: Source::Url(db.url.clone()),
+                shown: format!("fresh database {} on {}", db.name(), redact(u)),
+                temp: None,
+                test_db: Some(db),
+            }
         }
-        (Some(u), _) => (Source::Url(u.clone()), redact(u)),
-        (None, Some(path)) => (
+        (Some(u), _) => plain(Source::Url(u.clone()), redact(u)),
+        (None, Some(path)) => plain(
             Source::Config(Arc::new(Config::load(path)?)),
             path.display().to_string(),
         ),
@@ -81,10 +99,23 @@ pub async fn run(a: ConformanceArgs) -> CliResult {
                     StoreError::internal(format!("cannot create a temporary directory: {e}"))
                 })?;
             let url = format!("sqlite://{}", dir.path().join("conformance.db").display());
-            temp = Some(dir);
-            (Source::Url(url.clone()), url)
+            Target {
+                temp: Some(dir),
+                ..plain(Source::Url(url.clone()), url)
+            }
         }
-    };
+    })
+}
+
+/// Runs the suite; exit 1 when a case failed.
+pub async fn run(a: ConformanceArgs) -> CliResult {
+    // `temp` and `test_db` are kept alive until the end of the run.
+    let Target {
+        source,
+        shown,
+        temp,
+        mut test_db,
+    } = target(&a).await?;
     let source = Arc::new(source);
     let stores = match source.open().await {
         Ok(s) => s,
@@ -115,30 +146,7 @@ pub async fn run(a: ConformanceArgs) -> CliResult {
         ))
         .into());
     }
-    let bar = if std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(selected as u64);
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {elapsed} {wide_msg}")
-        {
-            b.set_style(style);
-        }
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    let progress = |o: &CaseOutcome| {
-        bar.inc(1);
-        bar.set_message(o.id.clone());
-        if o.outcome == Outcome::Failed {
-            bar.println(format!(
-                "FAILED {}: {}",
-                o.id,
-                o.reason.as_deref().unwrap_or("")
-            ));
-        }
-    };
-    let report = run_suite(&ctx, &cases, filter, &progress).await;
-    bar.finish_and_clear();
+    let report = run_with_progress(&ctx, &cases, filter, selected).await;
     if let Err(e) = ctx.stores.backend.close().await {
         tracing::warn!(error = %e, "closing the backend failed");
     }
@@ -161,6 +169,41 @@ pub async fn run(a: ConformanceArgs) -> CliResult {
     } else {
         Ok(())
     }
+}
+
+/// Runs the `selected` cases with a progress bar on a terminal (failures printed as they
+/// happen).
+async fn run_with_progress(
+    ctx: &Ctx,
+    cases: &[Case],
+    filter: Option<&str>,
+    selected: usize,
+) -> SuiteReport {
+    let bar = if std::io::stderr().is_terminal() {
+        let b = ProgressBar::new(selected as u64);
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {elapsed} {wide_msg}")
+        {
+            b.set_style(style);
+        }
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let progress = |o: &CaseOutcome| {
+        bar.inc(1);
+        bar.set_message(o.id.clone());
+        if o.outcome == Outcome::Failed {
+            bar.println(format!(
+                "FAILED {}: {}",
+                o.id,
+                o.reason.as_deref().unwrap_or("")
+            ));
+        }
+    };
+    let report = run_suite(ctx, cases, filter, &progress).await;
+    bar.finish_and_clear();
+    report
 }
 
 /// A URL with its password replaced, for printing.
