@@ -78,6 +78,9 @@ fn need<T: ?Sized>(store: &Option<std::sync::Arc<T>>, name: &str) -> Res<std::sy
         .ok_or_else(|| format!("the backend opened no {name} store (is its schema set up?)").into())
 }
 
+/// The walk itself. One long function on purpose: it is the example's text, read top to bottom
+/// as the numbered steps of one workflow's life, each using what the steps before it made;
+/// split into functions it would hand a dozen values from step to step and hide the order.
 async fn walk(url: &str) -> Res<()> {
     let stores = durastore::open(url).await?;
     println!(
