@@ -15,6 +15,7 @@ use durastore_api::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::columns::{Columns, NamedRow};
 use crate::driver::SqlTx;
 use crate::paging::{hex, keyset_page, unhex};
 use crate::value::{Row, Value};
@@ -52,8 +53,8 @@ fn checked_sub(t: DateTime<Utc>, d: chrono::Duration, what: &str) -> Result<Date
 
 /// Reads a port stored in a signed 16-bit column: values above 32767 come back negative on
 /// databases that wrap, so both forms are accepted.
-fn port(row: &Row, i: usize) -> Result<u16> {
-    let v = row.i64(i)?;
+fn port(row: &NamedRow, name: &str) -> Result<u16> {
+    let v = row.i64(name)?;
     if let Ok(p) = u16::try_from(v) {
         return Ok(p);
     }
@@ -62,23 +63,39 @@ fn port(row: &Row, i: usize) -> Result<u16> {
         .map_err(|_| StoreError::internal(format!("stored rpc port {v} is out of range")))
 }
 
+/// What [`member`] reads.
+const MEMBER_COLUMNS: Columns = Columns(&[
+    "host_id",
+    "rpc_address",
+    "rpc_port",
+    "role",
+    "session_start",
+    "last_heartbeat",
+    "record_expiry",
+]);
+
 fn member(row: &Row) -> Result<ClusterMember> {
+    let row = MEMBER_COLUMNS.read(row);
     Ok(ClusterMember {
-        host_id: row.bytes(0)?,
-        rpc_address: row.string(1)?,
-        rpc_port: port(row, 2)?,
-        role: row.i32(3)?,
-        session_start: row.time(4)?,
-        last_heartbeat: row.time(5)?,
-        record_expiry: row.time(6)?,
+        host_id: row.bytes("host_id")?,
+        rpc_address: row.string("rpc_address")?,
+        rpc_port: port(&row, "rpc_port")?,
+        role: row.i32("role")?,
+        session_start: row.time("session_start")?,
+        last_heartbeat: row.time("last_heartbeat")?,
+        record_expiry: row.time("record_expiry")?,
     })
 }
 
+/// What [`metadata`] reads.
+const METADATA_COLUMNS: Columns = Columns(&["cluster_name", "data", "data_encoding", "version"]);
+
 fn metadata(row: &Row) -> Result<ClusterMetadataRecord> {
+    let row = METADATA_COLUMNS.read(row);
     Ok(ClusterMetadataRecord {
-        cluster_name: row.string(0)?,
-        data: row.blob(1, 2)?,
-        version: row.i64(3)?,
+        cluster_name: row.string("cluster_name")?,
+        data: row.blob("data", "data_encoding")?,
+        version: row.i64("version")?,
     })
 }
 
@@ -146,8 +163,9 @@ impl ClusterMetadataStore for SqlStore {
         next_page_token: Option<Vec<u8>>,
     ) -> Result<Page<ClusterMetadataRecord>> {
         let page_size = validate::page_size(page_size)?;
-        let mut sql = String::from(
-            "SELECT cluster_name, data, data_encoding, version FROM cluster_metadata_info WHERE metadata_partition = ?",
+        let mut sql = format!(
+            "SELECT {} FROM cluster_metadata_info WHERE metadata_partition = ?",
+            METADATA_COLUMNS.list()
         );
         let mut p = params![METADATA_PARTITION];
         if let Some(t) = &next_page_token {
@@ -168,7 +186,10 @@ impl ClusterMetadataStore for SqlStore {
         let rows = self
             .driver
             .query(
-                "SELECT cluster_name, data, data_encoding, version FROM cluster_metadata_info WHERE metadata_partition = ? AND cluster_name = ?",
+                &format!(
+                    "SELECT {} FROM cluster_metadata_info WHERE metadata_partition = ? AND cluster_name = ?",
+                    METADATA_COLUMNS.list()
+                ),
                 &params![METADATA_PARTITION, cluster_name],
             )
             .await?;
@@ -293,8 +314,9 @@ impl ClusterMetadataStore for SqlStore {
             Some(t) => Some(validate::token::decode(t)?),
         };
         let now = now();
-        let mut sql = String::from(
-            "SELECT host_id, rpc_address, rpc_port, role, session_start, last_heartbeat, record_expiry FROM cluster_membership WHERE membership_partition = ? AND record_expiry > ?",
+        let mut sql = format!(
+            "SELECT {} FROM cluster_membership WHERE membership_partition = ? AND record_expiry > ?",
+            MEMBER_COLUMNS.list()
         );
         let mut p = params![MEMBERSHIP_PARTITION, now];
         if let Some(within) = filter.last_heartbeat_within {

@@ -55,6 +55,11 @@ impl NamedRow<'_, '_> {
         self.row.i64(self.at(name)?)
     }
 
+    /// A boolean column.
+    pub(crate) fn bool(&self, name: &str) -> Result<bool> {
+        self.row.bool(self.at(name)?)
+    }
+
     /// A 32-bit integer column.
     pub(crate) fn i32(&self, name: &str) -> Result<i32> {
         self.row.i32(self.at(name)?)

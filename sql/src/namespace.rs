@@ -10,6 +10,7 @@ use durastore_api::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::columns::Columns;
 use crate::driver::SqlTx;
 use crate::paging::keyset_page;
 use crate::value::{Row, Value};
@@ -22,16 +23,29 @@ pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn NamespaceStore>> {
 /// Temporal's constant partition for namespace rows and their metadata row.
 const PARTITION: i32 = 54321;
 
-const SELECT: &str =
-    "SELECT id, name, data, data_encoding, is_global, notification_version FROM namespaces";
+/// What [`record`] reads.
+const COLUMNS: Columns = Columns(&[
+    "id",
+    "name",
+    "data",
+    "data_encoding",
+    "is_global",
+    "notification_version",
+]);
+
+/// `SELECT <COLUMNS> FROM namespaces`, for a WHERE clause to follow.
+fn select() -> String {
+    format!("SELECT {} FROM namespaces", COLUMNS.list())
+}
 
 fn record(row: &Row) -> Result<NamespaceRecord> {
+    let row = COLUMNS.read(row);
     Ok(NamespaceRecord {
-        id: NamespaceId::from_slice(&row.bytes(0)?)?,
-        name: row.string(1)?,
-        detail: row.blob(2, 3)?,
-        is_global: row.bool(4)?,
-        notification_version: row.i64(5)?,
+        id: NamespaceId::from_slice(&row.bytes("id")?)?,
+        name: row.string("name")?,
+        detail: row.blob("data", "data_encoding")?,
+        is_global: row.bool("is_global")?,
+        notification_version: row.i64("notification_version")?,
     })
 }
 
@@ -154,7 +168,7 @@ impl SqlStore {
     }
 
     async fn ns_get_where(&self, clause: &str, key: Value, what: &str) -> Result<NamespaceRecord> {
-        let sql = format!("{SELECT} WHERE partition_id = ? AND {clause}");
+        let sql = format!("{} WHERE partition_id = ? AND {clause}", select());
         let rows = self
             .driver
             .query(&sql, &[Value::Int(PARTITION.into()), key])
@@ -244,7 +258,7 @@ impl NamespaceStore for SqlStore {
         next_page_token: Option<Vec<u8>>,
     ) -> Result<Page<NamespaceRecord>> {
         let page_size = validate::page_size(page_size)?;
-        let mut sql = format!("{SELECT} WHERE partition_id = ?");
+        let mut sql = format!("{} WHERE partition_id = ?", select());
         let mut p = params![PARTITION];
         if let Some(t) = &next_page_token {
             let after: IdToken = validate::token::decode(t)?;
