@@ -143,114 +143,119 @@ fn main() {
     let args = Arguments::from_args();
     let require = Require::from_env();
     let cases = all_cases();
-    let mut trials = Vec::new();
-    let mut notes = Vec::new();
-    let mut temp_dirs = Vec::new();
-    let mut lazies: Vec<Arc<Lazy>> = Vec::new();
-    let mut containers: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
-
-    // SQLite: embedded, no server. A temporary file so durability (reopen) cases run.
-    let sqlite_url = match std::env::var("DURASTORE_SQLITE_URL") {
-        Ok(u) if !u.trim().is_empty() => Some(u),
-        _ => None,
-    };
-    let sqlite_url = match sqlite_url {
-        Some(u) => Ok(u),
-        None => tempfile::Builder::new()
-            .prefix("durastore-conformance-")
-            .tempdir()
-            .map(|dir| {
-                let u = format!("sqlite://{}", dir.path().join("conformance.db").display());
-                temp_dirs.push(dir);
-                u
-            })
-            .map_err(|e| format!("cannot create a temporary directory: {e}")),
-    };
-    match sqlite_url {
-        Ok(url) => {
-            notes.push(format!("sqlite: {url}"));
-            let lazy = Arc::new(Lazy::new("sqlite", url));
-            lazies.push(lazy.clone());
-            for case in &cases {
-                trials.push(case_trial(lazy.clone(), *case, require.requires("sqlite")));
-            }
-        }
-        Err(reason) => {
-            notes.push(format!("sqlite: skipped: {reason}"));
-            for case in &cases {
-                trials.push(skipped_trial(
-                    "sqlite",
-                    case,
-                    &reason,
-                    require.requires("sqlite"),
-                ));
-            }
-        }
-    }
-
-    // Server backends: URL from the environment, else a container, else a visible skip.
-    let env = |k: &str| std::env::var(k).ok();
-    for backend in &server_backends() {
-        let required = require.requires(backend.name);
-        let provisioned = match provision(backend, &env, &|| probe_docker(&env)) {
-            Provision::Container { image, docker } => {
-                match runtime().and_then(|rt| rt.block_on(containers::start(image))) {
-                    Ok((url, handle)) => {
-                        containers.push(handle);
-                        notes.push(format!("{}: container {image} via {docker}", backend.name));
-                        Provision::Url(url)
-                    }
-                    Err(e) => Provision::Skip(format!(
-                        "no {} and starting {image} at {docker} failed: {e}",
-                        backend.env_var
-                    )),
-                }
-            }
-            other => other,
-        };
-        match provisioned {
-            Provision::Url(url) => {
-                notes.push(format!("{}: {}", backend.name, redact(&url)));
-                let lazy = Arc::new(Lazy::new(backend.name, url));
-                lazies.push(lazy.clone());
-                for case in &cases {
-                    trials.push(case_trial(lazy.clone(), *case, required));
-                }
-            }
-            Provision::Container { .. } => unreachable!("containers are started above"),
-            Provision::Skip(reason) => {
-                notes.push(format!("{}: skipped: {reason}", backend.name));
-                for case in &cases {
-                    trials.push(skipped_trial(backend.name, case, &reason, required));
-                }
-            }
-        }
-    }
-
+    let mut run = Run::default();
+    run.add_sqlite(&cases, &require);
+    run.add_servers(&cases, &require);
     if !args.list {
-        for n in &notes {
+        for n in &run.notes {
             eprintln!("conformance backend {n}");
         }
     }
-    let conclusion = libtest_mimic::run(&args, trials);
-    // Remove the per-run databases and temporary files before exiting (process::exit skips
-    // destructors).
-    for lazy in &lazies {
-        if let (Some(db), Ok(rt)) = (lazy.test_db.get(), runtime()) {
-            if let Some(Ok(ctx)) = lazy.ctx.get() {
-                let _ = rt.block_on(ctx.stores.backend.close());
+    let conclusion = libtest_mimic::run(&args, std::mem::take(&mut run.trials));
+    run.clean_up();
+    conclusion.exit();
+}
+
+/// The trials of one run, and what they need alive until it ends.
+#[derive(Default)]
+struct Run {
+    trials: Vec<Trial>,
+    /// Where each backend runs (or why it is skipped), printed before the trials.
+    notes: Vec<String>,
+    temp_dirs: Vec<tempfile::TempDir>,
+    lazies: Vec<Arc<Lazy>>,
+    containers: Vec<Box<dyn std::any::Any + Send>>,
+}
+
+impl Run {
+    /// Every case on `backend` at `url`, or every case skipped with the reason.
+    fn add_backend(
+        &mut self,
+        backend: &'static str,
+        url: Result<String, String>,
+        cases: &[Case],
+        required: bool,
+    ) {
+        match url {
+            Ok(url) => {
+                self.notes.push(format!("{backend}: {}", redact(&url)));
+                let lazy = Arc::new(Lazy::new(backend, url));
+                self.lazies.push(lazy.clone());
+                for case in cases {
+                    self.trials.push(case_trial(lazy.clone(), *case, required));
+                }
             }
-            if let Err(e) = rt.block_on(db.clone().drop()) {
-                eprintln!(
-                    "conformance: could not drop test database {}: {e}",
-                    db.name()
-                );
+            Err(reason) => {
+                self.notes.push(format!("{backend}: skipped: {reason}"));
+                for case in cases {
+                    self.trials
+                        .push(skipped_trial(backend, case, &reason, required));
+                }
             }
         }
     }
-    drop(containers);
-    drop(temp_dirs);
-    conclusion.exit();
+
+    /// SQLite: embedded, no server. A temporary file so durability (reopen) cases run.
+    fn add_sqlite(&mut self, cases: &[Case], require: &Require) {
+        let url = match std::env::var("DURASTORE_SQLITE_URL") {
+            Ok(u) if !u.trim().is_empty() => Ok(u),
+            _ => tempfile::Builder::new()
+                .prefix("durastore-conformance-")
+                .tempdir()
+                .map(|dir| {
+                    let u = format!("sqlite://{}", dir.path().join("conformance.db").display());
+                    self.temp_dirs.push(dir);
+                    u
+                })
+                .map_err(|e| format!("cannot create a temporary directory: {e}")),
+        };
+        self.add_backend("sqlite", url, cases, require.requires("sqlite"));
+    }
+
+    /// Server backends: URL from the environment, else a container, else a visible skip.
+    fn add_servers(&mut self, cases: &[Case], require: &Require) {
+        let env = |k: &str| std::env::var(k).ok();
+        for backend in &server_backends() {
+            let url = match provision(backend, &env, &|| probe_docker(&env)) {
+                Provision::Url(url) => Ok(url),
+                Provision::Container { image, docker } => {
+                    match runtime().and_then(|rt| rt.block_on(containers::start(image))) {
+                        Ok((url, handle)) => {
+                            self.containers.push(handle);
+                            self.notes
+                                .push(format!("{}: container {image} via {docker}", backend.name));
+                            Ok(url)
+                        }
+                        Err(e) => Err(format!(
+                            "no {} and starting {image} at {docker} failed: {e}",
+                            backend.env_var
+                        )),
+                    }
+                }
+                Provision::Skip(reason) => Err(reason),
+            };
+            self.add_backend(backend.name, url, cases, require.requires(backend.name));
+        }
+    }
+
+    /// Removes the per-run databases and temporary files (`process::exit` skips destructors).
+    fn clean_up(self) {
+        for lazy in &self.lazies {
+            if let (Some(db), Ok(rt)) = (lazy.test_db.get(), runtime()) {
+                if let Some(Ok(ctx)) = lazy.ctx.get() {
+                    let _ = rt.block_on(ctx.stores.backend.close());
+                }
+                if let Err(e) = rt.block_on(db.clone().drop()) {
+                    eprintln!(
+                        "conformance: could not drop test database {}: {e}",
+                        db.name()
+                    );
+                }
+            }
+        }
+        drop(self.containers);
+        drop(self.temp_dirs);
+    }
 }
 
 /// A URL with its password replaced, for printing.
