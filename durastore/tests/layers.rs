@@ -112,68 +112,80 @@ fn layer_records_latency_and_errors_of_real_sqlite_calls() {
             ..LayerOptions::default()
         };
         let stores = instrument(bare, &opts);
-        assert_eq!(stores.name(), "sqlite");
-        let shard = stores.shard.as_ref().expect("shard store");
-        let info = shard
-            .get_or_create_shard(GetOrCreateShardRequest {
-                shard_id: ShardId(1),
-                create_if_missing: Some((7, DataBlob::proto3(vec![9; 8]))),
-            })
-            .await
-            .expect("shard");
-        assert_eq!(info.range_id, 7, "results pass through unchanged");
+        drive_calls(&stores).await;
+    });
+    let metrics = take(&snap);
+    check_latency_histograms(&metrics);
+    check_error_counters(&metrics);
+    check_observed_calls(&seen);
+}
 
-        let exec = stores.execution.as_ref().expect("execution store");
-        let key = WorkflowKey::new(NamespaceId::new_random(), "wf-layer", RunId::new_random());
-        exec.create_workflow_execution(CreateWorkflowExecutionRequest {
+/// Through the layer: a shard, a created run read back, two reads of a missing run and a
+/// create with a stale range id; results and errors must pass through unchanged.
+async fn drive_calls(stores: &Stores) {
+    assert_eq!(stores.name(), "sqlite");
+    let shard = stores.shard.as_ref().expect("shard store");
+    let info = shard
+        .get_or_create_shard(GetOrCreateShardRequest {
             shard_id: ShardId(1),
-            range_id: 7,
+            create_if_missing: Some((7, DataBlob::proto3(vec![9; 8]))),
+        })
+        .await
+        .expect("shard");
+    assert_eq!(info.range_id, 7, "results pass through unchanged");
+
+    let exec = stores.execution.as_ref().expect("execution store");
+    let key = WorkflowKey::new(NamespaceId::new_random(), "wf-layer", RunId::new_random());
+    exec.create_workflow_execution(CreateWorkflowExecutionRequest {
+        shard_id: ShardId(1),
+        range_id: 7,
+        mode: CreateMode::BrandNew,
+        new_snapshot: snapshot(key.clone()),
+        new_events: Vec::new(),
+    })
+    .await
+    .expect("create");
+    let state = exec
+        .get_workflow_execution(ShardId(1), &key)
+        .await
+        .expect("read back");
+    assert_eq!(state.next_event_id, 3);
+
+    let missing = WorkflowKey::new(key.namespace_id, "wf-missing", RunId::new_random());
+    for _ in 0..2 {
+        let err = exec
+            .get_workflow_execution(ShardId(1), &missing)
+            .await
+            .expect_err("missing run");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::NotFound,
+            "errors pass through unchanged"
+        );
+    }
+    // A fenced write with a stale range id: the conflict kind is the label.
+    let err = exec
+        .create_workflow_execution(CreateWorkflowExecutionRequest {
+            shard_id: ShardId(1),
+            range_id: 6,
             mode: CreateMode::BrandNew,
-            new_snapshot: snapshot(key.clone()),
+            new_snapshot: snapshot(WorkflowKey::new(
+                key.namespace_id,
+                "wf-stale",
+                RunId::new_random(),
+            )),
             new_events: Vec::new(),
         })
         .await
-        .expect("create");
-        let state = exec
-            .get_workflow_execution(ShardId(1), &key)
-            .await
-            .expect("read back");
-        assert_eq!(state.next_event_id, 3);
+        .expect_err("stale range id");
+    assert_eq!(err.kind(), ErrorKind::ShardOwnershipLost);
+}
 
-        let missing = WorkflowKey::new(key.namespace_id, "wf-missing", RunId::new_random());
-        for _ in 0..2 {
-            let err = exec
-                .get_workflow_execution(ShardId(1), &missing)
-                .await
-                .expect_err("missing run");
-            assert_eq!(
-                err.kind(),
-                ErrorKind::NotFound,
-                "errors pass through unchanged"
-            );
-        }
-        // A fenced write with a stale range id: the conflict kind is the label.
-        let err = exec
-            .create_workflow_execution(CreateWorkflowExecutionRequest {
-                shard_id: ShardId(1),
-                range_id: 6,
-                mode: CreateMode::BrandNew,
-                new_snapshot: snapshot(WorkflowKey::new(
-                    key.namespace_id,
-                    "wf-stale",
-                    RunId::new_random(),
-                )),
-                new_events: Vec::new(),
-            })
-            .await
-            .expect_err("stale range id");
-        assert_eq!(err.kind(), ErrorKind::ShardOwnershipLost);
-    });
-
-    let metrics = take(&snap);
+/// One latency sample per call, failed calls included.
+fn check_latency_histograms(metrics: &Metrics) {
     let hist = |store: &str, op: &str| {
         find(
-            &metrics,
+            metrics,
             MetricKind::Histogram,
             OPERATION_SECONDS,
             &[("backend", "sqlite"), ("store", store), ("operation", op)],
@@ -197,10 +209,13 @@ fn layer_records_latency_and_errors_of_real_sqlite_calls() {
         Some(DebugValue::Histogram(v)) => assert_eq!(v.len(), 3, "failed calls are timed too"),
         other => panic!("no get histogram: {other:?}"),
     }
+}
 
+/// One error series per operation and kind; successes have none.
+fn check_error_counters(metrics: &Metrics) {
     let errors = |op: &str, kind: &str| {
         find(
-            &metrics,
+            metrics,
             MetricKind::Counter,
             ERRORS_TOTAL,
             &[
@@ -222,7 +237,7 @@ fn layer_records_latency_and_errors_of_real_sqlite_calls() {
     // Successful operations have no error series at all.
     assert_eq!(
         find(
-            &metrics,
+            metrics,
             MetricKind::Counter,
             ERRORS_TOTAL,
             &[
@@ -234,8 +249,11 @@ fn layer_records_latency_and_errors_of_real_sqlite_calls() {
         ),
         None
     );
+}
 
-    let calls = seen.0.lock().unwrap().clone();
+/// The observer saw every call in order, with its error kind.
+fn check_observed_calls(seen: &Seen) {
+    let calls = seen.0.lock().expect("observer lock").clone();
     assert_eq!(
         calls,
         vec![
