@@ -69,11 +69,12 @@ persistence:
     assert_eq!(parsed.password.as_deref(), Some("p@ss word+1"));
 }
 
-/// Temporal's own example configs (`config/development-postgres12.yaml`,
-/// `development-mysql8.yaml`, `development-sqlite.yaml`, `development-cass-es.yaml`), their
-/// `persistence:` sections as published.
+// Temporal's own example configs (`config/development-postgres12.yaml`,
+// `development-mysql8.yaml`, `development-sqlite.yaml`, `development-cass-es.yaml`), their
+// `persistence:` sections as published, load unchanged.
+
 #[test]
-fn temporal_example_configs_load_unchanged() {
+fn temporal_postgres_and_mysql_examples_load_unchanged() {
     let pg = r#"
 log:
   stdout: true
@@ -141,7 +142,10 @@ global:
     assert_eq!(url_of(&iso, StoreRole::Default).unwrap(), url);
     let bad_iso = iso.replace("READ-COMMITTED", "SERIALIZABLE");
     assert!(url_of(&bad_iso, StoreRole::Default).is_err());
+}
 
+#[test]
+fn temporal_sqlite_example_loads_unchanged() {
     let sqlite = r#"
 persistence:
   defaultStore: sqlite-default
@@ -188,7 +192,10 @@ persistence:
         url_of(sqlite, StoreRole::Default).unwrap(),
         "sqlite::memory:?max_connections=1"
     );
+}
 
+#[test]
+fn temporal_cassandra_elasticsearch_example_loads_unchanged() {
     let cass_es = r#"
 log:
   stdout: true
