@@ -93,6 +93,17 @@ async fn checks(stores: &Stores) {
         .expect("create shard");
     let ns = NamespaceId::new_random();
 
+    let first = zombie_then_brand_new(exec.as_ref(), shard, ns).await;
+    delete_and_upsert_in_one_mutation(exec.as_ref(), shard, &first).await;
+    size_limits(exec.as_ref(), shard, ns).await;
+}
+
+/// A zombie create, then a BrandNew create of the same workflow; empty blobs read back.
+async fn zombie_then_brand_new(
+    exec: &dyn ExecutionStore,
+    shard: ShardId,
+    ns: NamespaceId,
+) -> WorkflowSnapshot {
     // A zombie create for a workflow without current row leaves only a cell tombstone at the
     // current-row key; a later BrandNew create must still see "no current row".
     let zombie = snapshot(
@@ -123,9 +134,18 @@ async fn checks(stores: &Stores) {
     assert_eq!(got.activity_infos, first.activity_infos);
     assert_eq!(got.checksum, None);
 
+    first
+}
+
+/// One mutation deleting and upserting the same keys.
+async fn delete_and_upsert_in_one_mutation(
+    exec: &dyn ExecutionStore,
+    shard: ShardId,
+    first: &WorkflowSnapshot,
+) {
     // Deleting and upserting the same key in one mutation upserts it (one batch has one
     // timestamp, where a tombstone would win).
-    let mut m = mutation(&first, 2);
+    let mut m = mutation(first, 2);
     m.delete_activity_infos.insert(1);
     m.upsert_activity_infos.insert(1, blob(9, 9));
     m.delete_activity_infos.insert(2);
@@ -142,7 +162,10 @@ async fn checks(stores: &Stores) {
     assert_eq!(got.activity_infos, BTreeMap::from([(1, blob(9, 9))]));
     assert_eq!(got.signal_requested_ids, BTreeSet::from(["s".to_string()]));
     assert_eq!(got.buffered_events, vec![blob(3, 4)]);
+}
 
+/// Blobs at the size limit are written; a request over what CQL can carry writes nothing.
+async fn size_limits(exec: &dyn ExecutionStore, shard: ShardId, ns: NamespaceId) {
     // Blobs at the 4 MiB limit in one conditional batch (the batch is single-partition, which
     // Cassandra's batch size thresholds do not apply to).
     let mut big = snapshot(

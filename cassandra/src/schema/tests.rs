@@ -95,98 +95,102 @@ async fn live_setup_verify_drift_and_refusals() {
         .trim_end_matches('/');
     let url = format!("{base}/{ks}");
     let set = schema_set(SET_MAIN).unwrap();
-    let opts = schema::ApplyOptions::default();
-
     let d = CassandraSchemaDriver::connect_creating(&url, SET_MAIN)
         .await
         .unwrap();
-    let result = async {
-        // Not set up yet: open refuses with the setup command.
-        let e = crate::open(&url).await.err().unwrap();
-        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-        assert!(e.message().contains("schema setup"), "{e}");
-
-        let r = schema::setup(&set, &d, &opts).await.unwrap();
-        assert_eq!(
-            r.to.as_ref().map(ToString::to_string).as_deref(),
-            Some("1.0")
-        );
-        assert!(schema::setup(&set, &d, &opts).await.unwrap().up_to_date());
-        // Re-applying every statement (a crashed run) reports, never fails.
-        for stmt in set.versions[0].statements() {
-            d.execute(&stmt).await.unwrap();
-        }
-        let st = schema::status(&set, &d).await.unwrap();
-        assert_eq!(
-            (st.current.clone(), st.dirty.clone()),
-            (Some(set.latest_version()), None)
-        );
-        assert_eq!(d.read_history().await.unwrap().len(), 1);
-        crate::open(&url).await.unwrap();
-
-        let scratch = CassandraSchemaDriver::scratch(&url, SET_MAIN)
-            .await
-            .unwrap();
-        let rep = schema::verify(&set, &d, &scratch).await;
-        scratch.dispose().await.unwrap();
-        assert!(rep.unwrap().is_clean());
-
-        for ddl in [
-            "ALTER TABLE namespaces DROP is_global_namespace",
-            "DROP TABLE namespaces_by_id",
-            "CREATE TABLE extra_table (k int PRIMARY KEY)",
-        ] {
-            d.execute(ddl).await.unwrap();
-        }
-        let scratch = CassandraSchemaDriver::scratch(&url, SET_MAIN)
-            .await
-            .unwrap();
-        let rep = schema::verify(&set, &d, &scratch).await;
-        scratch.dispose().await.unwrap();
-        let drift = rep.unwrap().drift;
-        for want in [
-            "missing table namespaces_by_id",
-            "table namespaces: missing column is_global_namespace",
-            "unexpected table extra_table",
-        ] {
-            assert!(drift.iter().any(|l| l == want), "{want} not in {drift:?}");
-        }
-
-        // A half-applied version, a newer schema, no schema: refused on open.
-        let marker = HistoryRecord {
-            update_time: Utc::now(),
-            old_version: set.latest_version(),
-            new_version: schema::Version::parse("1.1").unwrap(),
-            manifest_md5: String::new(),
-            description: format!("{}next", schema::IN_PROGRESS_MARKER),
-        };
-        d.insert_history(&marker).await.unwrap();
-        let e = crate::open(&url).await.err().unwrap();
-        assert_eq!(e.kind(), ErrorKind::ConditionFailed, "{e}");
-        assert!(e.message().contains("schema update"), "{e}");
-        let newer = VersionRecord {
-            db_name: ks.clone(),
-            creation_time: Utc::now(),
-            curr_version: schema::Version::parse("9.9").unwrap(),
-            min_compatible_version: schema::Version::parse("9.9").unwrap(),
-        };
-        let done = HistoryRecord {
-            update_time: Utc::now(),
-            description: "newer".into(),
-            ..marker.clone()
-        };
-        d.finish_version(&newer, std::slice::from_ref(&marker), &done)
-            .await
-            .unwrap();
-        let e = crate::open(&url).await.err().unwrap();
-        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
-        d.execute("DROP TABLE schema_version").await.unwrap();
-        let e = crate::open(&url).await.err().unwrap();
-        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-    }
-    .await;
+    live_setup_and_rerun(&url, &set, &d).await;
+    live_verify_clean_then_drift(&url, &set, &d).await;
+    live_refusals(&url, &ks, &set, &d).await;
     let cfg = CassandraConfig::from_url(&url).unwrap();
     drop_keyspace(&cfg).await.unwrap();
     assert!(!keyspace_exists(&cfg).await.unwrap());
-    result
+}
+
+/// Open refuses before setup; setup, a re-run and re-applied statements leave one version.
+async fn live_setup_and_rerun(url: &str, set: &SchemaSet, d: &CassandraSchemaDriver) {
+    let opts = schema::ApplyOptions::default();
+    // Not set up yet: open refuses with the setup command.
+    let e = crate::open(url).await.err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(e.message().contains("schema setup"), "{e}");
+
+    let r = schema::setup(set, d, &opts).await.unwrap();
+    assert_eq!(
+        r.to.as_ref().map(ToString::to_string).as_deref(),
+        Some("1.0")
+    );
+    assert!(schema::setup(set, d, &opts).await.unwrap().up_to_date());
+    // Re-applying every statement (a crashed run) reports, never fails.
+    for stmt in set.versions[0].statements() {
+        d.execute(&stmt).await.unwrap();
+    }
+    let st = schema::status(set, d).await.unwrap();
+    assert_eq!(
+        (st.current.clone(), st.dirty.clone()),
+        (Some(set.latest_version()), None)
+    );
+    assert_eq!(d.read_history().await.unwrap().len(), 1);
+    crate::open(url).await.unwrap();
+}
+
+/// Verify is clean after setup and names a dropped column, a dropped table and an extra table.
+async fn live_verify_clean_then_drift(url: &str, set: &SchemaSet, d: &CassandraSchemaDriver) {
+    let scratch = CassandraSchemaDriver::scratch(url, SET_MAIN).await.unwrap();
+    let rep = schema::verify(set, d, &scratch).await;
+    scratch.dispose().await.unwrap();
+    assert!(rep.unwrap().is_clean());
+
+    for ddl in [
+        "ALTER TABLE namespaces DROP is_global_namespace",
+        "DROP TABLE namespaces_by_id",
+        "CREATE TABLE extra_table (k int PRIMARY KEY)",
+    ] {
+        d.execute(ddl).await.unwrap();
+    }
+    let scratch = CassandraSchemaDriver::scratch(url, SET_MAIN).await.unwrap();
+    let rep = schema::verify(set, d, &scratch).await;
+    scratch.dispose().await.unwrap();
+    let drift = rep.unwrap().drift;
+    for want in [
+        "missing table namespaces_by_id",
+        "table namespaces: missing column is_global_namespace",
+        "unexpected table extra_table",
+    ] {
+        assert!(drift.iter().any(|l| l == want), "{want} not in {drift:?}");
+    }
+}
+
+/// A half-applied version, a newer schema and no schema are refused on open.
+async fn live_refusals(url: &str, ks: &str, set: &SchemaSet, d: &CassandraSchemaDriver) {
+    // A half-applied version, a newer schema, no schema: refused on open.
+    let marker = HistoryRecord {
+        update_time: Utc::now(),
+        old_version: set.latest_version(),
+        new_version: schema::Version::parse("1.1").unwrap(),
+        manifest_md5: String::new(),
+        description: format!("{}next", schema::IN_PROGRESS_MARKER),
+    };
+    d.insert_history(&marker).await.unwrap();
+    let e = crate::open(url).await.err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::ConditionFailed, "{e}");
+    assert!(e.message().contains("schema update"), "{e}");
+    let newer = VersionRecord {
+        db_name: ks.to_string(),
+        creation_time: Utc::now(),
+        curr_version: schema::Version::parse("9.9").unwrap(),
+        min_compatible_version: schema::Version::parse("9.9").unwrap(),
+    };
+    let done = HistoryRecord {
+        update_time: Utc::now(),
+        description: "newer".into(),
+        ..marker.clone()
+    };
+    d.finish_version(&newer, std::slice::from_ref(&marker), &done)
+        .await
+        .unwrap();
+    let e = crate::open(url).await.err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+    d.execute("DROP TABLE schema_version").await.unwrap();
+    let e = crate::open(url).await.err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
