@@ -161,26 +161,48 @@ fn credentials(userinfo: Option<&str>) -> Result<(Option<String>, Option<String>
     Ok((user, password))
 }
 
-/// The comma-separated contact points as `host:port` (the default port where none is given).
+/// The comma-separated contact points as `host:port` (the default port where none is given);
+/// an IPv6 address is written in brackets, `[::1]:9042`, as in any URL.
 fn parse_hosts(hostlist: &str) -> Result<Vec<String>> {
     let mut hosts = Vec::new();
     for h in hostlist.split(',').filter(|h| !h.is_empty()) {
-        if h.contains(':') && !h.starts_with('[') {
-            let (host, port) = h.rsplit_once(':').unwrap_or((h, ""));
-            port.parse::<u16>()
-                .map_err(|_| bad_url(&format!("bad port in {h:?}")))?;
-            if host.is_empty() {
-                return Err(bad_url(&format!("empty host in {h:?}")));
-            }
-            hosts.push(h.to_string());
-        } else {
-            hosts.push(format!("{h}:{DEFAULT_PORT}"));
-        }
+        hosts.push(contact_point(h)?);
     }
     if hosts.is_empty() {
         return Err(bad_url("no host"));
     }
     Ok(hosts)
+}
+
+/// One contact point as `host:port`.
+fn contact_point(h: &str) -> Result<String> {
+    let port = |p: &str| {
+        p.parse::<u16>()
+            .map_err(|_| bad_url(&format!("bad port in {h:?}")))
+    };
+    if let Some(rest) = h.strip_prefix('[') {
+        let (addr, after) = rest
+            .split_once(']')
+            .ok_or_else(|| bad_url(&format!("unclosed '[' in {h:?}")))?;
+        addr.parse::<std::net::Ipv6Addr>()
+            .map_err(|_| bad_url(&format!("{addr:?} in {h:?} is not an IPv6 address")))?;
+        return match after {
+            "" => Ok(format!("[{addr}]:{DEFAULT_PORT}")),
+            _ => match after.strip_prefix(':') {
+                Some(p) => Ok(format!("[{addr}]:{}", port(p)?)),
+                None => Err(bad_url(&format!("bad port in {h:?}"))),
+            },
+        };
+    }
+    match h.split_once(':') {
+        None => Ok(format!("{h}:{DEFAULT_PORT}")),
+        // Two colons: an IPv6 address without brackets, whose port cannot be told apart.
+        Some((_, p)) if p.contains(':') => Err(bad_url(&format!(
+            "{h:?}: write an IPv6 address in brackets, e.g. [::1]:9042"
+        ))),
+        Some(("", _)) => Err(bad_url(&format!("empty host in {h:?}"))),
+        Some((host, p)) => Ok(format!("{host}:{}", port(p)?)),
+    }
 }
 
 fn consistency(v: &str) -> Result<Consistency> {
@@ -521,6 +543,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.hosts, ["a:9042", "b:9043"]);
+        let v6 = CassandraConfig::from_url("cassandra://[::1],[fe80::2]:9043,h/ks").unwrap();
+        assert_eq!(v6.hosts, ["[::1]:9042", "[fe80::2]:9043", "h:9042"]);
         assert_eq!(c.keyspace, "ks");
         assert_eq!(c.consistency, Consistency::Quorum);
         assert_eq!(c.request_timeout, Duration::from_millis(500));
@@ -538,6 +562,12 @@ mod tests {
             "cassandra://h/ks?connections_per_host=0",
             "cassandra://h/ks?bogus=1",
             "cassandra://h/ks?replication_factor=0",
+            "cassandra://::1/ks",
+            "cassandra://[::1/ks",
+            "cassandra://[::1]x/ks",
+            "cassandra://[nothost]:9042/ks",
+            "cassandra://[::1]:99999/ks",
+            "cassandra://:9042/ks",
         ] {
             let e = CassandraConfig::from_url(bad).unwrap_err();
             assert_eq!(e.kind(), durastore_api::ErrorKind::InvalidArgument, "{bad}");
