@@ -321,7 +321,7 @@ async fn walk(url: &str) -> Res<()> {
         format!("list found {:?}", listed.items),
     )?;
     let count = visibility
-        .count(ListWorkflowExecutionsRequest::new(ns, q))
+        .count(CountWorkflowExecutionsRequest::new(ns, q))
         .await?;
     check(count.count == 1, format!("count said {}", count.count))?;
 
@@ -422,7 +422,7 @@ async fn walk(url: &str) -> Res<()> {
         key.workflow_id
     );
     let count = visibility
-        .count(ListWorkflowExecutionsRequest::new(ns, closed_q))
+        .count(CountWorkflowExecutionsRequest::new(ns, closed_q))
         .await?;
     check(
         count.count == 1,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use durastore::config::Config;
 use durastore::factory::{self, OpenMode};
 use durastore_api::{
-    DataBlob, ErrorKind, GetOrCreateShardRequest, ListWorkflowExecutionsRequest, NamespaceId,
+    CountWorkflowExecutionsRequest, DataBlob, ErrorKind, GetOrCreateShardRequest, NamespaceId,
     ShardId,
 };
 
@@ -149,12 +149,10 @@ persistence:
             let stores = factory::open_config(&cfg, OpenMode::CreateIfMissing).await?;
             let vis = stores.visibility.as_ref().expect("visibility store");
             let count = vis
-                .count(ListWorkflowExecutionsRequest {
-                    namespace_id: NamespaceId::new_random(),
-                    query: String::new(),
-                    page_size: 10,
-                    next_page_token: None,
-                })
+                .count(CountWorkflowExecutionsRequest::new(
+                    NamespaceId::new_random(),
+                    "",
+                ))
                 .await?;
             assert_eq!(count.count, 0);
             Ok::<_, durastore_api::StoreError>(())

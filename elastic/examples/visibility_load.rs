@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use durastore_api::chrono::{TimeZone, Utc};
 use durastore_api::{
-    ListWorkflowExecutionsRequest, NamespaceId, Result, RunId, StoreError, VisibilityRecord,
+    CountWorkflowExecutionsRequest, NamespaceId, Result, RunId, StoreError, VisibilityRecord,
     VisibilityStore, VisibilityWrite, WorkflowKey,
 };
 use durastore_elastic::{ElasticConfig, ElasticVisibility};
@@ -106,7 +106,7 @@ async fn main() -> Result<()> {
     let loaded = load(store.clone(), records, mode, callers).await;
     let secs = started.elapsed().as_secs_f64();
     let counted = store
-        .count(ListWorkflowExecutionsRequest::new(ns, ""))
+        .count(CountWorkflowExecutionsRequest::new(ns, ""))
         .await;
     durastore_elastic::drop_indexes(&cfg).await?;
     loaded?;

@@ -9,8 +9,9 @@ use durastore_api::query::{
     validate_custom_name,
 };
 use durastore_api::{
-    CountResult, ListWorkflowExecutionsRequest, NamespaceId, Page, Result, RunId, StoreError,
-    VisibilityRecord, VisibilityStore, VisibilityWrite, WorkflowStatus, validate, validate_batch,
+    CountResult, CountWorkflowExecutionsRequest, ListWorkflowExecutionsRequest, NamespaceId, Page,
+    Result, RunId, StoreError, VisibilityRecord, VisibilityStore, VisibilityWrite, WorkflowStatus,
+    validate, validate_batch,
 };
 use elasticsearch::http::Method;
 use serde::{Deserialize, Serialize};
@@ -345,7 +346,7 @@ impl VisibilityStore for ElasticVisibility {
         })
     }
 
-    async fn count(&self, req: ListWorkflowExecutionsRequest) -> Result<CountResult> {
+    async fn count(&self, req: CountWorkflowExecutionsRequest) -> Result<CountResult> {
         req.namespace_id.validate()?;
         let (q, attrs) = self.parse(&req.namespace_id, &req.query, true).await?;
         let query = to_query(&req.namespace_id.to_string(), q.filter.as_ref(), &attrs);

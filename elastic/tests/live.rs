@@ -11,8 +11,8 @@ use durastore_api::VisibilityWrite;
 use durastore_api::chrono::{TimeZone, Utc};
 use durastore_api::query::SearchAttributeType;
 use durastore_api::{
-    ErrorKind, ListWorkflowExecutionsRequest, NamespaceId, RunId, SearchAttributeValue,
-    VisibilityRecord, WorkflowStatus,
+    CountWorkflowExecutionsRequest, ErrorKind, ListWorkflowExecutionsRequest, NamespaceId, RunId,
+    SearchAttributeValue, VisibilityRecord, WorkflowStatus,
 };
 use durastore_elastic::{BulkOptions, ElasticConfig, ElasticVisibility};
 
@@ -86,10 +86,11 @@ async fn check(url: &str) {
         page_size: size,
         next_page_token: None,
     };
+    let count_req = |q: &str| CountWorkflowExecutionsRequest::new(ns, q);
     // != excludes records without the attribute (three-valued logic).
     let page = store.list(req("Color != 'c1'", 100)).await.unwrap();
     assert_eq!(page.items.len(), 2);
-    let c = store.count(req("NOT (Color = 'c0')", 0)).await.unwrap();
+    let c = store.count(count_req("NOT (Color = 'c0')")).await.unwrap();
     assert_eq!(c.count, 2);
     // Paging: 5 records in pages of 2: 2, 2, 1 and no token on the last page.
     let mut seen = Vec::new();
@@ -104,7 +105,7 @@ async fn check(url: &str) {
     }
     assert_eq!(seen, vec!["wf-4", "wf-3", "wf-2", "wf-1", "wf-0"]);
     let g = store
-        .count(req("GROUP BY ExecutionStatus", 0))
+        .count(count_req("GROUP BY ExecutionStatus"))
         .await
         .unwrap();
     assert_eq!(g.count, 5);
@@ -183,12 +184,7 @@ async fn check_bulk(url: &str) {
         r.unwrap();
     }
     store.refresh().await.unwrap();
-    let req = |q: &str| ListWorkflowExecutionsRequest {
-        namespace_id: ns,
-        query: q.into(),
-        page_size: 0,
-        next_page_token: None,
-    };
+    let req = |q: &str| CountWorkflowExecutionsRequest::new(ns, q);
     assert_eq!(store.count(req("")).await.unwrap().count, 40 + 30);
     assert_eq!(
         store

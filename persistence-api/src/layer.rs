@@ -46,17 +46,17 @@ use crate::query::SearchAttributeType;
 use crate::{
     AppendHistoryNodesRequest, ClusterMember, ClusterMemberFilter, ClusterMetadataRecord,
     ClusterMetadataStore, CompleteTasksLessThanRequest, ConflictResolveWorkflowExecutionRequest,
-    CountResult, CreateNamespaceRequest, CreateTasksRequest, CreateWorkflowExecutionRequest,
-    CurrentExecution, DataBlob, ExecutionStore, ForkHistoryBranchRequest, GetHistoryTasksRequest,
-    GetOrCreateShardRequest, GetTasksRequest, HistoryBranch, HistoryNode, HistoryStore,
-    HistoryTask, HistoryTaskKey, HistoryTreeBranch, ListWorkflowExecutionsRequest, NamespaceId,
-    NamespaceRecord, NamespaceStore, Page, QueueInfo, QueueKey, QueueMessage, QueueStore,
-    QueueType, ReadHistoryBranchRequest, RunId, SetWorkflowExecutionRequest, ShardId, ShardInfo,
-    ShardStore, Stores, TaskCategory, TaskQueueFlavor, TaskQueueKey, TaskQueueRecord,
-    TaskQueueStore, TaskQueueWrite, TaskRecord, TreeId, UpdateNamespaceRequest, UpdateShardRequest,
-    UpdateWorkflowExecutionRequest, UpsertClusterMembershipRequest, UserDataRecord, UserDataUpdate,
-    VisibilityRecord, VisibilityStore, VisibilityWrite, WorkflowId, WorkflowKey,
-    WorkflowMutableState,
+    CountResult, CountWorkflowExecutionsRequest, CreateNamespaceRequest, CreateTasksRequest,
+    CreateWorkflowExecutionRequest, CurrentExecution, DataBlob, ExecutionStore,
+    ForkHistoryBranchRequest, GetHistoryTasksRequest, GetOrCreateShardRequest, GetTasksRequest,
+    HistoryBranch, HistoryNode, HistoryStore, HistoryTask, HistoryTaskKey, HistoryTreeBranch,
+    ListWorkflowExecutionsRequest, NamespaceId, NamespaceRecord, NamespaceStore, Page, QueueInfo,
+    QueueKey, QueueMessage, QueueStore, QueueType, ReadHistoryBranchRequest, RunId,
+    SetWorkflowExecutionRequest, ShardId, ShardInfo, ShardStore, Stores, TaskCategory,
+    TaskQueueFlavor, TaskQueueKey, TaskQueueRecord, TaskQueueStore, TaskQueueWrite, TaskRecord,
+    TreeId, UpdateNamespaceRequest, UpdateShardRequest, UpdateWorkflowExecutionRequest,
+    UpsertClusterMembershipRequest, UserDataRecord, UserDataUpdate, VisibilityRecord,
+    VisibilityStore, VisibilityWrite, WorkflowId, WorkflowKey, WorkflowMutableState,
 };
 
 /// Name of the per-call latency histogram (seconds), labels `backend`, `store`, `operation`.
@@ -450,7 +450,7 @@ layered!(VisibilityStore as "visibility" {
     fn delete(namespace_id: NamespaceId, run_id: RunId, task_id: i64) -> ();
     fn get(namespace_id: NamespaceId, run_id: RunId) -> VisibilityRecord;
     fn list(req: ListWorkflowExecutionsRequest) -> Page<VisibilityRecord>;
-    fn count(req: ListWorkflowExecutionsRequest) -> CountResult;
+    fn count(req: CountWorkflowExecutionsRequest) -> CountResult;
     fn add_search_attributes(
         namespace_id: NamespaceId,
         attributes: BTreeMap<String, SearchAttributeType>,

@@ -133,20 +133,17 @@ impl VisibilityRecord {
     }
 }
 
-/// Request for list and count.
-///
-/// Count uses only `namespace_id` and `query`: it ignores `page_size` and `next_page_token`
-/// (neither is checked) and returns the total in one answer.
+/// Request for [`VisibilityStore::list`]: one page of the records matching a query.
 #[derive(Debug, Clone)]
 pub struct ListWorkflowExecutionsRequest {
     /// Namespace (every query is scoped to one).
     pub namespace_id: NamespaceId,
-    /// Query text in the list-filter language ("" = all). `GROUP BY ExecutionStatus` is
-    /// accepted by count only.
+    /// Query text in the list-filter language ("" = all). `GROUP BY` is refused here (it is
+    /// accepted by [`VisibilityStore::count`] only).
     pub query: String,
-    /// Page size (1..=10000; ignored by count).
+    /// Page size (1..=10000).
     pub page_size: i32,
-    /// Token from the previous page (ignored by count).
+    /// Token from the previous page.
     pub next_page_token: Option<Vec<u8>>,
 }
 
@@ -156,7 +153,7 @@ impl ListWorkflowExecutionsRequest {
     pub const DEFAULT_PAGE_SIZE: i32 = 1000;
 
     /// The first page of `query` in `namespace_id`, [`Self::DEFAULT_PAGE_SIZE`] records per
-    /// page; also a complete count request.
+    /// page.
     pub fn new(namespace_id: NamespaceId, query: impl Into<String>) -> Self {
         Self {
             namespace_id,
@@ -167,12 +164,49 @@ impl ListWorkflowExecutionsRequest {
     }
 }
 
+/// Request for [`VisibilityStore::count`] (Temporal's `CountWorkflowExecutionsRequest`): the
+/// namespace and the query. A count is answered whole, so it has no paging fields.
+///
+/// ```
+/// use durastore_api::*;
+///
+/// let ns = NamespaceId::new_random();
+/// // The same filter as a list, answered as one number.
+/// let total = CountWorkflowExecutionsRequest::new(ns, "WorkflowType = 'OrderWorkflow'");
+/// // With `GROUP BY ExecutionStatus`, one group per status present as well.
+/// let by_status = CountWorkflowExecutionsRequest::new(
+///     ns,
+///     "WorkflowType = 'OrderWorkflow' GROUP BY ExecutionStatus",
+/// );
+/// assert_eq!(total.namespace_id, by_status.namespace_id);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountWorkflowExecutionsRequest {
+    /// Namespace (every query is scoped to one).
+    pub namespace_id: NamespaceId,
+    /// Query text in the list-filter language ("" = all), optionally ending in
+    /// `GROUP BY ExecutionStatus`.
+    pub query: String,
+}
+
+impl CountWorkflowExecutionsRequest {
+    /// The count of `query` in `namespace_id`.
+    pub fn new(namespace_id: NamespaceId, query: impl Into<String>) -> Self {
+        Self {
+            namespace_id,
+            query: query.into(),
+        }
+    }
+}
+
 /// Result of a count.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CountResult {
     /// Total matching.
     pub count: i64,
-    /// Per-group counts for `GROUP BY`.
+    /// Per-group counts for `GROUP BY` (empty without it): the group's values (one
+    /// [`Literal::Status`] for `GROUP BY ExecutionStatus`) and its count. Groups sum to `count`;
+    /// their order is not part of the contract.
     pub groups: Vec<(Vec<Literal>, i64)>,
 }
 
@@ -267,8 +301,7 @@ pub fn validate_batch(writes: &[VisibilityWrite]) -> Result<()> {
 ///         .list(ListWorkflowExecutionsRequest::new(key.namespace_id, query.clone()))
 ///         .await?;
 ///     assert_eq!(page.items.len(), 1);
-///     // Count takes the same request type; it ignores the paging fields.
-///     let count = ListWorkflowExecutionsRequest::new(key.namespace_id, query);
+///     let count = CountWorkflowExecutionsRequest::new(key.namespace_id, query);
 ///     Ok(visibility.count(count).await?.count)
 /// }
 /// ```
@@ -286,8 +319,9 @@ pub trait VisibilityStore: Send + Sync {
     async fn get(&self, namespace_id: NamespaceId, run_id: RunId) -> Result<VisibilityRecord>;
     /// Lists matching records, paged.
     async fn list(&self, req: ListWorkflowExecutionsRequest) -> Result<Page<VisibilityRecord>>;
-    /// Counts matching records (optionally grouped).
-    async fn count(&self, req: ListWorkflowExecutionsRequest) -> Result<CountResult>;
+    /// Counts matching records (optionally grouped by `ExecutionStatus`): the number the full
+    /// listing of the same query would return.
+    async fn count(&self, req: CountWorkflowExecutionsRequest) -> Result<CountResult>;
     /// Registers custom search attributes (idempotent).
     async fn add_search_attributes(
         &self,

@@ -55,8 +55,9 @@ use durastore_api::query::{
     parse_query, validate_custom_name,
 };
 use durastore_api::{
-    CountResult, ErrorKind, ListWorkflowExecutionsRequest, NamespaceId, Page, Result, RunId,
-    SearchAttributeValue, StoreError, VisibilityRecord, VisibilityStore, WorkflowStatus, validate,
+    CountResult, CountWorkflowExecutionsRequest, ErrorKind, ListWorkflowExecutionsRequest,
+    NamespaceId, Page, Result, RunId, SearchAttributeValue, StoreError, VisibilityRecord,
+    VisibilityStore, WorkflowStatus, validate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -711,7 +712,7 @@ impl VisibilityStore for SqlStore {
         })
     }
 
-    async fn count(&self, req: ListWorkflowExecutionsRequest) -> Result<CountResult> {
+    async fn count(&self, req: CountWorkflowExecutionsRequest) -> Result<CountResult> {
         req.namespace_id.validate()?;
         let Parsed {
             condition: cond,

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use durastore_api::{
-    ExecutionStore, GetOrCreateShardRequest, HistoryStore, ListWorkflowExecutionsRequest, Result,
+    CountWorkflowExecutionsRequest, ExecutionStore, GetOrCreateShardRequest, HistoryStore, Result,
     ShardId, StoreError, Stores, TaskQueueStore, UpdateShardRequest, Uuid, VisibilityStore,
 };
 
@@ -202,12 +202,7 @@ impl Ctx {
 }
 
 pub(super) async fn probe_visibility(v: &dyn VisibilityStore) -> Result<()> {
-    v.count(ListWorkflowExecutionsRequest {
-        namespace_id: BENCH_NAMESPACE,
-        query: String::new(),
-        page_size: 1,
-        next_page_token: None,
-    })
-    .await
-    .map(|_| ())
+    v.count(CountWorkflowExecutionsRequest::new(BENCH_NAMESPACE, ""))
+        .await
+        .map(|_| ())
 }

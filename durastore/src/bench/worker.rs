@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use durastore_api::{
-    AppendHistoryNodesRequest, BranchId, CreateMode, CreateWorkflowExecutionRequest,
-    ExecutionStateColumns, HistoryBranch, ListWorkflowExecutionsRequest, Result, RunId, ShardId,
-    StoreError, TaskQueueKey, TaskType, TreeId, UpdateMode, UpdateWorkflowExecutionRequest, Uuid,
-    VisibilityStore, WorkflowKey, WorkflowState, WorkflowStatus,
+    AppendHistoryNodesRequest, BranchId, CountWorkflowExecutionsRequest, CreateMode,
+    CreateWorkflowExecutionRequest, ExecutionStateColumns, HistoryBranch,
+    ListWorkflowExecutionsRequest, Result, RunId, ShardId, StoreError, TaskQueueKey, TaskType,
+    TreeId, UpdateMode, UpdateWorkflowExecutionRequest, Uuid, VisibilityStore, WorkflowKey,
+    WorkflowState, WorkflowStatus,
 };
 
 use super::ctx::{Ctx, Shard, missing};
@@ -217,12 +218,10 @@ impl Worker {
                     .map(|_| ())
             }
             Workload::VisibilityCountGroup => visibility(ctx)?
-                .count(ListWorkflowExecutionsRequest {
-                    namespace_id: BENCH_NAMESPACE,
-                    query: "GROUP BY ExecutionStatus".to_string(),
-                    page_size: 1,
-                    next_page_token: None,
-                })
+                .count(CountWorkflowExecutionsRequest::new(
+                    BENCH_NAMESPACE,
+                    "GROUP BY ExecutionStatus",
+                ))
                 .await
                 .map(|_| ()),
         }

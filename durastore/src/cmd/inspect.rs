@@ -7,10 +7,11 @@ use durastore::config::Config;
 use durastore::factory::{OpenMode, open_config, open_with};
 use durastore_api::query::Literal;
 use durastore_api::{
-    BranchId, CurrentExecution, ErrorKind, ExecutionStore, GetOrCreateShardRequest, HistoryNode,
-    HistoryStore, HistoryTreeBranch, ListWorkflowExecutionsRequest, NamespaceId,
-    ReadHistoryBranchRequest, RunId, SearchAttributeValue, ShardId, StoreError, Stores, TreeId,
-    VisibilityRecord, WorkflowId, WorkflowKey, WorkflowMutableState,
+    BranchId, CountWorkflowExecutionsRequest, CurrentExecution, ErrorKind, ExecutionStore,
+    GetOrCreateShardRequest, HistoryNode, HistoryStore, HistoryTreeBranch,
+    ListWorkflowExecutionsRequest, NamespaceId, ReadHistoryBranchRequest, RunId,
+    SearchAttributeValue, ShardId, StoreError, Stores, TreeId, VisibilityRecord, WorkflowId,
+    WorkflowKey, WorkflowMutableState,
 };
 use serde_json::json;
 
@@ -666,12 +667,7 @@ async fn visibility(a: VisibilityArgs) -> CliResult {
     let ns = namespace_id(&stores, &a.namespace).await?;
     if a.count {
         let res = store
-            .count(ListWorkflowExecutionsRequest {
-                namespace_id: ns,
-                query: a.query.clone(),
-                page_size: 1,
-                next_page_token: None,
-            })
+            .count(CountWorkflowExecutionsRequest::new(ns, a.query.clone()))
             .await?;
         let groups: Vec<(String, i64)> = res
             .groups

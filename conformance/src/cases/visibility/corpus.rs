@@ -15,8 +15,8 @@ use durastore_api::{
 };
 
 use super::helpers::{
-    at, count, count_by_status, ensure_same, fresh_namespace, kw, kwl, list_all, order_key,
-    request, running, write,
+    at, count, count_by_status, count_request, ensure_same, fresh_namespace, kw, kwl, list_all,
+    order_key, running, write,
 };
 use crate::check::ok;
 use crate::{CaseError, Ctx, ensure, ensure_eq};
@@ -909,7 +909,7 @@ pub async fn corpus_records_round_trip(ctx: &Ctx) -> Result<(), CaseError> {
         let got = ok("get", c.s.get(c.ns, seed.run_id).await)?;
         ensure_same(&format!("get {}", seed.label), &expected, &got)?;
     }
-    let res = ok("count", c.s.count(request(c.ns, "", 0, None)).await)?;
+    let res = ok("count", c.s.count(count_request(c.ns, "")).await)?;
     ensure_eq!(res.count, SEED_SIZE as i64);
     Ok(())
 }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use durastore_api::query::{Literal, SearchAttributeType};
 use durastore_api::{
-    CountResult, DateTime, ErrorKind, ListWorkflowExecutionsRequest, NamespaceId, Page, RunId,
-    SearchAttributeValue, Utc, VisibilityRecord, VisibilityStore, WorkflowStatus,
+    CountResult, CountWorkflowExecutionsRequest, DateTime, ErrorKind,
+    ListWorkflowExecutionsRequest, NamespaceId, Page, RunId, SearchAttributeValue, Utc,
+    VisibilityRecord, VisibilityStore, WorkflowStatus,
 };
 
 use crate::check::{expect_err, ok};
@@ -154,7 +155,12 @@ pub(crate) async fn write(s: &dyn VisibilityStore, r: &VisibilityRecord) -> Resu
     }
 }
 
-/// A list/count request.
+/// A count request.
+pub(crate) fn count_request(ns: NamespaceId, query: &str) -> CountWorkflowExecutionsRequest {
+    CountWorkflowExecutionsRequest::new(ns, query)
+}
+
+/// A list request.
 pub(crate) fn request(
     ns: NamespaceId,
     query: &str,
@@ -237,7 +243,7 @@ pub(crate) async fn count(
 ) -> Result<i64, CaseError> {
     let res = ok(
         &format!("count {query:?}"),
-        s.count(request(ns, query, 0, None)).await,
+        s.count(count_request(ns, query)).await,
     )?;
     ensure!(
         res.groups.is_empty(),
@@ -283,7 +289,7 @@ pub(crate) async fn count_by_status(
     query: &str,
 ) -> Result<BTreeMap<&'static str, i64>, CaseError> {
     let what = format!("count {query:?}");
-    let res = ok(&what, s.count(request(ns, query, 0, None)).await)?;
+    let res = ok(&what, s.count(count_request(ns, query)).await)?;
     status_groups(&what, &res)
 }
 
@@ -412,7 +418,7 @@ pub(crate) async fn expect_invalid_query(
     )?;
     expect_err(
         &format!("count {query:?}"),
-        s.count(request(ns, query, 0, None)).await,
+        s.count(count_request(ns, query)).await,
         ErrorKind::InvalidArgument,
     )?;
     Ok(())
@@ -516,7 +522,7 @@ impl Fixture {
         if got != expected {
             problems.push(format!("list expected {expected:?}, got {got:?}"));
         }
-        match self.s.count(request(self.ns, query, 0, None)).await {
+        match self.s.count(count_request(self.ns, query)).await {
             Ok(c) if c.count == expected.len() as i64 && c.groups.is_empty() => {}
             Ok(c) => problems.push(format!(
                 "count expected {}, got {} (groups {:?})",

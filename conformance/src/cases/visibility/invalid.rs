@@ -10,8 +10,8 @@ use durastore_api::{
 };
 
 use super::helpers::{
-    at, closed, count, ensure_stored, expect_invalid_query, fresh_namespace, kw, kwl, list_ids,
-    request, running, vis, with_attrs, write,
+    at, closed, count, count_request, ensure_stored, expect_invalid_query, fresh_namespace, kw,
+    kwl, list_ids, request, running, vis, with_attrs, write,
 };
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::{CaseError, Ctx, ensure_eq};
@@ -173,7 +173,7 @@ pub async fn invalid_read_nil_ids(ctx: &Ctx) -> Result<(), CaseError> {
     )?;
     expect_err(
         "count nil namespace",
-        s.count(request(nil_ns, "", 0, None)).await,
+        s.count(count_request(nil_ns, "")).await,
         ErrorKind::InvalidArgument,
     )?;
     Ok(())
