@@ -57,7 +57,7 @@ pub use value::{Row, TIME_TEXT_FORMAT, Value, time_from_text, time_to_text};
 /// The shared implementation of every store over one [`SqlDriver`].
 pub struct SqlStore {
     pub(crate) driver: Arc<dyn SqlDriver>,
-    /// Custom search attributes per namespace, as last read (see `visibility.rs`).
+    /// Custom search attributes per namespace, as last read (see `visibility/attributes.rs`).
     pub(crate) registries: visibility::RegistryCache,
 }
 
