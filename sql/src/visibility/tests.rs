@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use durastore_api::query::{Query, SearchAttributeType};
 use durastore_api::{
-    DataBlob, ErrorKind, NamespaceId, RunId, SearchAttributeValue, VisibilityRecord,
+    DataBlob, ErrorKind, NamespaceId, RunId, SearchAttributeValue, VisibilityRecord, WorkflowKey,
     WorkflowStatus, validate,
 };
 
@@ -15,30 +15,15 @@ use super::write::{WriteKind, encode_row, validate_record};
 use crate::value::Value;
 use crate::visibility_columns::{CUSTOM_FIELDS, PREDEFINED_COLUMNS, Registry};
 
+/// A running record with a memo, on shard 1.
 fn record() -> VisibilityRecord {
     let t = chrono::DateTime::<chrono::Utc>::from_timestamp(1_714_557_600, 5).unwrap();
+    let key = WorkflowKey::new(NamespaceId::new_random(), "wf", RunId::new_random());
     VisibilityRecord {
-        namespace_id: NamespaceId::new_random(),
-        workflow_id: "wf".into(),
-        run_id: RunId::new_random(),
-        workflow_type: "T".into(),
-        start_time: t,
-        execution_time: t,
-        status: WorkflowStatus::Running,
         task_queue: "q".into(),
-        task_id: 1,
         shard_id: 1,
         memo: Some(DataBlob::new(vec![1, 2], "Proto3")),
-        search_attributes: BTreeMap::new(),
-        parent_workflow_id: None,
-        parent_run_id: None,
-        root_workflow_id: None,
-        root_run_id: None,
-        close_time: None,
-        history_length: None,
-        history_size_bytes: None,
-        execution_duration_nanos: None,
-        state_transition_count: None,
+        ..VisibilityRecord::new(&key, "T", t, 1)
     }
 }
 
