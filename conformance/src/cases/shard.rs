@@ -1,15 +1,15 @@
 //! Conformance cases for the shard store: creation, the range-id compare-and-set, ownership
 //! checks, input limits, and multi-owner fencing races (which Temporal's own suite lacks).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use durastore_api::validate::MAX_BLOB_BYTES;
 use durastore_api::{
-    ConflictDetail, DataBlob, ErrorKind, GetOrCreateShardRequest, HistoryTask, ShardId, ShardInfo,
-    ShardStore, StoreError, TaskCategory, UpdateShardRequest, WorkflowId,
+    ConflictDetail, DataBlob, ErrorKind, ExecutionStore, GetOrCreateShardRequest, NamespaceId,
+    ShardId, ShardInfo, ShardStore, StoreError, TaskCategory, UpdateShardRequest, WorkflowId,
 };
 
 use crate::cases::history_tasks::{immediate_task, read_all_tasks, task_map};
@@ -604,165 +604,204 @@ struct Attempt {
 /// either committed (and its task is stored) or failed with `ShardOwnershipLost` (and is not);
 /// once renewal has returned, no write with r succeeds any more.
 pub async fn renew_fences_in_flight_writers(ctx: &Ctx) -> Result<(), CaseError> {
-    const WRITERS: i64 = 4;
+    for round in 0..3 {
+        renewal_round(ctx, round).await?;
+    }
+    Ok(())
+}
+
+/// Writers racing one renewal in [`renew_fences_in_flight_writers`].
+const RENEW_WRITERS: i64 = 4;
+
+/// What the racing writers share with the renewing owner.
+#[derive(Clone)]
+struct RenewRace {
+    /// Set once the renewal has returned.
+    renewed: Arc<AtomicBool>,
+    /// Writes committed so far.
+    successes: Arc<AtomicUsize>,
+    /// Writers that have stopped.
+    writers_done: Arc<AtomicUsize>,
+}
+
+/// One round: writers with range 1 race a renewal to 2, then every attempt is judged against
+/// what the new owner read right after renewing, and the new owner writes with range 2.
+async fn renewal_round(ctx: &Ctx, round: usize) -> Result<(), CaseError> {
+    let shards = ctx.shard()?;
+    let exec = ctx.execution()?;
+    let id = ctx.new_shard_id();
+    create_shard(shards, id, 1).await?;
+    let ns = namespace_id();
+    let wf = WorkflowId::new(unique_name("renew"));
+    let race = RenewRace {
+        renewed: Arc::new(AtomicBool::new(false)),
+        successes: Arc::new(AtomicUsize::new(0)),
+        writers_done: Arc::new(AtomicUsize::new(0)),
+    };
+    let handles: Vec<_> = (0..RENEW_WRITERS)
+        .map(|w| {
+            let (store, race, wf) = (Arc::clone(exec), race.clone(), wf.clone());
+            tokio::spawn(async move { renew_writer(store, race, id, ns, wf, w).await })
+        })
+        .collect();
+
+    // Renew while writes are in flight: wait for a few commits first so the race is real.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while race.successes.load(Ordering::SeqCst) < 10
+        && race.writers_done.load(Ordering::SeqCst) < RENEW_WRITERS as usize
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let renewal = shards.update_shard(update_req(id, 1, 2, blob(16))).await;
+    race.renewed.store(true, Ordering::SeqCst);
+    ok(&format!("round {round}: renewal 1 -> 2"), renewal)?;
+    // What the new owner sees right after renewing is final for the old range: no write
+    // with range 1 may commit after this point, even one already in flight.
+    let at_renewal = stored_task_ids(exec, id).await?;
+
+    let mut committed = BTreeSet::new();
+    let mut rejected = BTreeSet::new();
+    for h in handles {
+        judge_attempts(round, join(h).await?, &mut committed, &mut rejected)?;
+    }
+    ensure!(
+        !rejected.is_empty(),
+        "round {round}: no write was fenced after the renewal"
+    );
+    let stored_ids = stored_task_ids(exec, id).await?;
+    ensure_eq!(
+        stored_ids,
+        committed,
+        "round {round}: stored tasks are exactly the committed writes"
+    );
+    ensure_eq!(
+        stored_ids,
+        at_renewal,
+        "round {round}: old-range writes committed after the renewal returned"
+    );
+
+    // The new owner writes with range 2.
+    let fresh = immediate_task(9_000_000);
+    ok(
+        "add_history_tasks by the new owner",
+        exec.add_history_tasks(
+            id,
+            2,
+            ns,
+            &wf,
+            task_map(TaskCategory::TRANSFER, vec![fresh.clone()]),
+        )
+        .await,
+    )?;
+    let all = read_all_tasks(exec, id, TaskCategory::TRANSFER, 1000).await?;
+    ensure!(
+        all.contains(&fresh),
+        "round {round}: the new owner's task is stored"
+    );
+    Ok(())
+}
+
+/// Writer `w` adds one transfer task after another with range 1 until it has made a few
+/// attempts that started after the renewal returned; returns every attempt.
+async fn renew_writer(
+    store: Arc<dyn ExecutionStore>,
+    race: RenewRace,
+    id: ShardId,
+    ns: NamespaceId,
+    wf: WorkflowId,
+    w: i64,
+) -> Vec<Attempt> {
     // Attempts each writer makes after it has seen the renewal complete.
     const AFTER: usize = 3;
     const MAX_ATTEMPTS: i64 = 5000;
-
-    let shards = ctx.shard()?;
-    let exec = ctx.execution()?;
-    for round in 0..3 {
-        let id = ctx.new_shard_id();
-        create_shard(shards, id, 1).await?;
-        let ns = namespace_id();
-        let wf = WorkflowId::new(unique_name("renew"));
-        let renewed = Arc::new(AtomicBool::new(false));
-        let successes = Arc::new(AtomicUsize::new(0));
-        let writers_done = Arc::new(AtomicUsize::new(0));
-
-        let handles: Vec<_> = (0..WRITERS)
-            .map(|w| {
-                let store = Arc::clone(exec);
-                let renewed = Arc::clone(&renewed);
-                let successes = Arc::clone(&successes);
-                let writers_done = Arc::clone(&writers_done);
-                let wf = wf.clone();
-                tokio::spawn(async move {
-                    let mut attempts = Vec::new();
-                    let mut after = 0;
-                    for k in 0..MAX_ATTEMPTS {
-                        let task_id = w * 1_000_000 + k;
-                        let started_after_renewal = renewed.load(Ordering::SeqCst);
-                        let result = store
-                            .add_history_tasks(
-                                id,
-                                1,
-                                ns,
-                                &wf,
-                                task_map(TaskCategory::TRANSFER, vec![immediate_task(task_id)]),
-                            )
-                            .await;
-                        let failed = result.is_err();
-                        if !failed {
-                            successes.fetch_add(1, Ordering::SeqCst);
-                        }
-                        attempts.push(Attempt {
-                            task_id,
-                            started_after_renewal,
-                            result,
-                        });
-                        if started_after_renewal {
-                            after += 1;
-                            if after >= AFTER {
-                                break;
-                            }
-                        }
-                    }
-                    writers_done.fetch_add(1, Ordering::SeqCst);
-                    attempts
-                })
-            })
-            .collect();
-
-        // Renew while writes are in flight: wait for a few commits first so the race is real.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while successes.load(Ordering::SeqCst) < 10
-            && writers_done.load(Ordering::SeqCst) < WRITERS as usize
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        let renewal = shards.update_shard(update_req(id, 1, 2, blob(16))).await;
-        renewed.store(true, Ordering::SeqCst);
-        ok(&format!("round {round}: renewal 1 -> 2"), renewal)?;
-        // What the new owner sees right after renewing is final for the old range: no write
-        // with range 1 may commit after this point, even one already in flight.
-        let at_renewal: BTreeSet<i64> = read_all_tasks(exec, id, TaskCategory::TRANSFER, 1000)
-            .await?
-            .into_iter()
-            .map(|t| t.key.task_id)
-            .collect();
-
-        let mut committed = BTreeSet::new();
-        let mut rejected = BTreeSet::new();
-        for h in handles {
-            let attempts = join(h).await?;
-            let mut lost_seen = false;
-            for a in attempts {
-                match &a.result {
-                    Ok(()) => {
-                        ensure!(
-                            !a.started_after_renewal,
-                            "round {round}: task {} with the old range id committed although \
-                             it started after the renewal returned",
-                            a.task_id
-                        );
-                        ensure!(
-                            !lost_seen,
-                            "round {round}: task {} committed after an earlier write of the \
-                             same writer was fenced",
-                            a.task_id
-                        );
-                        committed.insert(a.task_id);
-                    }
-                    Err(e) => {
-                        ensure_eq!(
-                            e.kind(),
-                            ErrorKind::ShardOwnershipLost,
-                            "round {round}: task {} failed with the wrong error: {e}",
-                            a.task_id
-                        );
-                        ensure!(
-                            !e.is_outcome_unknown(),
-                            "a fenced write is not committed: {e}"
-                        );
-                        lost_seen = true;
-                        rejected.insert(a.task_id);
-                    }
-                }
-            }
-        }
-        ensure!(
-            !rejected.is_empty(),
-            "round {round}: no write was fenced after the renewal"
-        );
-
-        let stored: BTreeMap<i64, HistoryTask> =
-            read_all_tasks(exec, id, TaskCategory::TRANSFER, 1000)
-                .await?
-                .into_iter()
-                .map(|t| (t.key.task_id, t))
-                .collect();
-        let stored_ids: BTreeSet<i64> = stored.keys().copied().collect();
-        ensure_eq!(
-            stored_ids,
-            committed,
-            "round {round}: stored tasks are exactly the committed writes"
-        );
-        ensure_eq!(
-            stored_ids,
-            at_renewal,
-            "round {round}: old-range writes committed after the renewal returned"
-        );
-
-        // The new owner writes with range 2.
-        let fresh = immediate_task(9_000_000);
-        ok(
-            "add_history_tasks by the new owner",
-            exec.add_history_tasks(
+    let mut attempts = Vec::new();
+    let mut after = 0;
+    for k in 0..MAX_ATTEMPTS {
+        let task_id = w * 1_000_000 + k;
+        let started_after_renewal = race.renewed.load(Ordering::SeqCst);
+        let result = store
+            .add_history_tasks(
                 id,
-                2,
+                1,
                 ns,
                 &wf,
-                task_map(TaskCategory::TRANSFER, vec![fresh.clone()]),
+                task_map(TaskCategory::TRANSFER, vec![immediate_task(task_id)]),
             )
-            .await,
-        )?;
-        let all = read_all_tasks(exec, id, TaskCategory::TRANSFER, 1000).await?;
-        ensure!(
-            all.contains(&fresh),
-            "round {round}: the new owner's task is stored"
-        );
+            .await;
+        if result.is_ok() {
+            race.successes.fetch_add(1, Ordering::SeqCst);
+        }
+        attempts.push(Attempt {
+            task_id,
+            started_after_renewal,
+            result,
+        });
+        if started_after_renewal {
+            after += 1;
+            if after >= AFTER {
+                break;
+            }
+        }
+    }
+    race.writers_done.fetch_add(1, Ordering::SeqCst);
+    attempts
+}
+
+/// One writer's attempts, in order: a commit never started after the renewal returned nor
+/// follows a fenced write of the same writer; a failure is `ShardOwnershipLost`, not
+/// outcome-unknown.
+fn judge_attempts(
+    round: usize,
+    attempts: Vec<Attempt>,
+    committed: &mut BTreeSet<i64>,
+    rejected: &mut BTreeSet<i64>,
+) -> Result<(), CaseError> {
+    let mut lost_seen = false;
+    for a in attempts {
+        match &a.result {
+            Ok(()) => {
+                ensure!(
+                    !a.started_after_renewal,
+                    "round {round}: task {} with the old range id committed although \
+                     it started after the renewal returned",
+                    a.task_id
+                );
+                ensure!(
+                    !lost_seen,
+                    "round {round}: task {} committed after an earlier write of the \
+                     same writer was fenced",
+                    a.task_id
+                );
+                committed.insert(a.task_id);
+            }
+            Err(e) => {
+                ensure_eq!(
+                    e.kind(),
+                    ErrorKind::ShardOwnershipLost,
+                    "round {round}: task {} failed with the wrong error: {e}",
+                    a.task_id
+                );
+                ensure!(
+                    !e.is_outcome_unknown(),
+                    "a fenced write is not committed: {e}"
+                );
+                lost_seen = true;
+                rejected.insert(a.task_id);
+            }
+        }
     }
     Ok(())
+}
+
+/// The ids of the shard's stored transfer tasks.
+async fn stored_task_ids(
+    exec: &Arc<dyn ExecutionStore>,
+    id: ShardId,
+) -> Result<BTreeSet<i64>, CaseError> {
+    Ok(read_all_tasks(exec, id, TaskCategory::TRANSFER, 1000)
+        .await?
+        .into_iter()
+        .map(|t| t.key.task_id)
+        .collect())
 }
