@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use durastore_api::query::{
-    EXECUTION_STATUS, Literal, Query, SearchAttributeType, SearchAttributes, parse_query,
+    EXECUTION_STATUS, Query, SearchAttributeType, SearchAttributes, parse_query,
     validate_custom_name,
 };
 use durastore_api::{
@@ -405,14 +405,9 @@ impl VisibilityStore for ElasticVisibility {
             let status = WorkflowStatus::from_name(name)
                 .ok_or_else(|| StoreError::internal(format!("unknown status {name:?} stored")))?;
             let n = b["doc_count"].as_i64().unwrap_or(0);
-            groups.push((vec![Literal::Status(status)], n));
+            groups.push((status, n));
         }
-        // One order on every backend: by status number.
-        groups.sort_by_key(|(k, _)| match k.first() {
-            Some(Literal::Status(s)) => *s as i32,
-            _ => i32::MAX,
-        });
-        Ok(CountResult { count, groups })
+        Ok(CountResult::by_status(count, groups))
     }
 
     async fn add_search_attributes(

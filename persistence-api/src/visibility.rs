@@ -205,9 +205,38 @@ pub struct CountResult {
     /// Total matching.
     pub count: i64,
     /// Per-group counts for `GROUP BY` (empty without it): the group's values (one
-    /// [`Literal::Status`] for `GROUP BY ExecutionStatus`) and its count. Groups sum to `count`;
-    /// their order is not part of the contract.
+    /// [`Literal::Status`] for `GROUP BY ExecutionStatus`) and its count. Groups sum to `count`
+    /// and come largest first, ties by status number, on every backend (as
+    /// [`CountResult::by_status`] orders them).
     pub groups: Vec<(Vec<Literal>, i64)>,
+}
+
+impl CountResult {
+    /// The result of a `GROUP BY ExecutionStatus` count: `count` matching in all, and the
+    /// per-status counts in the contract's order (largest group first, ties by status number),
+    /// whatever order the backend returned them in.
+    ///
+    /// ```
+    /// use durastore_api::{CountResult, WorkflowStatus};
+    /// use durastore_api::query::Literal;
+    ///
+    /// let r = CountResult::by_status(
+    ///     5,
+    ///     vec![(WorkflowStatus::Completed, 1), (WorkflowStatus::Failed, 2), (WorkflowStatus::Running, 2)],
+    /// );
+    /// assert_eq!(r.groups[0], (vec![Literal::Status(WorkflowStatus::Running)], 2));
+    /// assert_eq!(r.groups[2], (vec![Literal::Status(WorkflowStatus::Completed)], 1));
+    /// ```
+    pub fn by_status(count: i64, mut groups: Vec<(WorkflowStatus, i64)>) -> Self {
+        groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_i32().cmp(&b.0.as_i32())));
+        Self {
+            count,
+            groups: groups
+                .into_iter()
+                .map(|(s, n)| (vec![Literal::Status(s)], n))
+                .collect(),
+        }
+    }
 }
 
 /// One write of [`VisibilityStore::write_batch`]: the arguments of one single-write method.

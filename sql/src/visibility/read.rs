@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use durastore_api::query::{
-    EXECUTION_STATUS, Literal, SearchAttributeType, SearchAttributes, parse_query,
-};
+use durastore_api::query::{EXECUTION_STATUS, SearchAttributeType, SearchAttributes, parse_query};
 use durastore_api::{
     CountResult, CountWorkflowExecutionsRequest, ListWorkflowExecutionsRequest, NamespaceId, Page,
     Result, RunId, SearchAttributeValue, StoreError, VisibilityRecord, WorkflowStatus, validate,
@@ -333,19 +331,11 @@ impl SqlStore {
         }
         sql.push_str(" GROUP BY status");
         let rows = self.driver.query(&sql, &p).await?;
-        let mut groups = rows
+        let groups = rows
             .iter()
             .map(|r| Ok((WorkflowStatus::from_i32(r.i32(0)?)?, r.i64(1)?)))
             .collect::<Result<Vec<_>>>()?;
-        // Largest group first (as Elasticsearch's terms aggregation), ties by status code: one
-        // deterministic order on every backend.
-        groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_i32().cmp(&b.0.as_i32())));
-        Ok(CountResult {
-            count: groups.iter().map(|(_, n)| n).sum(),
-            groups: groups
-                .into_iter()
-                .map(|(s, n)| (vec![Literal::Status(s)], n))
-                .collect(),
-        })
+        let count = groups.iter().map(|(_, n)| n).sum();
+        Ok(CountResult::by_status(count, groups))
     }
 }

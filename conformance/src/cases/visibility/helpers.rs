@@ -279,6 +279,20 @@ pub(crate) fn status_groups(
     }
     let sum: i64 = out.values().sum();
     ensure_eq!(sum, res.count, "{what}: the groups sum to the total count");
+    // The contract's order, the same on every backend: largest group first, ties by status number.
+    let order: Vec<(i64, i32)> = res
+        .groups
+        .iter()
+        .filter_map(|(v, n)| match v.as_slice() {
+            [Literal::Status(s)] => Some((-*n, s.as_i32())),
+            _ => None,
+        })
+        .collect();
+    ensure!(
+        order.windows(2).all(|w| w[0] <= w[1]),
+        "{what}: groups are not largest first, ties by status number: {:?}",
+        res.groups
+    );
     Ok(out)
 }
 
