@@ -10,8 +10,8 @@ use durastore_api::{
     BranchId, CountWorkflowExecutionsRequest, CurrentExecution, ErrorKind, ExecutionStore,
     GetOrCreateShardRequest, HistoryNode, HistoryStore, HistoryTreeBranch,
     ListWorkflowExecutionsRequest, NamespaceId, ReadHistoryBranchRequest, RunId,
-    SearchAttributeValue, ShardId, StoreError, Stores, TreeId, VisibilityRecord, WorkflowId,
-    WorkflowKey, WorkflowMutableState,
+    SearchAttributeValue, ShardId, StoreError, Stores, TreeId, VisibilityRecord, VisibilityStore,
+    WorkflowId, WorkflowKey, WorkflowMutableState,
 };
 use serde_json::json;
 
@@ -666,63 +666,9 @@ async fn visibility(a: VisibilityArgs) -> CliResult {
     let store = stores.visibility()?;
     let ns = namespace_id(&stores, &a.namespace).await?;
     if a.count {
-        let res = store
-            .count(CountWorkflowExecutionsRequest::new(ns, a.query.clone()))
-            .await?;
-        let groups: Vec<(String, i64)> = res
-            .groups
-            .iter()
-            .map(|(values, n)| {
-                let label = values
-                    .iter()
-                    .map(|v| match v {
-                        Literal::Status(s) => s.name().to_string(),
-                        other => format!("{other:?}"),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                (label, *n)
-            })
-            .collect();
-        if a.json {
-            print_json(&json!({
-                "namespace_id": ns.to_string(),
-                "query": a.query,
-                "count": res.count,
-                "groups": groups.iter().map(|(g, n)| json!({"ExecutionStatus": g, "count": n})).collect::<Vec<_>>(),
-            }));
-        } else {
-            for (g, n) in &groups {
-                outln!("{g:<16} {n}");
-            }
-            outln!("{} matching executions", res.count);
-        }
-        return Ok(());
+        return count_visibility(store.as_ref(), ns, &a).await;
     }
-    let limit = a.limit as usize;
-    let mut rows: Vec<VisibilityRecord> = Vec::new();
-    let mut token = None;
-    let mut more = false;
-    loop {
-        let want = (limit - rows.len()).min(1000);
-        let page = store
-            .list(ListWorkflowExecutionsRequest {
-                namespace_id: ns,
-                query: a.query.clone(),
-                page_size: i32::try_from(want).unwrap_or(1000),
-                next_page_token: token,
-            })
-            .await?;
-        rows.extend(page.items);
-        token = page.next_page_token;
-        if token.is_none() {
-            break;
-        }
-        if rows.len() >= limit {
-            more = true;
-            break;
-        }
-    }
+    let (rows, more) = list_records(store.as_ref(), ns, &a.query, a.limit as usize).await?;
     if a.json {
         print_json(&json!({
             "namespace_id": ns.to_string(),
@@ -732,6 +678,82 @@ async fn visibility(a: VisibilityArgs) -> CliResult {
         }));
         return Ok(());
     }
+    print_records(&rows, more);
+    Ok(())
+}
+
+/// `inspect visibility --count`: the total and, with `GROUP BY`, one line per group.
+async fn count_visibility(
+    store: &dyn VisibilityStore,
+    ns: NamespaceId,
+    a: &VisibilityArgs,
+) -> CliResult {
+    let res = store
+        .count(CountWorkflowExecutionsRequest::new(ns, a.query.clone()))
+        .await?;
+    let groups: Vec<(String, i64)> = res
+        .groups
+        .iter()
+        .map(|(values, n)| {
+            let label = values
+                .iter()
+                .map(|v| match v {
+                    Literal::Status(s) => s.name().to_string(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            (label, *n)
+        })
+        .collect();
+    if a.json {
+        print_json(&json!({
+            "namespace_id": ns.to_string(),
+            "query": a.query,
+            "count": res.count,
+            "groups": groups.iter().map(|(g, n)| json!({"ExecutionStatus": g, "count": n})).collect::<Vec<_>>(),
+        }));
+    } else {
+        for (g, n) in &groups {
+            outln!("{g:<16} {n}");
+        }
+        outln!("{} matching executions", res.count);
+    }
+    Ok(())
+}
+
+/// Up to `limit` records matching `query`, page by page, and whether more match.
+async fn list_records(
+    store: &dyn VisibilityStore,
+    ns: NamespaceId,
+    query: &str,
+    limit: usize,
+) -> Result<(Vec<VisibilityRecord>, bool), StoreError> {
+    let mut rows: Vec<VisibilityRecord> = Vec::new();
+    let mut token = None;
+    loop {
+        let want = (limit - rows.len()).min(1000);
+        let page = store
+            .list(ListWorkflowExecutionsRequest {
+                namespace_id: ns,
+                query: query.to_string(),
+                page_size: i32::try_from(want).unwrap_or(1000),
+                next_page_token: token,
+            })
+            .await?;
+        rows.extend(page.items);
+        token = page.next_page_token;
+        if token.is_none() {
+            return Ok((rows, false));
+        }
+        if rows.len() >= limit {
+            return Ok((rows, true));
+        }
+    }
+}
+
+/// The records as a table, columns as wide as their widest cell, then how many were shown.
+fn print_records(rows: &[VisibilityRecord], more: bool) {
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
@@ -784,5 +806,4 @@ async fn visibility(a: VisibilityArgs) -> CliResult {
     } else {
         outln!("{} {}", rows.len(), plural(rows.len()));
     }
-    Ok(())
 }
