@@ -79,7 +79,7 @@ async fn tls_modes() {
         let without = with(&as_user, &format!("sslmode=verify-full&sslrootcert={ca}"));
         let e = ssl_in_use(&without).await.unwrap_err();
         println!("client certificate missing: {e}");
-        assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+        assert_eq!(e.kind(), ErrorKind::Unauthenticated, "{e}");
         assert!(!e.is_retryable(), "{e}");
     }
 }
