@@ -234,6 +234,9 @@ fn print_dry_run(url: &str, r: &ApplyReport) {
         for s in &v.statements {
             outln!("{s};");
         }
+        for step in &v.data_steps {
+            outln!("-- data step (run by durastore, not SQL): {step}");
+        }
         outln!(
             "-- then: schema_version.curr_version = {}, schema_update_history row with checksum {}",
             v.version,
@@ -264,6 +267,9 @@ fn print_applied(r: &ApplyReport) {
             v.statements.len(),
             v.description
         );
+        for report in &v.data_step_reports {
+            outln!("  data step {report}");
+        }
     }
     outln!("{} schema is now at {}", r.set, opt(&r.to));
 }

@@ -42,6 +42,21 @@ pub trait SchemaDriver: Send + Sync {
         remove: &[HistoryRecord],
         done: &HistoryRecord,
     ) -> Result<()>;
+    /// Runs the named data step of a version (see [`super::Manifest::data_steps`]) inside the
+    /// section started by [`SchemaDriver::begin`], and says what it changed.
+    ///
+    /// A data step must be idempotent and resumable: run twice, or again after a crash halfway,
+    /// it leaves the same rows. Default: the backend has no data steps, so a manifest naming one
+    /// is refused.
+    async fn data_step(&self, name: &str) -> Result<String> {
+        Err(crate::error::StoreError::new(
+            crate::error::ErrorKind::Unsupported,
+            format!(
+                "the {} schema driver has no data step {name:?}",
+                self.backend()
+            ),
+        ))
+    }
     /// Describes the live schema.
     async fn describe(&self) -> Result<SchemaDescription>;
     /// Releases what the driver created for itself, such as the scratch database a server

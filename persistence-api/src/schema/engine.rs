@@ -35,6 +35,10 @@ pub struct AppliedVersion {
     pub statements: Vec<String>,
     /// Statements whose effect was already present (re-runs), with what was found.
     pub already_applied: Vec<String>,
+    /// Data steps run after the statements, in order (names).
+    pub data_steps: Vec<String>,
+    /// What each data step did, as its driver reported it (empty in a dry run).
+    pub data_step_reports: Vec<String>,
 }
 
 /// What [`setup`] or [`update`] did (or would do).
@@ -270,6 +274,8 @@ pub(super) async fn apply(
             reapplied,
             statements: step.statements(),
             already_applied: Vec::new(),
+            data_steps: step.data_steps.clone(),
+            data_step_reports: Vec::new(),
         };
         if opts.dry_run {
             report.applied.push(applied);
@@ -309,6 +315,16 @@ pub(super) async fn apply(
                         .with_context("statement", format!("{} ({})", i + 1, abbreviate(stmt))));
                 }
             }
+        }
+        // Data steps are re-runnable by contract: a version left half-applied runs them again.
+        for name in &step.data_steps {
+            let report = driver.data_step(name).await.map_err(|e| {
+                e.with_context("schema_set", set.name.clone())
+                    .with_context("version", step.version.to_string())
+                    .with_context("data_step", name.clone())
+            })?;
+            tracing::info!(set = %set.name, version = %step.version, step = %name, "schema: data step: {report}");
+            applied.data_step_reports.push(format!("{name}: {report}"));
         }
         let remove: Vec<HistoryRecord> = markers
             .iter()

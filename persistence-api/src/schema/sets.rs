@@ -22,6 +22,11 @@ pub struct Manifest {
     /// Statement files, applied in this order.
     #[serde(alias = "SchemaUpdateCqlFiles")]
     pub files: Vec<String>,
+    /// Named data migrations the backend's driver runs after the files (see
+    /// [`super::SchemaDriver::data_step`]), in this order: rewrites of existing rows that a
+    /// statement cannot express, such as a key hash computed in Rust.
+    #[serde(default)]
+    pub data_steps: Vec<String>,
 }
 
 impl Manifest {
@@ -43,6 +48,8 @@ pub struct SchemaVersion {
     pub description: String,
     /// `(file name, file text)` in manifest order.
     pub files: Vec<(String, String)>,
+    /// Named data migrations run after the files, in order (see [`Manifest::data_steps`]).
+    pub data_steps: Vec<String>,
 }
 
 impl SchemaVersion {
@@ -57,13 +64,19 @@ impl SchemaVersion {
     /// Hex MD5 over every file's name and text (each followed by a NUL byte), in manifest order.
     /// Stored as `schema_update_history.manifest_md5`, so `verify` can tell when the files of an
     /// applied version changed after the fact. The description is not included: rewording it
-    /// does not change the schema.
+    /// does not change the schema. Data steps are included as `step:<name>` entries (a version
+    /// without any has the checksum it had before data steps existed).
     pub fn checksum(&self) -> String {
         let mut buf = Vec::new();
         for (name, text) in &self.files {
             buf.extend_from_slice(name.as_bytes());
             buf.push(0);
             buf.extend_from_slice(text.as_bytes());
+            buf.push(0);
+        }
+        for step in &self.data_steps {
+            buf.extend_from_slice(b"step:");
+            buf.extend_from_slice(step.as_bytes());
             buf.push(0);
         }
         md5_hex(&buf)
@@ -177,6 +190,7 @@ impl SchemaSet {
                 min_compatible_version: Version::parse(&m.min_compatible_version)?,
                 description: m.description,
                 files: ordered,
+                data_steps: m.data_steps,
             });
         }
         Self::new(name, versions)

@@ -296,6 +296,7 @@ fn checksum_layout_is_stable() {
             ("a.sql".into(), "CREATE TABLE t (x INT);\n".into()),
             ("b.sql".into(), "SELECT 1;".into()),
         ],
+        data_steps: vec![],
     };
     assert_eq!(version.checksum(), "72bcbd8f8c21bdd96b623bd0146d38db");
 }
@@ -357,6 +358,9 @@ struct Fake {
     version: Mutex<Option<VersionRecord>>,
     history: Mutex<Vec<HistoryRecord>>,
     fail_on: Mutex<Option<String>>,
+    // Data steps run, in order; a step named here fails once.
+    steps: Mutex<Vec<String>>,
+    fail_step: Mutex<Option<String>>,
 }
 
 #[async_trait]
@@ -416,6 +420,15 @@ impl SchemaDriver for Fake {
         h.retain(|r| !remove.iter().any(|x| x.update_time == r.update_time));
         h.push(done.clone());
         Ok(())
+    }
+    async fn data_step(&self, name: &str) -> Result<String> {
+        if self.fail_step.lock().unwrap().take().as_deref() == Some(name) {
+            return Err(StoreError::new(ErrorKind::Unavailable, "connection cut"));
+        }
+        self.steps.lock().unwrap().push(name.to_string());
+        // A step runs after every statement of its version.
+        let after = self.executed.lock().unwrap().len();
+        Ok(format!("ran after {after} statements"))
     }
     async fn describe(&self) -> Result<SchemaDescription> {
         let mut d = SchemaDescription::default();
@@ -511,4 +524,103 @@ async fn setup_update_crash_resume_and_newer() {
     );
     assert!(verify(&s, &d, &Fake::default()).await.is_err());
     assert!(status(&s, &d).await.unwrap().newer_than_binary);
+}
+
+#[tokio::test]
+async fn data_steps_run_after_the_files_and_again_after_a_crash() {
+    let v11 = r#"{"version":"1.1","min_compatible_version":"1.0","description":"rehash",
+        "files":["s.sql"],"data_steps":["rehash"]}"#;
+    let s = SchemaSet::from_embedded(
+        "main",
+        &[
+            ("v1.0", V10, &[("s.sql", "CREATE TABLE IF NOT EXISTS a (x INT);")]),
+            ("v1.1", v11, &[("s.sql", "ALTER TABLE a ADD COLUMN y INT;")]),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.versions[1].data_steps, ["rehash"]);
+    // The step is part of the version's checksum.
+    let mut without = s.versions[1].clone();
+    without.data_steps.clear();
+    assert_ne!(without.checksum(), s.versions[1].checksum());
+
+    let d = Fake::default();
+    setup(&s, &d, &opts(Some("1.0"), false)).await.unwrap();
+    assert!(d.steps.lock().unwrap().is_empty());
+
+    // A dry run names the step and runs nothing.
+    let r = update(&s, &d, &opts(None, true)).await.unwrap();
+    assert_eq!(r.applied[0].data_steps, ["rehash"]);
+    assert!(r.applied[0].data_step_reports.is_empty());
+    assert!(d.steps.lock().unwrap().is_empty());
+
+    // A failing step leaves the version half-applied; the next update runs it again.
+    *d.fail_step.lock().unwrap() = Some("rehash".into());
+    let e = update(&s, &d, &opts(None, false)).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert!(
+        e.context().iter().any(|(k, v)| *k == "data_step" && v == "rehash"),
+        "{e}"
+    );
+    let st = status(&s, &d).await.unwrap();
+    assert_eq!((st.current, st.dirty), (Some(v("1.0")), Some(v("1.1"))));
+    let r = update(&s, &d, &opts(None, false)).await.unwrap();
+    assert!(r.applied[0].reapplied);
+    assert_eq!(r.applied[0].data_step_reports.len(), 1);
+    assert_eq!(*d.steps.lock().unwrap(), ["rehash"]);
+    let st = status(&s, &d).await.unwrap();
+    assert_eq!((st.current, st.dirty), (Some(v("1.1")), None));
+
+    // A driver without the step refuses it by name.
+    let e = SchemaDriver::data_step(&NoStepsProbe, "rehash").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+    assert!(e.message().contains("\"rehash\""), "{e}");
+}
+
+/// A driver that keeps the default `data_step`.
+struct NoStepsProbe;
+
+#[async_trait]
+impl SchemaDriver for NoStepsProbe {
+    fn backend(&self) -> &str {
+        "probe"
+    }
+    fn db_name(&self) -> &str {
+        "main"
+    }
+    fn version_table_statements(&self) -> Vec<String> {
+        Vec::new()
+    }
+    async fn version_tables_exist(&self) -> Result<bool> {
+        Ok(false)
+    }
+    async fn begin(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn end(&self, _commit: bool) -> Result<()> {
+        Ok(())
+    }
+    async fn execute(&self, _statement: &str) -> Result<ExecOutcome> {
+        Ok(ExecOutcome::Applied)
+    }
+    async fn read_version(&self) -> Result<Option<VersionRecord>> {
+        Ok(None)
+    }
+    async fn read_history(&self) -> Result<Vec<HistoryRecord>> {
+        Ok(Vec::new())
+    }
+    async fn insert_history(&self, _record: &HistoryRecord) -> Result<()> {
+        Ok(())
+    }
+    async fn finish_version(
+        &self,
+        _version: &VersionRecord,
+        _remove: &[HistoryRecord],
+        _done: &HistoryRecord,
+    ) -> Result<()> {
+        Ok(())
+    }
+    async fn describe(&self) -> Result<SchemaDescription> {
+        Ok(SchemaDescription::default())
+    }
 }
