@@ -35,14 +35,21 @@ use crate::error::{classify, codes, error_number};
 use crate::{MysqlConfig, redact_url};
 
 /// The main store's versions, oldest first: `(version, manifest JSON, [(file, text)])`.
-pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[(
-    "1.0",
-    include_str!("../schema/main/versioned/v1.0/manifest.json"),
-    &[(
-        "schema.sql",
-        include_str!("../schema/main/versioned/v1.0/schema.sql"),
-    )],
-)];
+pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[
+    (
+        "1.0",
+        include_str!("../schema/main/versioned/v1.0/manifest.json"),
+        &[(
+            "schema.sql",
+            include_str!("../schema/main/versioned/v1.0/schema.sql"),
+        )],
+    ),
+    (
+        "1.1",
+        include_str!("../schema/main/versioned/v1.1/manifest.json"),
+        &[],
+    ),
+];
 
 /// Seconds `begin` waits for another schema tool to finish.
 const LOCK_WAIT_SECONDS: i64 = 60;
@@ -388,6 +395,15 @@ impl SchemaDriver for MysqlSchemaDriver {
         })
     }
 
+    async fn data_step(&self, name: &str) -> Result<String> {
+        schema_tables::run_data_step(
+            name,
+            |(sql, params)| async move { with_conn!(self, |c| query_rows(c, &sql, &params).await) },
+            |updates| async move { with_conn!(self, |c| run_on(c, &updates).await) },
+        )
+        .await
+    }
+
     async fn describe(&self) -> Result<SchemaDescription> {
         with_conn!(self, |c| {
             let tables = query_rows(
@@ -485,7 +501,7 @@ mod tests {
     #[test]
     fn embedded_set_loads() {
         let set = schema_set(SET_MAIN).unwrap();
-        assert_eq!(set.latest_version().to_string(), "1.0");
+        assert_eq!(set.latest_version().to_string(), "1.1");
         assert!(set.versions[0].statements().len() > 30);
         let vis = schema_set(SET_VISIBILITY).unwrap();
         assert_eq!(vis.latest_version().to_string(), "1.0");

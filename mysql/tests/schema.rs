@@ -80,10 +80,7 @@ async fn setup_verify_rerun_and_drift() {
     let rep = schema::setup(&set, &sd, &ApplyOptions::default())
         .await
         .unwrap();
-    assert_eq!(
-        rep.to.as_ref().map(ToString::to_string).as_deref(),
-        Some("1.0")
-    );
+    assert_eq!(rep.to.as_ref(), Some(&set.latest_version()));
     assert!(rep.applied[0].already_applied.is_empty(), "{rep:?}");
     let drift = verify_clean(&url, &sd).await;
     assert!(drift.is_empty(), "{drift:?}");

@@ -34,14 +34,21 @@ use crate::error::classify;
 use crate::{PostgresConfig, connect_pool, create_database, drop_database, url_with_database};
 
 /// The main store's versions, oldest first: `(version, manifest JSON, [(file, text)])`.
-pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[(
-    "1.0",
-    include_str!("../schema/main/versioned/v1.0/manifest.json"),
-    &[(
-        "schema.sql",
-        include_str!("../schema/main/versioned/v1.0/schema.sql"),
-    )],
-)];
+pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[
+    (
+        "1.0",
+        include_str!("../schema/main/versioned/v1.0/manifest.json"),
+        &[(
+            "schema.sql",
+            include_str!("../schema/main/versioned/v1.0/schema.sql"),
+        )],
+    ),
+    (
+        "1.1",
+        include_str!("../schema/main/versioned/v1.1/manifest.json"),
+        &[],
+    ),
+];
 
 /// Key of the transaction-scoped advisory lock schema tools take ("durastor" in ASCII).
 const SCHEMA_LOCK_KEY: i64 = 0x6475_7261_7374_6f72;
@@ -436,6 +443,19 @@ impl SchemaDriver for PostgresSchemaDriver {
         }
     }
 
+    async fn data_step(&self, name: &str) -> Result<String> {
+        schema_tables::run_data_step(
+            name,
+            |select| async move { with_conn!(self, |c| query_on(c, &select).await) },
+            |updates| async move {
+                with_conn!(self, |c| run_on(c, &updates)
+                    .await
+                    .map_err(|e| classify(e, false)))
+            },
+        )
+        .await
+    }
+
     async fn describe(&self) -> Result<SchemaDescription> {
         let mut desc = with_conn!(self, |c| {
             describe_on(c).await.map_err(|e| classify(e, false))
@@ -467,7 +487,7 @@ mod tests {
     #[test]
     fn embedded_set_loads() {
         let set = schema_set(SET_MAIN).unwrap();
-        assert_eq!(set.latest_version().to_string(), "1.0");
+        assert_eq!(set.latest_version().to_string(), "1.1");
         assert!(set.versions[0].statements().len() > 30);
         let vis = schema_set(SET_VISIBILITY).unwrap();
         assert_eq!(vis.latest_version().to_string(), "1.0");

@@ -41,10 +41,7 @@ async fn setup_verify_rerun_and_drift() {
     let rep = schema::setup(&set, &sd, &ApplyOptions::default())
         .await
         .unwrap();
-    assert_eq!(
-        rep.to.as_ref().map(ToString::to_string).as_deref(),
-        Some("1.0")
-    );
+    assert_eq!(rep.to.as_ref(), Some(&set.latest_version()));
     assert!(
         rep.applied[0].already_applied.is_empty(),
         "{:?}",
@@ -115,7 +112,10 @@ async fn setup_verify_rerun_and_drift() {
     let e = durastore_postgres::open(&db.url).await.unwrap_err();
     assert_eq!(
         e.message(),
-        "database schema 1.3 is newer than this binary's 1.0; upgrade durastore"
+        format!(
+            "database schema 1.3 is newer than this binary's {}; upgrade durastore",
+            set.latest_version()
+        )
     );
     sd.dispose().await.unwrap();
     db.drop_now().await;
@@ -151,8 +151,8 @@ async fn concurrent_setups_serialize() {
         .await
         .unwrap();
     let st = schema::status(&set, &sd).await.unwrap();
-    assert_eq!(st.current.map(|v| v.to_string()).as_deref(), Some("1.0"));
-    assert_eq!(sd.read_history().await.unwrap().len(), 1);
+    assert_eq!(st.current.as_ref(), Some(&set.latest_version()));
+    assert_eq!(sd.read_history().await.unwrap().len(), set.versions.len());
     sd.dispose().await.unwrap();
     db.drop_now().await;
 }

@@ -256,6 +256,89 @@ pub fn only_this_set(
     Ok(())
 }
 
+/// The data step of main schema 1.1 (see [`durastore_api::schema::Manifest::data_steps`]):
+/// rewrites every task-queue row's `range_hash` to Temporal's farmhash `Fingerprint32` of its
+/// `task_queue_id` (schema 1.0 wrote FNV-1a).
+pub const DATA_STEP_RANGE_HASH: &str = "task_queue_range_hash";
+
+/// The tables keyed by `(range_hash, task_queue_id, …)`.
+const RANGE_HASH_TABLES: &[&str] = &["task_queues", "tasks", "task_queues_v2", "tasks_v2"];
+
+/// Refuses a data step the SQL backends do not know.
+pub fn check_data_step(name: &str) -> Result<()> {
+    if name == DATA_STEP_RANGE_HASH {
+        Ok(())
+    } else {
+        Err(StoreError::new(
+            durastore_api::ErrorKind::Unsupported,
+            format!("unknown SQL schema data step {name:?} (known: {DATA_STEP_RANGE_HASH})"),
+        ))
+    }
+}
+
+/// The step's reads: per table, the distinct `(range_hash, task_queue_id)` pairs.
+pub fn range_hash_selects() -> Vec<(&'static str, Statement)> {
+    RANGE_HASH_TABLES
+        .iter()
+        .map(|t| {
+            (
+                *t,
+                (
+                    format!("SELECT DISTINCT range_hash, task_queue_id FROM {t}"),
+                    Vec::new(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The step's writes for `table` given the pairs its select returned: one UPDATE per pair whose
+/// hash is not Temporal's yet. Pairs already rewritten yield nothing, so the step resumes after
+/// a crash and a second run changes nothing.
+pub fn range_hash_updates(table: &str, pairs: &[Row]) -> Result<Vec<Statement>> {
+    let mut out = Vec::new();
+    for row in pairs {
+        let (old, id) = (row.i64(0)?, row.bytes(1)?);
+        let new = crate::task_queue::range_hash(&id);
+        if old != new {
+            out.push((
+                format!(
+                    "UPDATE {table} SET range_hash = ? WHERE range_hash = ? AND task_queue_id = ?"
+                ),
+                vec![Value::Int(new), Value::Int(old), Value::Bytes(id)],
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// What the step reports: how many `(range_hash, task_queue_id)` keys it rewrote.
+pub fn range_hash_report(rewritten: usize) -> String {
+    format!("rewrote range_hash of {rewritten} task-queue keys to farmhash Fingerprint32")
+}
+
+/// Runs the named data step with a backend's own statement runners: `query` reads rows, `exec`
+/// runs statements in order (both on the schema driver's connection or transaction).
+pub async fn run_data_step<Q, QF, E, EF>(name: &str, query: Q, exec: E) -> Result<String>
+where
+    Q: Fn(Statement) -> QF,
+    QF: std::future::Future<Output = Result<Vec<Row>>>,
+    E: Fn(Vec<Statement>) -> EF,
+    EF: std::future::Future<Output = Result<()>>,
+{
+    check_data_step(name)?;
+    let mut rewritten = 0;
+    for (table, select) in range_hash_selects() {
+        let rows = query(select).await?;
+        let updates = range_hash_updates(table, &rows)?;
+        rewritten += updates.len();
+        if !updates.is_empty() {
+            exec(updates).await?;
+        }
+    }
+    Ok(range_hash_report(rewritten))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -393,3 +476,4 @@ mod tests {
         assert_eq!(history_from_row(&row).unwrap(), record("base"));
     }
 }
+

@@ -32,18 +32,12 @@ pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn TaskQueueStore>> {
 /// Rows per multi-row INSERT, far below every database's bind-parameter limit.
 const INSERT_CHUNK: usize = 200;
 
-/// 32-bit FNV-1a of the queue id.
-///
-/// Temporal uses farmhash's `Fingerprint32` here; durastore uses FNV-1a (simple, stable, no
-/// dependency). The value only spreads rows over the key space and is always recomputed from the
-/// id, so the difference matters only when reading rows written by Temporal itself.
+/// The `range_hash` of a queue id: farmhash `Fingerprint32`, as a Temporal server computes it,
+/// so queues a Temporal server wrote into a Temporal-created database are found by durastore and
+/// the other way round. Schema 1.0 used FNV-1a; version 1.1's data step
+/// [`crate::schema_tables::DATA_STEP_RANGE_HASH`] rewrites rows written with it.
 pub(crate) fn range_hash(id: &[u8]) -> i64 {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in id {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    i64::from(h)
+    i64::from(farmhash::fingerprint32(id))
 }
 
 /// The `task_queue_id` of a queue's subqueue (0 is the queue row itself and its default tasks).
@@ -701,10 +695,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fnv1a_known_values() {
-        assert_eq!(range_hash(b""), 0x811c_9dc5);
-        assert_eq!(range_hash(b"a"), 0xe40c_292c);
-        assert_eq!(range_hash(b"foobar"), 0xbf9c_f968);
+    fn range_hash_is_temporals_fingerprint32() {
+        // Values printed by Go's github.com/dgryski/go-farm `Fingerprint32`, which Temporal
+        // calls for `range_hash` (inputs of each length class the algorithm branches on).
+        assert_eq!(range_hash(b""), 3_696_677_242);
+        assert_eq!(range_hash(b"a"), 1_016_544_589);
+        assert_eq!(range_hash(b"workflow.workflow"), 2_918_170_192);
+        assert_eq!(
+            range_hash(b"hello world, this is a longer input of more than twenty-four bytes"),
+            207_035_549
+        );
+        // namespace 73ab11db-a831-4574-b804-b43fedd412e7 ‖ "orders" ‖ workflow type 1.
+        let key = TaskQueueKey {
+            namespace_id: NamespaceId::from_slice(
+                &unhex("73ab11dba8314574b804b43fedd412e7").unwrap(),
+            )
+            .unwrap(),
+            name: "orders".into(),
+            task_type: TaskType::Workflow,
+            flavor: TaskQueueFlavor::Classic,
+        };
+        assert_eq!(queue_pk(&key, 0).0, 2_657_484_023);
+        // namespace 00..0f ‖ "queue" ‖ type 1 with subqueue 150 (0x81, varint 0x96 0x01).
+        let key = TaskQueueKey {
+            namespace_id: NamespaceId::from_slice(&(0u8..16).collect::<Vec<_>>()).unwrap(),
+            name: "queue".into(),
+            task_type: TaskType::Workflow,
+            flavor: TaskQueueFlavor::Fair,
+        };
+        assert_eq!(queue_pk(&key, 150).0, 3_957_327_658);
     }
 
     #[test]

@@ -35,14 +35,21 @@ use crate::error::classify;
 use crate::{SqliteConfig, SqliteDriver};
 
 /// The main store's versions, oldest first: `(version, manifest JSON, [(file, text)])`.
-pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[(
-    "1.0",
-    include_str!("../schema/main/versioned/v1.0/manifest.json"),
-    &[(
-        "schema.sql",
-        include_str!("../schema/main/versioned/v1.0/schema.sql"),
-    )],
-)];
+pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[
+    (
+        "1.0",
+        include_str!("../schema/main/versioned/v1.0/manifest.json"),
+        &[(
+            "schema.sql",
+            include_str!("../schema/main/versioned/v1.0/schema.sql"),
+        )],
+    ),
+    (
+        "1.1",
+        include_str!("../schema/main/versioned/v1.1/manifest.json"),
+        &[],
+    ),
+];
 
 /// The visibility store's versions, oldest first.
 pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[(
@@ -295,6 +302,19 @@ impl SchemaDriver for SqliteSchemaDriver {
         }
     }
 
+    async fn data_step(&self, name: &str) -> Result<String> {
+        schema_tables::run_data_step(
+            name,
+            |select| async move { with_conn!(self, |c| query_on(c, &select).await) },
+            |updates| async move {
+                with_conn!(self, |c| run_on(c, &updates)
+                    .await
+                    .map_err(|e| classify(e, false)))
+            },
+        )
+        .await
+    }
+
     async fn describe(&self) -> Result<SchemaDescription> {
         let mut desc = self.describe_all().await?;
         // The other set's tables may share this file; they are not this set's drift.
@@ -439,7 +459,7 @@ mod tests {
     #[test]
     fn embedded_set_loads() {
         let set = main_set().unwrap();
-        assert_eq!(set.latest_version().to_string(), "1.0");
+        assert_eq!(set.latest_version().to_string(), "1.1");
         assert!(set.versions[0].statements().len() > 30);
         let vis = schema_set("visibility").unwrap();
         assert_eq!(vis.latest_version().to_string(), "1.0");
@@ -467,7 +487,7 @@ mod tests {
         ensure_current(&d).await.unwrap();
         ensure_current(&d).await.unwrap();
         let st = status(&set, &sd).await.unwrap();
-        assert_eq!(st.current.map(|v| v.to_string()).as_deref(), Some("1.0"));
+        assert_eq!(st.current.as_ref(), Some(&set.latest_version()));
         assert!(st.pending.is_empty());
         let up = update(&set, &sd, &ApplyOptions::default()).await.unwrap();
         assert!(up.up_to_date());
@@ -550,7 +570,10 @@ mod tests {
         let err = ensure_current(&d).await.unwrap_err();
         assert_eq!(
             err.message(),
-            "database schema 1.3 is newer than this binary's 1.0; upgrade durastore"
+            format!(
+                "database schema 1.3 is newer than this binary's {}; upgrade durastore",
+                set.latest_version()
+            )
         );
     }
 }

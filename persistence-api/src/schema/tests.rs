@@ -533,7 +533,11 @@ async fn data_steps_run_after_the_files_and_again_after_a_crash() {
     let s = SchemaSet::from_embedded(
         "main",
         &[
-            ("v1.0", V10, &[("s.sql", "CREATE TABLE IF NOT EXISTS a (x INT);")]),
+            (
+                "v1.0",
+                V10,
+                &[("s.sql", "CREATE TABLE IF NOT EXISTS a (x INT);")],
+            ),
             ("v1.1", v11, &[("s.sql", "ALTER TABLE a ADD COLUMN y INT;")]),
         ],
     )
@@ -559,7 +563,9 @@ async fn data_steps_run_after_the_files_and_again_after_a_crash() {
     let e = update(&s, &d, &opts(None, false)).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unavailable);
     assert!(
-        e.context().iter().any(|(k, v)| *k == "data_step" && v == "rehash"),
+        e.context()
+            .iter()
+            .any(|(k, v)| *k == "data_step" && v == "rehash"),
         "{e}"
     );
     let st = status(&s, &d).await.unwrap();
@@ -572,7 +578,9 @@ async fn data_steps_run_after_the_files_and_again_after_a_crash() {
     assert_eq!((st.current, st.dirty), (Some(v("1.1")), None));
 
     // A driver without the step refuses it by name.
-    let e = SchemaDriver::data_step(&NoStepsProbe, "rehash").await.unwrap_err();
+    let e = SchemaDriver::data_step(&NoStepsProbe, "rehash")
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     assert!(e.message().contains("\"rehash\""), "{e}");
 }
