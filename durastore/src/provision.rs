@@ -74,6 +74,15 @@ pub struct TestDatabase {
 /// Creates a uniquely named database on the server of `admin_url` and sets up every schema set
 /// its backend ships.
 pub async fn create_test_database(admin_url: &str) -> Result<TestDatabase> {
+    create_test_database_at(admin_url, None).await
+}
+
+/// Like [`create_test_database`], with every schema set set up only to `target` (None: the
+/// latest): how a schema-update test gets a database of an older version.
+pub async fn create_test_database_at(
+    admin_url: &str,
+    target: Option<&durastore_api::schema::Version>,
+) -> Result<TestDatabase> {
     let provider = provider_for(admin_url)?;
     let name = format!(
         "durastore_conf_{}",
@@ -88,8 +97,11 @@ pub async fn create_test_database(admin_url: &str) -> Result<TestDatabase> {
     let setup = async {
         for set in provider.schema_sets() {
             let t = open_schema(&db.url, set, SchemaOpen::MustExist).await?;
-            durastore_api::schema::setup(&t.set, t.driver.as_ref(), &ApplyOptions::default())
-                .await?;
+            let opts = ApplyOptions {
+                target: target.cloned(),
+                dry_run: false,
+            };
+            durastore_api::schema::setup(&t.set, t.driver.as_ref(), &opts).await?;
         }
         Ok::<_, StoreError>(())
     };

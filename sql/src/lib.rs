@@ -45,6 +45,7 @@ pub use dialect::{
     push_parameter, rewrite_placeholders, row_placeholders,
 };
 pub use driver::{SqlDriver, SqlTx};
+pub use task_queue::range_hash;
 
 /// Hooks for the criterion benches of the database-free paths (`sql/benches/hot_paths.rs`):
 /// crate-private work behind a small surface. Not a stable API.

@@ -476,4 +476,3 @@ mod tests {
         assert_eq!(history_from_row(&row).unwrap(), record("base"));
     }
 }
-

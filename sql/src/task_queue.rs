@@ -36,7 +36,7 @@ const INSERT_CHUNK: usize = 200;
 /// so queues a Temporal server wrote into a Temporal-created database are found by durastore and
 /// the other way round. Schema 1.0 used FNV-1a; version 1.1's data step
 /// [`crate::schema_tables::DATA_STEP_RANGE_HASH`] rewrites rows written with it.
-pub(crate) fn range_hash(id: &[u8]) -> i64 {
+pub fn range_hash(id: &[u8]) -> i64 {
     i64::from(farmhash::fingerprint32(id))
 }
 
