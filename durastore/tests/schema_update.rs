@@ -4,16 +4,16 @@
 //! halfway. One test per backend; a backend without a server URL is skipped with the reason
 //! printed (a failure under `DURASTORE_REQUIRE`).
 //!
-//! How a "1.0 database with data" is made without a 1.0 binary: set up 1.0, let this binary's
-//! stores write into it (its version row is set to the latest for the time of the writes, and the
-//! writes touch only tables 1.0 has), then undo what differs from a 1.0 binary's writes: the
-//! version row, and on SQL the task-queue `range_hash`, which 1.0 computed with FNV-1a.
+//! How a "1.0 database with data" is made without a 1.0 binary: this binary fills a database at
+//! the latest version, then the schema is taken back to 1.0 by dropping what later versions
+//! added (found by comparing with a scratch database set up at 1.0), the version rows are set
+//! back, and on SQL the task-queue `range_hash` is rewritten the way 1.0 computed it (FNV-1a).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use durastore::factory::{SchemaTarget, open_schema};
-use durastore::provision::{Require, create_test_database_at};
+use durastore::provision::{Require, create_test_database};
 use durastore::registry::SchemaOpen;
 use durastore_api::schema::{
     self, ApplyOptions, HistoryRecord, IN_PROGRESS_MARKER, SET_MAIN, Version,
@@ -25,8 +25,7 @@ use durastore_api::{
 use durastore_conformance::{Ctx, Opener, Outcome, all_cases, run_case};
 use durastore_sql::{SqlDriver, Value};
 
-/// The stores whose conformance cases fill the main store (cases of features added after 1.0 —
-/// CHASM current rows, the replication DLQ, Nexus, queue v1 on Cassandra — need 1.1 tables).
+/// The stores whose conformance cases fill the main store.
 const FILLING_STORES: &[&str] = &[
     "shard",
     "execution",
@@ -34,6 +33,7 @@ const FILLING_STORES: &[&str] = &[
     "history_tasks",
     "task_queue",
     "queue",
+    "queue_v1",
     "namespace",
     "cluster",
 ];
@@ -71,19 +71,6 @@ async fn target(url: &str, set: &str) -> SchemaTarget {
         .unwrap_or_else(|e| panic!("open schema {set}: {e}"))
 }
 
-/// Sets the version row of `set` to `version` (the test's stand-in for the binary that wrote).
-async fn set_version_row(url: &str, backend: &str, keyspace: &str, set: &str, version: &Version) {
-    let t = target(url, set).await;
-    let stmt = if backend == "cassandra" {
-        format!(
-            "UPDATE schema_version SET curr_version = '{version}' WHERE keyspace_name = '{keyspace}'"
-        )
-    } else {
-        format!("UPDATE schema_version SET curr_version = '{version}' WHERE db_name = '{set}'")
-    };
-    t.driver.execute(&stmt).await.expect("set version row");
-}
-
 /// Fills the main store through this binary's stores with the conformance cases of
 /// [`FILLING_STORES`], and writes [`VISIBILITY_RECORDS`] visibility records if there is a
 /// visibility store. Returns the namespace of those records.
@@ -96,9 +83,10 @@ async fn fill(url: &str) -> NamespaceId {
     });
     let ctx = Ctx::new(stores, Some(opener));
     let mut ran = 0;
-    for case in all_cases().iter().filter(|c| {
-        FILLING_STORES.contains(&c.store) && !c.id.contains("chasm") && !c.id.contains("dlq")
-    }) {
+    for case in all_cases()
+        .iter()
+        .filter(|c| FILLING_STORES.contains(&c.store))
+    {
         let out = run_case(&ctx, case).await;
         assert!(
             out.outcome != Outcome::Failed,
@@ -248,6 +236,83 @@ async fn write_fnv_hashes(sql: &dyn SqlDriver, limit: Option<usize>) -> usize {
     n
 }
 
+/// Takes schema set `set` back to 1.0: drops the indexes, columns and tables 1.0 does not have
+/// (their rows go too: a 1.0 database never had them) and leaves the version tables as a 1.0
+/// setup left them.
+async fn downgrade(url: &str, backend: &str, set: &str) {
+    let t = target(url, set).await;
+    let scratch = t.scratch().await.expect("scratch");
+    schema::setup(
+        &t.set,
+        scratch.as_ref(),
+        &ApplyOptions {
+            target: Some(v10()),
+            dry_run: false,
+        },
+    )
+    .await
+    .expect("scratch at 1.0");
+    let old = scratch.describe().await.expect("describe 1.0");
+    scratch.dispose().await.expect("dispose scratch");
+    let live = t.driver.describe().await.expect("describe live");
+    let mut drops = Vec::new();
+    for (name, table) in &live.tables {
+        let Some(old_table) = old.tables.get(name) else {
+            drops.push(format!("DROP TABLE {name}"));
+            continue;
+        };
+        for index in table.indexes.keys() {
+            if !old_table.indexes.contains_key(index) {
+                drops.push(if backend == "mysql" {
+                    format!("DROP INDEX {index} ON {name}")
+                } else {
+                    format!("DROP INDEX {index}")
+                });
+            }
+        }
+        for col in &table.columns {
+            if !old_table.columns.iter().any(|c| c.name == col.name) {
+                drops.push(if backend == "cassandra" {
+                    format!("ALTER TABLE {name} DROP {}", col.name)
+                } else {
+                    format!("ALTER TABLE {name} DROP COLUMN {}", col.name)
+                });
+            }
+        }
+    }
+    for d in &drops {
+        t.driver
+            .execute(d)
+            .await
+            .unwrap_or_else(|e| panic!("{d}: {e}"));
+    }
+    let history = t.driver.read_history().await.expect("history");
+    let first = history
+        .iter()
+        .find(|h| h.new_version == v10())
+        .expect("1.0 history row")
+        .clone();
+    let version = t
+        .driver
+        .read_version()
+        .await
+        .expect("version")
+        .expect("version row");
+    t.driver
+        .finish_version(
+            &schema::VersionRecord {
+                curr_version: v10(),
+                min_compatible_version: v10(),
+                ..version
+            },
+            &history,
+            &first,
+        )
+        .await
+        .expect("version rows back to 1.0");
+    eprintln!("{backend}: {set} back to 1.0 with {drops:?}");
+}
+
 async fn update_all(url: &str) -> Vec<schema::ApplyReport> {
     let mut reports = Vec::new();
     for set in sets(url) {
@@ -285,26 +350,22 @@ async fn scenario(backend: &str, url: &str, db_name: &str) {
         eprintln!("{backend}: main schema has no version after 1.0 yet; nothing to update");
         return;
     }
-    for (set, v) in &latest {
-        set_version_row(url, backend, db_name, set, v).await;
-    }
     let ns = fill(url).await;
     let before_api = read_back(&durastore::open(url).await.expect("open"), ns).await;
+    // Back to what a 1.0 binary leaves: 1.0 tables and version rows, and FNV range hashes (SQL).
+    for set in latest.keys() {
+        downgrade(url, backend, set).await;
+    }
     let raw = raw_sql(url).await;
     let before_rows = match &raw {
         Some(sql) => row_counts(url, sql.as_ref()).await,
         None => BTreeMap::new(),
     };
-    // Back to what a 1.0 binary leaves: FNV range hashes (SQL) and a 1.0 version row. A crash
-    // halfway through a 1.1 update is simulated on top: the version marked in progress, and on
-    // SQL half of the keys already rewritten by the data step.
     let fnv_keys = match &raw {
         Some(sql) => write_fnv_hashes(sql.as_ref(), None).await,
         None => 0,
     };
-    for set in latest.keys() {
-        set_version_row(url, backend, db_name, set, &v10()).await;
-    }
+    eprintln!("{backend} ({db_name}): a 1.0 database with data");
     // A server database is not updated behind the operator's back (SQLite, owned by the
     // process that opens it, updates itself on open instead; this test updates it explicitly).
     if backend != "sqlite" {
@@ -313,8 +374,15 @@ async fn scenario(backend: &str, url: &str, db_name: &str) {
             .map(|_| ())
             .expect_err("a binary must refuse an older server schema");
         assert!(e.message().contains("schema update"), "{backend}: {e}");
+        assert_eq!(
+            e.kind(),
+            durastore_api::ErrorKind::ConditionFailed,
+            "{backend}: {e}"
+        );
     }
 
+    // A crash halfway through the update is simulated on top: the version marked in progress,
+    // half of its statements run, and on SQL half of the keys already rewritten by the step.
     let t = target(url, SET_MAIN).await;
     let step = t.set.latest().expect("latest").clone();
     t.driver
@@ -434,9 +502,9 @@ async fn run_on_server(var: &str, backend: &str) {
     let Some(admin) = server_url(var, backend) else {
         return;
     };
-    let db = create_test_database_at(&admin, Some(&v10()))
+    let db = create_test_database(&admin)
         .await
-        .expect("create 1.0 database");
+        .expect("create test database");
     scenario(backend, &db.url, db.name()).await;
     db.drop().await.expect("drop test database");
 }
@@ -452,16 +520,9 @@ async fn sqlite_update_from_1_0_keeps_rows() {
         let t = open_schema(&url, set, SchemaOpen::Create)
             .await
             .expect("schema");
-        schema::setup(
-            &t.set,
-            t.driver.as_ref(),
-            &ApplyOptions {
-                target: Some(v10()),
-                dry_run: false,
-            },
-        )
-        .await
-        .expect("setup 1.0");
+        schema::setup(&t.set, t.driver.as_ref(), &ApplyOptions::default())
+            .await
+            .expect("setup");
     }
     scenario("sqlite", &url, "upd").await;
 }

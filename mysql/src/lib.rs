@@ -192,26 +192,18 @@ async fn check_set(driver: &MysqlDriver, shown: &str, name: &str) -> Result<bool
         ));
     }
     if let Some(d) = st.dirty {
-        return Err(StoreError::new(
-            ErrorKind::Unavailable,
-            format!(
-                "version {d} of the {name} schema was left half-applied by an interrupted schema \
-                 tool; run `durastore schema update{flag} --url {shown}` to finish it"
-            ),
-        )
-        .with_retryable(false));
+        return Err(StoreError::condition_failed(format!(
+            "version {d} of the {name} schema was left half-applied by an interrupted schema \
+             tool; run `durastore schema update{flag} --url {shown}` to finish it"
+        )));
     }
     match &st.current {
         None => Ok(false),
-        Some(c) if !st.pending.is_empty() => Err(StoreError::new(
-            ErrorKind::Unavailable,
-            format!(
-                "the {name} schema is at version {c}, this binary needs {}; run \
-                 `durastore schema update{flag} --url {shown}`",
-                st.latest
-            ),
-        )
-        .with_retryable(false)),
+        Some(c) if !st.pending.is_empty() => Err(StoreError::condition_failed(format!(
+            "the {name} schema is at {c}, this binary needs {}; run \
+             `durastore schema update{flag} --url {shown}`",
+            st.latest
+        ))),
         Some(_) => Ok(true),
     }
 }
