@@ -204,6 +204,40 @@ async fn row_counts(url: &str, sql: &dyn SqlDriver) -> BTreeMap<String, i64> {
     out
 }
 
+/// Rows per table of the main set in Cassandra keyspace `keyspace`, by CQL.
+async fn cql_row_counts(url: &str, keyspace: &str) -> BTreeMap<String, i64> {
+    let host = url
+        .trim_start_matches("cassandra://")
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let session = scylla::client::session_builder::SessionBuilder::new()
+        .known_node(host)
+        .build()
+        .await
+        .expect("cql session");
+    let desc = target(url, SET_MAIN)
+        .await
+        .driver
+        .describe()
+        .await
+        .expect("describe");
+    let mut out = BTreeMap::new();
+    for table in desc.tables.keys() {
+        let (n,): (i64,) = session
+            .query_unpaged(format!("SELECT COUNT(*) FROM {keyspace}.{table}"), &[])
+            .await
+            .expect("count")
+            .into_rows_result()
+            .expect("rows")
+            .single_row()
+            .expect("one row");
+        out.insert(table.clone(), n);
+    }
+    out
+}
+
 /// Rewrites `range_hash` the way 1.0 wrote it; `limit` stops after that many keys (a crash
 /// halfway). Returns the keys rewritten.
 async fn write_fnv_hashes(sql: &dyn SqlDriver, limit: Option<usize>) -> usize {
@@ -357,10 +391,11 @@ async fn scenario(backend: &str, url: &str, db_name: &str) {
         downgrade(url, backend, set).await;
     }
     let raw = raw_sql(url).await;
-    let before_rows = match &raw {
+    let counts = async || match &raw {
         Some(sql) => row_counts(url, sql.as_ref()).await,
-        None => BTreeMap::new(),
+        None => cql_row_counts(url, db_name).await,
     };
+    let before_rows = counts().await;
     let fnv_keys = match &raw {
         Some(sql) => write_fnv_hashes(sql.as_ref(), None).await,
         None => 0,
@@ -455,18 +490,23 @@ async fn scenario(backend: &str, url: &str, db_name: &str) {
     }
     verify_all(url).await;
 
+    let after_rows = counts().await;
+    // The version tables are the engine's own: the update adds its history row.
+    let data = |t: &&String| !t.starts_with("schema_");
+    for (table, n) in before_rows.iter().filter(|(t, _)| data(t)) {
+        assert_eq!(
+            after_rows.get(table),
+            Some(n),
+            "{backend}: rows of {table} changed by the update"
+        );
+    }
+    let kept: i64 = before_rows
+        .iter()
+        .filter(|(t, _)| data(t))
+        .map(|(_, n)| n)
+        .sum();
+    eprintln!("{backend}: {kept} rows kept by the update: {before_rows:?}");
     if let Some(sql) = &raw {
-        let after_rows = row_counts(url, sql.as_ref()).await;
-        // The version tables are the engine's own: the update adds its history row.
-        let data = |t: &&String| !t.starts_with("schema_");
-        for (table, n) in before_rows.iter().filter(|(t, _)| data(t)) {
-            assert_eq!(
-                after_rows.get(table),
-                Some(n),
-                "{backend}: rows of {table} changed by the update"
-            );
-        }
-        eprintln!("{backend}: rows kept by the update: {before_rows:?}");
         sql.close().await.expect("close raw");
     }
     let stores = durastore::open(url).await.expect("open after update");
