@@ -454,6 +454,8 @@ pub fn capability() -> Capability {
     c.membership_prune = false;
     // Visibility lives on Elasticsearch/OpenSearch or SQL.
     c.visibility = false;
+    c.queue_v1 = false;
+    c.replication_dlq = false;
     c
 }
 
@@ -526,6 +528,8 @@ pub(crate) async fn open_inner(
         namespace: namespace::make(&cass),
         cluster_metadata: cluster::make(&cass),
         queue: queue::make(&cass),
+        queue_v1: None,
+        replication_dlq: None,
         visibility: None,
     })
 }

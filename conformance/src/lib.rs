@@ -128,6 +128,22 @@ impl Ctx {
             .as_ref()
             .ok_or_else(|| CaseError::new("backend has no queue store"))
     }
+    /// The queue v1 store.
+    pub fn queue_v1(&self) -> Result<&Arc<dyn durastore_api::QueueV1Store>, CaseError> {
+        self.stores
+            .queue_v1
+            .as_ref()
+            .ok_or_else(|| CaseError::new("backend has no queue v1 store"))
+    }
+    /// The replication DLQ store.
+    pub fn replication_dlq(
+        &self,
+    ) -> Result<&Arc<dyn durastore_api::ReplicationDlqStore>, CaseError> {
+        self.stores
+            .replication_dlq
+            .as_ref()
+            .ok_or_else(|| CaseError::new("backend has no replication DLQ store"))
+    }
 }
 
 /// A boxed case future.

@@ -230,6 +230,8 @@ mod tests {
             namespace: None,
             cluster_metadata: None,
             queue: None,
+            queue_v1: None,
+            replication_dlq: None,
             visibility: None,
         };
         Ctx::new(stores, None)

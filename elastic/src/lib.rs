@@ -383,6 +383,8 @@ pub(crate) fn stores(cfg: &ElasticConfig, store: ElasticVisibility) -> Result<St
         namespace: None,
         cluster_metadata: None,
         queue: None,
+        queue_v1: None,
+        replication_dlq: None,
         visibility: Some(Arc::new(store)),
     })
 }

@@ -40,6 +40,10 @@ pub struct Capability {
     pub membership_prune: bool,
     /// [`crate::QueueStore`] is provided.
     pub queue: bool,
+    /// [`crate::QueueV1Store`] is provided.
+    pub queue_v1: bool,
+    /// [`crate::ReplicationDlqStore`] is provided.
+    pub replication_dlq: bool,
     /// [`crate::VisibilityStore`] is provided.
     pub visibility: bool,
     /// Data survives closing and reopening the store (false for in-memory databases).
@@ -80,6 +84,10 @@ pub enum CapabilityFlag {
     MembershipPrune,
     /// [`Capability::queue`].
     Queue,
+    /// [`Capability::queue_v1`].
+    QueueV1,
+    /// [`Capability::replication_dlq`].
+    ReplicationDlq,
     /// [`Capability::visibility`].
     Visibility,
     /// [`Capability::durable`].
@@ -90,7 +98,7 @@ pub enum CapabilityFlag {
 
 impl CapabilityFlag {
     /// Every flag, in the declaration order of the [`Capability`] fields.
-    pub const ALL: [CapabilityFlag; 15] = [
+    pub const ALL: [CapabilityFlag; 17] = [
         Self::Shard,
         Self::Execution,
         Self::ListConcreteExecutions,
@@ -103,6 +111,8 @@ impl CapabilityFlag {
         Self::ClusterMetadata,
         Self::MembershipPrune,
         Self::Queue,
+        Self::QueueV1,
+        Self::ReplicationDlq,
         Self::Visibility,
         Self::Durable,
         Self::ConcurrentWriters,
@@ -123,6 +133,8 @@ impl CapabilityFlag {
             Self::ClusterMetadata => "cluster_metadata",
             Self::MembershipPrune => "membership_prune",
             Self::Queue => "queue",
+            Self::QueueV1 => "queue_v1",
+            Self::ReplicationDlq => "replication_dlq",
             Self::Visibility => "visibility",
             Self::Durable => "durable",
             Self::ConcurrentWriters => "concurrent_writers",
@@ -191,6 +203,8 @@ impl Capability {
             cluster_metadata: true,
             membership_prune: true,
             queue: true,
+            queue_v1: true,
+            replication_dlq: true,
             visibility: true,
             durable: true,
             concurrent_writers: true,
@@ -212,6 +226,8 @@ impl Capability {
             CapabilityFlag::ClusterMetadata => self.cluster_metadata,
             CapabilityFlag::MembershipPrune => self.membership_prune,
             CapabilityFlag::Queue => self.queue,
+            CapabilityFlag::QueueV1 => self.queue_v1,
+            CapabilityFlag::ReplicationDlq => self.replication_dlq,
             CapabilityFlag::Visibility => self.visibility,
             CapabilityFlag::Durable => self.durable,
             CapabilityFlag::ConcurrentWriters => self.concurrent_writers,

@@ -139,6 +139,15 @@ pub enum ConflictDetail {
         /// Stored db record version.
         db_record_version: Option<i64>,
     },
+    /// A queue v1 ack-level metadata row's version as found.
+    QueueMetadata {
+        /// The queue type whose metadata was updated (negative for a DLQ).
+        queue_type: i32,
+        /// The version the caller presented.
+        expected_version: i64,
+        /// The version actually stored.
+        actual_version: i64,
+    },
 }
 
 /// The current-run row found by a failed current-workflow condition.

@@ -18,7 +18,7 @@
 //!   per-operation percentiles this way, so benchmark and production see the same calls).
 //!
 //! `store` is the [`Stores`] field name (`shard`, `execution`, `history`, `task_queue`,
-//! `namespace`, `cluster_metadata`, `queue`, `visibility`) and `operation` the trait method name
+//! `namespace`, `cluster_metadata`, `queue`, `queue_v1`, `replication_dlq`, `visibility`) and `operation` the trait method name
 //! (`update_workflow_execution`). Every error counts, including `not_found`: whether a miss is
 //! expected is the caller's business, and the `kind` label lets a dashboard filter it.
 //!
@@ -48,13 +48,14 @@ use crate::{
     ClusterMetadataStore, CompleteTasksLessThanRequest, ConflictResolveWorkflowExecutionRequest,
     CountResult, CountWorkflowExecutionsRequest, CreateNamespaceRequest, CreateTasksRequest,
     CreateWorkflowExecutionRequest, CurrentExecution, DataBlob, ExecutionStore,
-    ForkHistoryBranchRequest, GetHistoryTasksRequest, GetOrCreateShardRequest, GetTasksRequest,
-    HistoryBranch, HistoryNode, HistoryStore, HistoryTask, HistoryTaskKey, HistoryTreeBranch,
-    ListWorkflowExecutionsRequest, NamespaceId, NamespaceRecord, NamespaceStore, Page, QueueInfo,
-    QueueKey, QueueMessage, QueueStore, QueueType, ReadHistoryBranchRequest, RunId,
-    SetWorkflowExecutionRequest, ShardId, ShardInfo, ShardStore, Stores, TaskCategory,
-    TaskQueueFlavor, TaskQueueKey, TaskQueueRecord, TaskQueueStore, TaskQueueWrite, TaskRecord,
-    TreeId, UpdateNamespaceRequest, UpdateShardRequest, UpdateWorkflowExecutionRequest,
+    ForkHistoryBranchRequest, GetHistoryTasksRequest, GetOrCreateShardRequest,
+    GetReplicationDlqTasksRequest, GetTasksRequest, HistoryBranch, HistoryNode, HistoryStore,
+    HistoryTask, HistoryTaskKey, HistoryTreeBranch, ListWorkflowExecutionsRequest, NamespaceId,
+    NamespaceRecord, NamespaceStore, Page, QueueInfo, QueueKey, QueueMessage, QueueStore,
+    QueueType, QueueV1Metadata, QueueV1Store, ReadHistoryBranchRequest, ReplicationDlqStore,
+    ReplicationDlqTask, RunId, SetWorkflowExecutionRequest, ShardId, ShardInfo, ShardStore, Stores,
+    TaskCategory, TaskQueueFlavor, TaskQueueKey, TaskQueueRecord, TaskQueueStore, TaskQueueWrite,
+    TaskRecord, TreeId, UpdateNamespaceRequest, UpdateShardRequest, UpdateWorkflowExecutionRequest,
     UpsertClusterMembershipRequest, UserDataRecord, UserDataUpdate, VisibilityRecord,
     VisibilityStore, VisibilityWrite, WorkflowId, WorkflowKey, WorkflowMutableState,
 };
@@ -171,6 +172,10 @@ pub fn instrument(stores: Stores, opts: &LayerOptions) -> Stores {
         cluster_metadata: wrap::<dyn ClusterMetadataStore>(stores.cluster_metadata, &shared)
             .map(|s| s as Arc<dyn ClusterMetadataStore>),
         queue: wrap::<dyn QueueStore>(stores.queue, &shared).map(|s| s as Arc<dyn QueueStore>),
+        queue_v1: wrap::<dyn QueueV1Store>(stores.queue_v1, &shared)
+            .map(|s| s as Arc<dyn QueueV1Store>),
+        replication_dlq: wrap::<dyn ReplicationDlqStore>(stores.replication_dlq, &shared)
+            .map(|s| s as Arc<dyn ReplicationDlqStore>),
         visibility: wrap::<dyn VisibilityStore>(stores.visibility, &shared)
             .map(|s| s as Arc<dyn VisibilityStore>),
         backend: stores.backend,
@@ -441,6 +446,62 @@ layered!(QueueStore as "queue" {
         page_size: i32,
         next_page_token: Option<Vec<u8>>,
     ) -> Page<QueueInfo>;
+});
+
+layered!(QueueV1Store as "queue_v1" {
+    fn init(queue_type: QueueType, blob: DataBlob) -> ();
+    fn enqueue_message(queue_type: QueueType, blob: DataBlob) -> i64;
+    fn read_messages(
+        queue_type: QueueType,
+        last_message_id: i64,
+        max_count: i32,
+    ) -> Vec<QueueMessage>;
+    fn delete_messages_before(queue_type: QueueType, message_id: i64) -> ();
+    fn update_ack_level(queue_type: QueueType, metadata: QueueV1Metadata) -> ();
+    fn get_ack_levels(queue_type: QueueType) -> QueueV1Metadata;
+    fn enqueue_message_to_dlq(queue_type: QueueType, blob: DataBlob) -> i64;
+    fn read_messages_from_dlq(
+        queue_type: QueueType,
+        first_message_id: i64,
+        last_message_id: i64,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Page<QueueMessage>;
+    fn delete_message_from_dlq(queue_type: QueueType, message_id: i64) -> ();
+    fn range_delete_messages_from_dlq(
+        queue_type: QueueType,
+        first_message_id: i64,
+        last_message_id: i64,
+    ) -> ();
+    fn update_dlq_ack_level(queue_type: QueueType, metadata: QueueV1Metadata) -> ();
+    fn get_dlq_ack_levels(queue_type: QueueType) -> QueueV1Metadata;
+});
+
+layered!(ReplicationDlqStore as "replication_dlq" {
+    fn put_replication_task_to_dlq(
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        task: ReplicationDlqTask,
+    ) -> ();
+    fn get_replication_tasks_from_dlq(
+        req: GetReplicationDlqTasksRequest,
+    ) -> Page<ReplicationDlqTask>;
+    fn delete_replication_task_from_dlq(
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        task_id: i64,
+    ) -> ();
+    fn range_delete_replication_tasks_from_dlq(
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        inclusive_min_task_id: i64,
+        exclusive_max_task_id: i64,
+    ) -> ();
+    fn is_replication_dlq_empty(
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        inclusive_min_task_id: i64,
+    ) -> bool;
 });
 
 layered!(VisibilityStore as "visibility" {

@@ -2,7 +2,8 @@
 //!
 //! This crate defines what every durastore backend keeps: one async trait per store
 //! ([`ShardStore`], [`ExecutionStore`], [`HistoryStore`], [`TaskQueueStore`], [`NamespaceStore`],
-//! [`ClusterMetadataStore`], [`QueueStore`], [`VisibilityStore`]), the request and record types
+//! [`ClusterMetadataStore`], [`QueueStore`], [`QueueV1Store`], [`ReplicationDlqStore`],
+//! [`VisibilityStore`]), the request and record types
 //! they exchange, one error type ([`StoreError`]), and the [`Capability`] flags a backend declares.
 //! It has no database dependency.
 //!
@@ -25,8 +26,10 @@ pub mod namespace;
 mod primitives;
 pub mod query;
 pub mod queue;
+pub mod queue_v1;
 #[cfg(feature = "floor")]
 pub mod replay;
+pub mod replication_dlq;
 pub mod schema;
 pub mod shard;
 pub mod task_queue;
@@ -48,6 +51,10 @@ pub use ids::*;
 pub use layer::{LayerOptions, instrument};
 pub use namespace::*;
 pub use queue::*;
+pub use queue_v1::{
+    EMPTY_QUEUE_MESSAGE_ID, NAMESPACE_REPLICATION_QUEUE, QueueV1Metadata, QueueV1Store,
+};
+pub use replication_dlq::{GetReplicationDlqTasksRequest, ReplicationDlqStore, ReplicationDlqTask};
 pub use shard::*;
 pub use task_queue::*;
 pub use types::*;
@@ -105,6 +112,10 @@ pub struct Stores {
     pub cluster_metadata: Option<Arc<dyn ClusterMetadataStore>>,
     /// Queue store.
     pub queue: Option<Arc<dyn QueueStore>>,
+    /// Queue v1 store (Temporal's namespace replication queue and its DLQ).
+    pub queue_v1: Option<Arc<dyn QueueV1Store>>,
+    /// Replication DLQ store.
+    pub replication_dlq: Option<Arc<dyn ReplicationDlqStore>>,
     /// Visibility store.
     pub visibility: Option<Arc<dyn VisibilityStore>>,
 }
@@ -122,6 +133,8 @@ impl Stores {
             namespace: None,
             cluster_metadata: None,
             queue: None,
+            queue_v1: None,
+            replication_dlq: None,
             visibility: None,
         }
     }
@@ -183,6 +196,20 @@ impl Stores {
         self.queue
             .as_ref()
             .ok_or_else(|| self.missing("queue", schema::SET_MAIN))
+    }
+
+    /// The queue v1 store; an error when absent (see [`Stores::missing`]).
+    pub fn queue_v1(&self) -> Result<&Arc<dyn QueueV1Store>> {
+        self.queue_v1
+            .as_ref()
+            .ok_or_else(|| self.missing("queue v1", schema::SET_MAIN))
+    }
+
+    /// The replication DLQ store; an error when absent (see [`Stores::missing`]).
+    pub fn replication_dlq(&self) -> Result<&Arc<dyn ReplicationDlqStore>> {
+        self.replication_dlq
+            .as_ref()
+            .ok_or_else(|| self.missing("replication DLQ", schema::SET_MAIN))
     }
 
     /// The visibility store; an error when absent (see [`Stores::missing`]).
@@ -290,6 +317,8 @@ mod tests {
             search.task_queue().err(),
             search.namespace().err(),
             search.cluster_metadata().err(),
+            search.queue_v1().err(),
+            search.replication_dlq().err(),
         ] {
             let e = e.map(|e| e.to_string()).unwrap_or_default();
             assert!(

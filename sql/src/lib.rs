@@ -30,6 +30,8 @@ mod history;
 mod namespace;
 mod paging;
 mod queue;
+mod queue_v1;
+mod replication_dlq;
 mod shard;
 mod task_queue;
 mod visibility;
@@ -153,6 +155,8 @@ pub fn stores_for(
         namespace: namespace::make(&store).filter(|_| sets.main),
         cluster_metadata: cluster::make(&store).filter(|_| sets.main),
         queue: queue::make(&store).filter(|_| sets.main),
+        queue_v1: queue_v1::make(&store).filter(|_| sets.main),
+        replication_dlq: replication_dlq::make(&store).filter(|_| sets.main),
         visibility: visibility::make(&store).filter(|_| sets.visibility),
     }
 }

@@ -17,6 +17,8 @@ pub mod history;
 pub mod history_tasks;
 pub mod namespace;
 pub mod queue;
+pub mod queue_v1;
+pub mod replication_dlq;
 pub mod shard;
 pub mod task_queue;
 pub mod visibility;
@@ -32,6 +34,8 @@ pub fn all() -> Vec<Case> {
     v.extend(namespace::cases());
     v.extend(cluster::cases());
     v.extend(queue::cases());
+    v.extend(queue_v1::cases());
+    v.extend(replication_dlq::cases());
     v.extend(durability::cases());
     v.extend(visibility::cases());
     v
