@@ -19,6 +19,7 @@
 //! one `SELECT` of one row, so it always sees one committed state.
 
 mod conflicts;
+pub(crate) mod replication_dlq;
 mod rows;
 mod tasks;
 

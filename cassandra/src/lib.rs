@@ -33,6 +33,7 @@ mod execution;
 mod history;
 mod namespace;
 mod queue;
+mod queue_v1;
 pub mod schema;
 mod shard;
 mod task_queue;
@@ -454,8 +455,6 @@ pub fn capability() -> Capability {
     c.membership_prune = false;
     // Visibility lives on Elasticsearch/OpenSearch or SQL.
     c.visibility = false;
-    c.queue_v1 = false;
-    c.replication_dlq = false;
     c
 }
 
@@ -528,8 +527,8 @@ pub(crate) async fn open_inner(
         namespace: namespace::make(&cass),
         cluster_metadata: cluster::make(&cass),
         queue: queue::make(&cass),
-        queue_v1: None,
-        replication_dlq: None,
+        queue_v1: queue_v1::make(&cass),
+        replication_dlq: execution::replication_dlq::make(&cass),
         visibility: None,
     })
 }

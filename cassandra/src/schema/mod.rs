@@ -46,28 +46,38 @@ mod describe;
 use describe::describe_keyspace;
 
 /// The main store's versions, oldest first: `(version, manifest JSON, [(file, text)])`.
-pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[(
-    "1.0",
-    include_str!("../../schema/main/versioned/v1.0/manifest.json"),
-    &[
-        (
-            "executions.cql",
-            include_str!("../../schema/main/versioned/v1.0/executions.cql"),
-        ),
-        (
-            "history.cql",
-            include_str!("../../schema/main/versioned/v1.0/history.cql"),
-        ),
-        (
-            "task_queues.cql",
-            include_str!("../../schema/main/versioned/v1.0/task_queues.cql"),
-        ),
-        (
-            "metadata.cql",
-            include_str!("../../schema/main/versioned/v1.0/metadata.cql"),
-        ),
-    ],
-)];
+pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[
+    (
+        "1.0",
+        include_str!("../../schema/main/versioned/v1.0/manifest.json"),
+        &[
+            (
+                "executions.cql",
+                include_str!("../../schema/main/versioned/v1.0/executions.cql"),
+            ),
+            (
+                "history.cql",
+                include_str!("../../schema/main/versioned/v1.0/history.cql"),
+            ),
+            (
+                "task_queues.cql",
+                include_str!("../../schema/main/versioned/v1.0/task_queues.cql"),
+            ),
+            (
+                "metadata.cql",
+                include_str!("../../schema/main/versioned/v1.0/metadata.cql"),
+            ),
+        ],
+    ),
+    (
+        "1.1",
+        include_str!("../../schema/main/versioned/v1.1/manifest.json"),
+        &[(
+            "queue_v1.cql",
+            include_str!("../../schema/main/versioned/v1.1/queue_v1.cql"),
+        )],
+    ),
+];
 
 /// Prefix of scratch keyspace names (followed by 16 hex digits; keyspace names have at most
 /// 48 characters).

@@ -6,7 +6,7 @@ use super::*;
 #[test]
 fn embedded_set_loads() {
     let set = schema_set(SET_MAIN).unwrap();
-    assert_eq!(set.latest_version().to_string(), "1.0");
+    assert_eq!(set.latest_version().to_string(), "1.1");
     assert_eq!(
         schema_set(SET_VISIBILITY).unwrap_err().kind(),
         ErrorKind::InvalidArgument
@@ -116,8 +116,8 @@ async fn live_setup_and_rerun(url: &str, set: &SchemaSet, d: &CassandraSchemaDri
 
     let r = schema::setup(set, d, &opts).await.unwrap();
     assert_eq!(
-        r.to.as_ref().map(ToString::to_string).as_deref(),
-        Some("1.0")
+        r.to.as_ref().map(ToString::to_string),
+        Some(set.latest_version().to_string())
     );
     assert!(schema::setup(set, d, &opts).await.unwrap().up_to_date());
     // Re-applying every statement (a crashed run) reports, never fails.
