@@ -1,5 +1,6 @@
-//! QueueV1Store on Cassandra: Temporal's `queue` (one partition per queue type, clustered by
-//! message id) and `queue_metadata` tables (schema 1.1).
+//! Queue v1 on Cassandra, as the [`QueueV1Rows`] that [`QueueV1`] builds the store on:
+//! Temporal's `queue` (one partition per queue type, clustered by message id) and
+//! `queue_metadata` tables (schema 1.1).
 //!
 //! - **Ids** as Temporal assigns them: read the highest id (`ORDER BY message_id DESC LIMIT 1`)
 //!   and claim `max + 1` with `INSERT … IF NOT EXISTS`. A lost claim means a concurrent enqueuer
@@ -12,25 +13,25 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use durastore_api::queue_v1::{
-    EMPTY_QUEUE_MESSAGE_ID, QueueV1Metadata, QueueV1Store, dlq_page, dlq_read_after, dlq_type,
-    metadata_conflict, metadata_not_found, validate_metadata, validate_queue_type,
+    EMPTY_QUEUE_MESSAGE_ID, QueueV1, QueueV1Metadata, QueueV1Rows, QueueV1Store, metadata_conflict,
+    metadata_not_found,
 };
-use durastore_api::{
-    DataBlob, ErrorKind, Page, QueueMessage, QueueType, Result, StoreError, validate,
-};
+use durastore_api::{DataBlob, ErrorKind, QueueMessage, QueueType, Result, StoreError};
 
 use crate::session::{CRow, Cass, vals};
 
 /// The store.
 pub(crate) fn make(cass: &Arc<Cass>) -> Option<Arc<dyn QueueV1Store>> {
-    Some(Arc::new(CassQueueV1 { cass: cass.clone() }))
+    Some(Arc::new(QueueV1(Arc::new(CassQueueV1 {
+        cass: cass.clone(),
+    }))))
 }
 
 /// Attempts of one enqueue (each lost one means another enqueuer got an id) before giving up
 /// with a retryable error.
 const MAX_ATTEMPTS: usize = 1000;
 
-/// QueueV1Store over a shared session.
+/// Queue v1 rows over a shared session.
 struct CassQueueV1 {
     cass: Arc<Cass>,
 }
@@ -47,11 +48,6 @@ fn next_id(id: i64) -> Result<i64> {
         .ok_or_else(|| StoreError::internal("queue message ids exhausted"))
 }
 
-/// A `LIMIT ?` value (`limit` is at most a page size plus one).
-fn limit(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
 impl CassQueueV1 {
     /// The highest id stored under `stored`, if any.
     async fn last_id(&self, stored: QueueType) -> Result<Option<i64>> {
@@ -64,9 +60,61 @@ impl CassQueueV1 {
             .await?;
         row.map(|r| r.i64("message_id")).transpose()
     }
+}
 
-    async fn enqueue(&self, stored: QueueType, blob: DataBlob) -> Result<i64> {
-        validate::blob("queue message", &blob)?;
+#[async_trait]
+impl QueueV1Rows for CassQueueV1 {
+    async fn insert_metadata_if_absent(&self, stored: QueueType, blob: &DataBlob) -> Result<()> {
+        // Not applied means the row exists (maybe from a racing init): it stays as it is.
+        self.cass
+            .cas(
+                "INSERT INTO queue_metadata (queue_type, data, data_encoding, version) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+                vals![stored.0, &blob.data, &blob.encoding, 0i64],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn metadata(&self, stored: QueueType) -> Result<QueueV1Metadata> {
+        let row = self
+            .cass
+            .row(
+                "SELECT data, data_encoding, version FROM queue_metadata WHERE queue_type = ?",
+                vals![stored.0],
+            )
+            .await?
+            .ok_or_else(|| metadata_not_found(stored))?;
+        Ok(QueueV1Metadata {
+            blob: DataBlob::new(row.blob("data")?, row.text("data_encoding")?),
+            version: row.i64("version")?,
+        })
+    }
+
+    async fn update_metadata(&self, stored: QueueType, m: &QueueV1Metadata) -> Result<()> {
+        let res = self
+            .cass
+            .cas(
+                "UPDATE queue_metadata SET data = ?, data_encoding = ?, version = ? WHERE queue_type = ? IF version = ?",
+                vals![&m.blob.data, &m.blob.encoding, m.version + 1, stored.0, m.version],
+            )
+            .await?;
+        if res.applied {
+            return Ok(());
+        }
+        // A refused condition returns the stored version; none means the row does not exist.
+        match res
+            .rows
+            .first()
+            .map(|r| r.opt_i64("version"))
+            .transpose()?
+            .flatten()
+        {
+            Some(actual) => Err(metadata_conflict(stored, m.version, actual)),
+            None => Err(metadata_not_found(stored)),
+        }
+    }
+
+    async fn enqueue(&self, stored: QueueType, blob: &DataBlob) -> Result<i64> {
         let mut id = match self.last_id(stored).await? {
             Some(last) => next_id(last)?,
             None => EMPTY_QUEUE_MESSAGE_ID + 1,
@@ -101,184 +149,42 @@ impl CassQueueV1 {
         stored: QueueType,
         after: i64,
         inclusive_max: i64,
-        n: usize,
+        limit: usize,
     ) -> Result<Vec<QueueMessage>> {
-        if after >= inclusive_max {
-            return Ok(Vec::new());
-        }
         let rows = self
             .cass
             .rows(
                 "SELECT message_id, message_payload, message_encoding FROM queue WHERE queue_type = ? AND message_id > ? AND message_id <= ? LIMIT ?",
-                vals![stored.0, after, inclusive_max, limit(n)],
+                vals![stored.0, after, inclusive_max, i32::try_from(limit).unwrap_or(i32::MAX)],
             )
             .await?;
         rows.iter().map(message).collect()
     }
 
-    async fn init_one(&self, stored: QueueType, blob: &DataBlob) -> Result<()> {
-        // Not applied means the row exists (maybe from a racing init): it stays as it is.
-        self.cass
-            .cas(
-                "INSERT INTO queue_metadata (queue_type, data, data_encoding, version) VALUES (?, ?, ?, ?) IF NOT EXISTS",
-                vals![stored.0, &blob.data, &blob.encoding, 0i64],
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn get_metadata(&self, stored: QueueType) -> Result<QueueV1Metadata> {
-        let row = self
-            .cass
-            .row(
-                "SELECT data, data_encoding, version FROM queue_metadata WHERE queue_type = ?",
-                vals![stored.0],
-            )
-            .await?
-            .ok_or_else(|| metadata_not_found(stored))?;
-        Ok(QueueV1Metadata {
-            blob: DataBlob::new(row.blob("data")?, row.text("data_encoding")?),
-            version: row.i64("version")?,
-        })
-    }
-
-    async fn update_metadata(&self, stored: QueueType, m: QueueV1Metadata) -> Result<()> {
-        validate_metadata(&m)?;
-        let res = self
-            .cass
-            .cas(
-                "UPDATE queue_metadata SET data = ?, data_encoding = ?, version = ? WHERE queue_type = ? IF version = ?",
-                vals![&m.blob.data, &m.blob.encoding, m.version + 1, stored.0, m.version],
-            )
-            .await?;
-        if res.applied {
-            return Ok(());
-        }
-        // A refused condition returns the stored version; none means the row does not exist.
-        match res
-            .rows
-            .first()
-            .map(|r| r.opt_i64("version"))
-            .transpose()?
-            .flatten()
-        {
-            Some(actual) => Err(metadata_conflict(stored, m.version, actual)),
-            None => Err(metadata_not_found(stored)),
-        }
-    }
-}
-
-#[async_trait]
-impl QueueV1Store for CassQueueV1 {
-    async fn init(&self, queue_type: QueueType, blob: DataBlob) -> Result<()> {
-        validate_queue_type(queue_type)?;
-        validate::blob("queue metadata", &blob)?;
-        self.init_one(queue_type, &blob).await?;
-        self.init_one(dlq_type(queue_type), &blob).await
-    }
-
-    async fn enqueue_message(&self, queue_type: QueueType, blob: DataBlob) -> Result<i64> {
-        validate_queue_type(queue_type)?;
-        self.enqueue(queue_type, blob).await
-    }
-
-    async fn read_messages(
-        &self,
-        queue_type: QueueType,
-        last_message_id: i64,
-        max_count: i32,
-    ) -> Result<Vec<QueueMessage>> {
-        validate_queue_type(queue_type)?;
-        let n = validate::page_size(max_count)?;
-        self.read(queue_type, last_message_id, i64::MAX, n).await
-    }
-
-    async fn delete_messages_before(&self, queue_type: QueueType, message_id: i64) -> Result<()> {
-        validate_queue_type(queue_type)?;
+    async fn delete_before(&self, stored: QueueType, before: i64) -> Result<()> {
         self.cass
             .exec(
                 "DELETE FROM queue WHERE queue_type = ? AND message_id < ?",
-                vals![queue_type.0, message_id],
+                vals![stored.0, before],
             )
             .await
     }
 
-    async fn update_ack_level(
-        &self,
-        queue_type: QueueType,
-        metadata: QueueV1Metadata,
-    ) -> Result<()> {
-        validate_queue_type(queue_type)?;
-        self.update_metadata(queue_type, metadata).await
-    }
-
-    async fn get_ack_levels(&self, queue_type: QueueType) -> Result<QueueV1Metadata> {
-        validate_queue_type(queue_type)?;
-        self.get_metadata(queue_type).await
-    }
-
-    async fn enqueue_message_to_dlq(&self, queue_type: QueueType, blob: DataBlob) -> Result<i64> {
-        validate_queue_type(queue_type)?;
-        self.enqueue(dlq_type(queue_type), blob).await
-    }
-
-    async fn read_messages_from_dlq(
-        &self,
-        queue_type: QueueType,
-        first_message_id: i64,
-        last_message_id: i64,
-        page_size: i32,
-        next_page_token: Option<Vec<u8>>,
-    ) -> Result<Page<QueueMessage>> {
-        validate_queue_type(queue_type)?;
-        let page_size = validate::page_size(page_size)?;
-        let after = dlq_read_after(first_message_id, next_page_token.as_deref())?;
-        let messages = self
-            .read(dlq_type(queue_type), after, last_message_id, page_size + 1)
-            .await?;
-        Ok(dlq_page(messages, page_size))
-    }
-
-    async fn delete_message_from_dlq(&self, queue_type: QueueType, message_id: i64) -> Result<()> {
-        validate_queue_type(queue_type)?;
+    async fn delete_one(&self, stored: QueueType, id: i64) -> Result<()> {
         self.cass
             .exec(
                 "DELETE FROM queue WHERE queue_type = ? AND message_id = ?",
-                vals![dlq_type(queue_type).0, message_id],
+                vals![stored.0, id],
             )
             .await
     }
 
-    async fn range_delete_messages_from_dlq(
-        &self,
-        queue_type: QueueType,
-        first_message_id: i64,
-        last_message_id: i64,
-    ) -> Result<()> {
-        validate_queue_type(queue_type)?;
-        if first_message_id >= last_message_id {
-            // An empty range: nothing to delete (and no inverted slice for the server).
-            return Ok(());
-        }
+    async fn delete_range(&self, stored: QueueType, after: i64, inclusive_max: i64) -> Result<()> {
         self.cass
             .exec(
                 "DELETE FROM queue WHERE queue_type = ? AND message_id > ? AND message_id <= ?",
-                vals![dlq_type(queue_type).0, first_message_id, last_message_id],
+                vals![stored.0, after, inclusive_max],
             )
             .await
-    }
-
-    async fn update_dlq_ack_level(
-        &self,
-        queue_type: QueueType,
-        metadata: QueueV1Metadata,
-    ) -> Result<()> {
-        validate_queue_type(queue_type)?;
-        self.update_metadata(dlq_type(queue_type), metadata).await
-    }
-
-    async fn get_dlq_ack_levels(&self, queue_type: QueueType) -> Result<QueueV1Metadata> {
-        validate_queue_type(queue_type)?;
-        self.get_metadata(dlq_type(queue_type)).await
     }
 }

@@ -7,6 +7,8 @@
 //! message_encoding)` and `queue_metadata (queue_type, data, data_encoding, version)`. A queue's
 //! DLQ is stored under the negated type (the DLQ of type 1 is type -1), as in Temporal.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::error::{ConflictDetail, Result, StoreError};
@@ -48,7 +50,7 @@ pub fn validate_queue_type(queue_type: QueueType) -> Result<()> {
 }
 
 /// Checks a metadata update: a valid blob and a non-negative version.
-pub fn validate_metadata(metadata: &QueueV1Metadata) -> Result<()> {
+fn validate_metadata(metadata: &QueueV1Metadata) -> Result<()> {
     validate::blob("queue metadata", &metadata.blob)?;
     validate::non_negative("queue metadata version", metadata.version)
 }
@@ -196,7 +198,7 @@ struct DlqReadToken {
 
 /// The exclusive lower bound of a DLQ read: `first_message_id`, or the position a page token
 /// carries (`InvalidArgument` for a token this contract did not issue).
-pub fn dlq_read_after(first_message_id: i64, next_page_token: Option<&[u8]>) -> Result<i64> {
+fn dlq_read_after(first_message_id: i64, next_page_token: Option<&[u8]>) -> Result<i64> {
     match next_page_token {
         None => Ok(first_message_id),
         Some(t) => Ok(validate::token::decode::<DlqReadToken>(t)?.after),
@@ -205,7 +207,7 @@ pub fn dlq_read_after(first_message_id: i64, next_page_token: Option<&[u8]>) -> 
 
 /// A DLQ page from messages read ascending with a limit of `page_size + 1`: at most
 /// `page_size` of them, and a token only when the extra one was there.
-pub fn dlq_page(mut messages: Vec<QueueMessage>, page_size: usize) -> Page<QueueMessage> {
+fn dlq_page(mut messages: Vec<QueueMessage>, page_size: usize) -> Page<QueueMessage> {
     let more = messages.len() > page_size;
     messages.truncate(page_size);
     let next_page_token = match (more, messages.last()) {
@@ -215,5 +217,166 @@ pub fn dlq_page(mut messages: Vec<QueueMessage>, page_size: usize) -> Page<Queue
     Page {
         items: messages,
         next_page_token,
+    }
+}
+
+/// The storage operations a backend provides for queue v1, on a *stored* queue type (a queue's
+/// type, or its DLQ's negated type). [`QueueV1`] builds the whole [`QueueV1Store`] on them, so
+/// every backend validates input, maps DLQ types and pages alike.
+///
+/// Arguments arrive validated (blobs within limits, versions non-negative, `limit >= 1`).
+#[async_trait]
+pub trait QueueV1Rows: Send + Sync {
+    /// Creates the metadata row `{blob, version 0}` unless one exists (which is kept).
+    async fn insert_metadata_if_absent(&self, stored: QueueType, blob: &DataBlob) -> Result<()>;
+    /// The metadata row, or [`metadata_not_found`].
+    async fn metadata(&self, stored: QueueType) -> Result<QueueV1Metadata>;
+    /// Stores `{m.blob, m.version + 1}` if the stored version is `m.version`; otherwise
+    /// [`metadata_conflict`] (or [`metadata_not_found`]) and nothing changes.
+    async fn update_metadata(&self, stored: QueueType, m: &QueueV1Metadata) -> Result<()>;
+    /// Inserts a message with the next id (highest stored + 1, or 0), safe against concurrent
+    /// enqueuers; returns the id.
+    async fn enqueue(&self, stored: QueueType, blob: &DataBlob) -> Result<i64>;
+    /// Up to `limit` messages with `after < id <= inclusive_max`, ascending.
+    async fn read(
+        &self,
+        stored: QueueType,
+        after: i64,
+        inclusive_max: i64,
+        limit: usize,
+    ) -> Result<Vec<QueueMessage>>;
+    /// Deletes the messages with `id < before`.
+    async fn delete_before(&self, stored: QueueType, before: i64) -> Result<()>;
+    /// Deletes the message `id`, if there.
+    async fn delete_one(&self, stored: QueueType, id: i64) -> Result<()>;
+    /// Deletes the messages with `after < id <= inclusive_max` (called only with
+    /// `after < inclusive_max`).
+    async fn delete_range(&self, stored: QueueType, after: i64, inclusive_max: i64) -> Result<()>;
+}
+
+/// The [`QueueV1Store`] of a backend's [`QueueV1Rows`].
+pub struct QueueV1<R: ?Sized>(pub Arc<R>);
+
+impl<R: QueueV1Rows + ?Sized> QueueV1<R> {
+    async fn update(&self, stored: QueueType, metadata: QueueV1Metadata) -> Result<()> {
+        validate_metadata(&metadata)?;
+        self.0.update_metadata(stored, &metadata).await
+    }
+
+    async fn enqueue(&self, stored: QueueType, blob: DataBlob) -> Result<i64> {
+        validate::blob("queue message", &blob)?;
+        self.0.enqueue(stored, &blob).await
+    }
+}
+
+/// The queue type, checked ([`validate_queue_type`]).
+fn queue(queue_type: QueueType) -> Result<QueueType> {
+    validate_queue_type(queue_type)?;
+    Ok(queue_type)
+}
+
+/// The stored type of a queue's DLQ, the queue type checked.
+fn dlq(queue_type: QueueType) -> Result<QueueType> {
+    validate_queue_type(queue_type)?;
+    Ok(dlq_type(queue_type))
+}
+
+#[async_trait]
+impl<R: QueueV1Rows + ?Sized> QueueV1Store for QueueV1<R> {
+    async fn init(&self, queue_type: QueueType, blob: DataBlob) -> Result<()> {
+        let (q, d) = (queue(queue_type)?, dlq(queue_type)?);
+        validate::blob("queue metadata", &blob)?;
+        self.0.insert_metadata_if_absent(q, &blob).await?;
+        self.0.insert_metadata_if_absent(d, &blob).await
+    }
+
+    async fn enqueue_message(&self, queue_type: QueueType, blob: DataBlob) -> Result<i64> {
+        self.enqueue(queue(queue_type)?, blob).await
+    }
+
+    async fn read_messages(
+        &self,
+        queue_type: QueueType,
+        last_message_id: i64,
+        max_count: i32,
+    ) -> Result<Vec<QueueMessage>> {
+        let q = queue(queue_type)?;
+        let limit = validate::page_size(max_count)?;
+        if last_message_id == i64::MAX {
+            return Ok(Vec::new());
+        }
+        self.0.read(q, last_message_id, i64::MAX, limit).await
+    }
+
+    async fn delete_messages_before(&self, queue_type: QueueType, message_id: i64) -> Result<()> {
+        self.0.delete_before(queue(queue_type)?, message_id).await
+    }
+
+    async fn update_ack_level(
+        &self,
+        queue_type: QueueType,
+        metadata: QueueV1Metadata,
+    ) -> Result<()> {
+        self.update(queue(queue_type)?, metadata).await
+    }
+
+    async fn get_ack_levels(&self, queue_type: QueueType) -> Result<QueueV1Metadata> {
+        self.0.metadata(queue(queue_type)?).await
+    }
+
+    async fn enqueue_message_to_dlq(&self, queue_type: QueueType, blob: DataBlob) -> Result<i64> {
+        self.enqueue(dlq(queue_type)?, blob).await
+    }
+
+    async fn read_messages_from_dlq(
+        &self,
+        queue_type: QueueType,
+        first_message_id: i64,
+        last_message_id: i64,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> Result<Page<QueueMessage>> {
+        let d = dlq(queue_type)?;
+        let page_size = validate::page_size(page_size)?;
+        let after = dlq_read_after(first_message_id, next_page_token.as_deref())?;
+        if after >= last_message_id {
+            return Ok(dlq_page(Vec::new(), page_size));
+        }
+        let messages = self
+            .0
+            .read(d, after, last_message_id, page_size + 1)
+            .await?;
+        Ok(dlq_page(messages, page_size))
+    }
+
+    async fn delete_message_from_dlq(&self, queue_type: QueueType, message_id: i64) -> Result<()> {
+        self.0.delete_one(dlq(queue_type)?, message_id).await
+    }
+
+    async fn range_delete_messages_from_dlq(
+        &self,
+        queue_type: QueueType,
+        first_message_id: i64,
+        last_message_id: i64,
+    ) -> Result<()> {
+        let d = dlq(queue_type)?;
+        if first_message_id >= last_message_id {
+            return Ok(());
+        }
+        self.0
+            .delete_range(d, first_message_id, last_message_id)
+            .await
+    }
+
+    async fn update_dlq_ack_level(
+        &self,
+        queue_type: QueueType,
+        metadata: QueueV1Metadata,
+    ) -> Result<()> {
+        self.update(dlq(queue_type)?, metadata).await
+    }
+
+    async fn get_dlq_ack_levels(&self, queue_type: QueueType) -> Result<QueueV1Metadata> {
+        self.0.metadata(dlq(queue_type)?).await
     }
 }

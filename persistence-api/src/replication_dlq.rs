@@ -5,6 +5,8 @@
 //! data, data_encoding)`; Cassandra in the shard's `executions` partition as row type 5 with
 //! the source cluster in `workflow_id`, as Temporal's Cassandra store does.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::error::{Result, StoreError};
@@ -39,7 +41,7 @@ pub struct GetReplicationDlqTasksRequest {
 }
 
 /// Checks the (shard, source cluster) a DLQ call names.
-pub fn validate_dlq_key(shard_id: ShardId, source_cluster_name: &str) -> Result<()> {
+fn validate_dlq_key(shard_id: ShardId, source_cluster_name: &str) -> Result<()> {
     if shard_id.0 < 0 {
         return Err(StoreError::invalid_argument(format!(
             "shard id must not be negative, got {}",
@@ -56,7 +58,7 @@ struct DlqTaskToken {
 }
 
 /// Checks a read and returns `(inclusive min task id from the token or request, page size)`.
-pub fn validate_get_request(req: &GetReplicationDlqTasksRequest) -> Result<(i64, usize)> {
+fn validate_get_request(req: &GetReplicationDlqTasksRequest) -> Result<(i64, usize)> {
     validate_dlq_key(req.shard_id, &req.source_cluster_name)?;
     let page_size = validate::page_size(req.page_size)?;
     let min = match &req.next_page_token {
@@ -67,7 +69,7 @@ pub fn validate_get_request(req: &GetReplicationDlqTasksRequest) -> Result<(i64,
 }
 
 /// A page from tasks read ascending with a limit of `page_size + 1`.
-pub fn task_page(mut tasks: Vec<ReplicationDlqTask>, page_size: usize) -> Page<ReplicationDlqTask> {
+fn task_page(mut tasks: Vec<ReplicationDlqTask>, page_size: usize) -> Page<ReplicationDlqTask> {
     let more = tasks.len() > page_size;
     tasks.truncate(page_size);
     let next_page_token = match (more, tasks.last()) {
@@ -141,4 +143,140 @@ pub trait ReplicationDlqStore: Send + Sync {
         source_cluster_name: &str,
         inclusive_min_task_id: i64,
     ) -> Result<bool>;
+}
+
+/// The storage operations a backend provides for the replication DLQ; [`ReplicationDlq`] builds
+/// the whole [`ReplicationDlqStore`] on them, so every backend validates and pages alike.
+/// Arguments arrive validated.
+#[async_trait]
+pub trait ReplicationDlqRows: Send + Sync {
+    /// Stores a task unless its id is there (the stored one is kept).
+    async fn insert_if_absent(
+        &self,
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        task: &ReplicationDlqTask,
+    ) -> Result<()>;
+    /// Up to `limit` tasks with `min <= task_id < exclusive_max`, ascending (called only with
+    /// `min < exclusive_max`).
+    async fn read(
+        &self,
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        min: i64,
+        exclusive_max: i64,
+        limit: usize,
+    ) -> Result<Vec<ReplicationDlqTask>>;
+    /// Deletes the task `task_id`, if there.
+    async fn delete_one(
+        &self,
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        task_id: i64,
+    ) -> Result<()>;
+    /// Deletes the tasks with `min <= task_id < exclusive_max` (called only with
+    /// `min < exclusive_max`).
+    async fn delete_range(
+        &self,
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        min: i64,
+        exclusive_max: i64,
+    ) -> Result<()>;
+}
+
+/// The [`ReplicationDlqStore`] of a backend's [`ReplicationDlqRows`].
+pub struct ReplicationDlq<R: ?Sized>(pub Arc<R>);
+
+#[async_trait]
+impl<R: ReplicationDlqRows + ?Sized> ReplicationDlqStore for ReplicationDlq<R> {
+    async fn put_replication_task_to_dlq(
+        &self,
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        task: ReplicationDlqTask,
+    ) -> Result<()> {
+        validate_dlq_key(shard_id, source_cluster_name)?;
+        validate::blob("replication task", &task.blob)?;
+        self.0
+            .insert_if_absent(shard_id, source_cluster_name, &task)
+            .await
+    }
+
+    async fn get_replication_tasks_from_dlq(
+        &self,
+        req: GetReplicationDlqTasksRequest,
+    ) -> Result<Page<ReplicationDlqTask>> {
+        let (min, page_size) = validate_get_request(&req)?;
+        if min >= req.exclusive_max_task_id {
+            return Ok(task_page(Vec::new(), page_size));
+        }
+        let tasks = self
+            .0
+            .read(
+                req.shard_id,
+                &req.source_cluster_name,
+                min,
+                req.exclusive_max_task_id,
+                page_size + 1,
+            )
+            .await?;
+        Ok(task_page(tasks, page_size))
+    }
+
+    async fn delete_replication_task_from_dlq(
+        &self,
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        task_id: i64,
+    ) -> Result<()> {
+        validate_dlq_key(shard_id, source_cluster_name)?;
+        self.0
+            .delete_one(shard_id, source_cluster_name, task_id)
+            .await
+    }
+
+    async fn range_delete_replication_tasks_from_dlq(
+        &self,
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        inclusive_min_task_id: i64,
+        exclusive_max_task_id: i64,
+    ) -> Result<()> {
+        validate_dlq_key(shard_id, source_cluster_name)?;
+        if inclusive_min_task_id >= exclusive_max_task_id {
+            return Ok(());
+        }
+        self.0
+            .delete_range(
+                shard_id,
+                source_cluster_name,
+                inclusive_min_task_id,
+                exclusive_max_task_id,
+            )
+            .await
+    }
+
+    async fn is_replication_dlq_empty(
+        &self,
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        inclusive_min_task_id: i64,
+    ) -> Result<bool> {
+        validate_dlq_key(shard_id, source_cluster_name)?;
+        if inclusive_min_task_id == i64::MAX {
+            return Ok(true);
+        }
+        let first = self
+            .0
+            .read(
+                shard_id,
+                source_cluster_name,
+                inclusive_min_task_id,
+                i64::MAX,
+                1,
+            )
+            .await?;
+        Ok(first.is_empty())
+    }
 }

@@ -1,30 +1,26 @@
-//! ReplicationDlqStore on SQL: Temporal's `replication_tasks_dlq` table (already in schema 1.0).
+//! The replication DLQ on SQL: Temporal's `replication_tasks_dlq` table (already in schema
+//! 1.0), as the [`ReplicationDlqRows`] that [`ReplicationDlq`] builds the store on.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use durastore_api::replication_dlq::{task_page, validate_dlq_key, validate_get_request};
-use durastore_api::{
-    ErrorKind, GetReplicationDlqTasksRequest, Page, ReplicationDlqStore, ReplicationDlqTask,
-    Result, ShardId, validate,
-};
+use durastore_api::replication_dlq::{ReplicationDlq, ReplicationDlqRows};
+use durastore_api::{ErrorKind, ReplicationDlqStore, ReplicationDlqTask, Result, ShardId};
 
 use crate::{SqlStore, params};
 
 pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn ReplicationDlqStore>> {
-    Some(store.clone() as Arc<dyn ReplicationDlqStore>)
+    Some(Arc::new(ReplicationDlq(store.clone())))
 }
 
 #[async_trait]
-impl ReplicationDlqStore for SqlStore {
-    async fn put_replication_task_to_dlq(
+impl ReplicationDlqRows for SqlStore {
+    async fn insert_if_absent(
         &self,
         shard_id: ShardId,
         source_cluster_name: &str,
-        task: ReplicationDlqTask,
+        task: &ReplicationDlqTask,
     ) -> Result<()> {
-        validate_dlq_key(shard_id, source_cluster_name)?;
-        validate::blob("replication task", &task.blob)?;
         let inserted = self
             .driver
             .execute(
@@ -45,43 +41,37 @@ impl ReplicationDlqStore for SqlStore {
         }
     }
 
-    async fn get_replication_tasks_from_dlq(
+    async fn read(
         &self,
-        req: GetReplicationDlqTasksRequest,
-    ) -> Result<Page<ReplicationDlqTask>> {
-        let (min, page_size) = validate_get_request(&req)?;
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        min: i64,
+        exclusive_max: i64,
+        limit: usize,
+    ) -> Result<Vec<ReplicationDlqTask>> {
         let rows = self
             .driver
             .query(
                 "SELECT task_id, data, data_encoding FROM replication_tasks_dlq WHERE source_cluster_name = ? AND shard_id = ? AND task_id >= ? AND task_id < ? ORDER BY task_id LIMIT ?",
-                &params![
-                    &req.source_cluster_name,
-                    req.shard_id.0,
-                    min,
-                    req.exclusive_max_task_id,
-                    page_size as i64 + 1
-                ],
+                &params![source_cluster_name, shard_id.0, min, exclusive_max, limit as i64],
             )
             .await?;
-        let tasks = rows
-            .iter()
+        rows.iter()
             .map(|r| {
                 Ok(ReplicationDlqTask {
                     task_id: r.i64(0)?,
                     blob: r.blob(1, 2)?,
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(task_page(tasks, page_size))
+            .collect()
     }
 
-    async fn delete_replication_task_from_dlq(
+    async fn delete_one(
         &self,
         shard_id: ShardId,
         source_cluster_name: &str,
         task_id: i64,
     ) -> Result<()> {
-        validate_dlq_key(shard_id, source_cluster_name)?;
         self.driver
             .execute(
                 "DELETE FROM replication_tasks_dlq WHERE source_cluster_name = ? AND shard_id = ? AND task_id = ?",
@@ -91,42 +81,19 @@ impl ReplicationDlqStore for SqlStore {
         Ok(())
     }
 
-    async fn range_delete_replication_tasks_from_dlq(
+    async fn delete_range(
         &self,
         shard_id: ShardId,
         source_cluster_name: &str,
-        inclusive_min_task_id: i64,
-        exclusive_max_task_id: i64,
+        min: i64,
+        exclusive_max: i64,
     ) -> Result<()> {
-        validate_dlq_key(shard_id, source_cluster_name)?;
         self.driver
             .execute(
                 "DELETE FROM replication_tasks_dlq WHERE source_cluster_name = ? AND shard_id = ? AND task_id >= ? AND task_id < ?",
-                &params![
-                    source_cluster_name,
-                    shard_id.0,
-                    inclusive_min_task_id,
-                    exclusive_max_task_id
-                ],
+                &params![source_cluster_name, shard_id.0, min, exclusive_max],
             )
             .await?;
         Ok(())
-    }
-
-    async fn is_replication_dlq_empty(
-        &self,
-        shard_id: ShardId,
-        source_cluster_name: &str,
-        inclusive_min_task_id: i64,
-    ) -> Result<bool> {
-        validate_dlq_key(shard_id, source_cluster_name)?;
-        let rows = self
-            .driver
-            .query(
-                "SELECT task_id FROM replication_tasks_dlq WHERE source_cluster_name = ? AND shard_id = ? AND task_id >= ? ORDER BY task_id LIMIT 1",
-                &params![source_cluster_name, shard_id.0, inclusive_min_task_id],
-            )
-            .await?;
-        Ok(rows.is_empty())
     }
 }

@@ -6,11 +6,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use durastore_api::replication_dlq::{task_page, validate_dlq_key, validate_get_request};
-use durastore_api::{
-    DataBlob, GetReplicationDlqTasksRequest, Page, ReplicationDlqStore, ReplicationDlqTask, Result,
-    ShardId, validate,
-};
+use durastore_api::replication_dlq::{ReplicationDlq, ReplicationDlqRows};
+use durastore_api::{DataBlob, ReplicationDlqStore, ReplicationDlqTask, Result, ShardId};
 
 use super::rows::{DEFAULT_VISIBILITY_MS, task_namespace, task_run};
 use crate::session::{Cass, Vals, vals};
@@ -22,7 +19,9 @@ const DLQ_SENTINEL: i32 = 6;
 
 /// The store over a shared session.
 pub(crate) fn make(cass: &Arc<Cass>) -> Option<Arc<dyn ReplicationDlqStore>> {
-    Some(Arc::new(CassReplicationDlq { cass: cass.clone() }))
+    Some(Arc::new(ReplicationDlq(Arc::new(CassReplicationDlq {
+        cass: cass.clone(),
+    }))))
 }
 
 struct CassReplicationDlq {
@@ -33,35 +32,34 @@ struct CassReplicationDlq {
 const PREFIX: &str = "shard_id = ? AND type = ? AND namespace_id = ? AND workflow_id = ? \
      AND run_id = ? AND visibility_ts = ?";
 
-fn prefix(shard_id: ShardId, source_cluster_name: &str) -> Vals {
-    vals![
+/// The clustering prefix of (shard, source cluster)'s DLQ rows, with `more` bound after it.
+fn prefix(shard_id: ShardId, source_cluster_name: &str, more: Vals) -> Vals {
+    let mut v = vals![
         shard_id.0,
         DLQ_ROW_TYPE,
         task_namespace(DLQ_SENTINEL),
         source_cluster_name,
         task_run(DLQ_SENTINEL),
         scylla::value::CqlValue::Timestamp(scylla::value::CqlTimestamp(DEFAULT_VISIBILITY_MS))
-    ]
-}
-
-/// A `LIMIT ?` value (`n` is at most a page size plus one).
-fn limit(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
+    ];
+    v.extend(more);
+    v
 }
 
 #[async_trait]
-impl ReplicationDlqStore for CassReplicationDlq {
-    async fn put_replication_task_to_dlq(
+impl ReplicationDlqRows for CassReplicationDlq {
+    async fn insert_if_absent(
         &self,
         shard_id: ShardId,
         source_cluster_name: &str,
-        task: ReplicationDlqTask,
+        task: &ReplicationDlqTask,
     ) -> Result<()> {
-        validate_dlq_key(shard_id, source_cluster_name)?;
-        validate::blob("replication task", &task.blob)?;
-        let mut v = prefix(shard_id, source_cluster_name);
-        v.extend(vals![task.task_id, &task.blob.data, &task.blob.encoding]);
-        // IF NOT EXISTS: a task already there stands (puts are retried; tasks are immutable).
+        let v = prefix(
+            shard_id,
+            source_cluster_name,
+            vals![task.task_id, &task.blob.data, &task.blob.encoding],
+        );
+        // Not applied means the task is there: it stands (tasks are immutable).
         self.cass
             .cas(
                 "INSERT INTO executions (shard_id, type, namespace_id, workflow_id, run_id, \
@@ -73,16 +71,15 @@ impl ReplicationDlqStore for CassReplicationDlq {
         Ok(())
     }
 
-    async fn get_replication_tasks_from_dlq(
+    async fn read(
         &self,
-        req: GetReplicationDlqTasksRequest,
-    ) -> Result<Page<ReplicationDlqTask>> {
-        let (min, page_size) = validate_get_request(&req)?;
-        if min >= req.exclusive_max_task_id {
-            return Ok(task_page(Vec::new(), page_size));
-        }
-        let mut v = prefix(req.shard_id, &req.source_cluster_name);
-        v.extend(vals![min, req.exclusive_max_task_id, limit(page_size + 1)]);
+        shard_id: ShardId,
+        source_cluster_name: &str,
+        min: i64,
+        exclusive_max: i64,
+        limit: usize,
+    ) -> Result<Vec<ReplicationDlqTask>> {
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
         let rows = self
             .cass
             .rows(
@@ -90,76 +87,49 @@ impl ReplicationDlqStore for CassReplicationDlq {
                     "SELECT task_id, task_data, task_encoding FROM executions WHERE {PREFIX} \
                      AND task_id >= ? AND task_id < ? LIMIT ?"
                 ),
-                v,
+                prefix(
+                    shard_id,
+                    source_cluster_name,
+                    vals![min, exclusive_max, limit],
+                ),
             )
             .await?;
-        let tasks = rows
-            .iter()
+        rows.iter()
             .map(|r| {
                 Ok(ReplicationDlqTask {
                     task_id: r.i64("task_id")?,
                     blob: DataBlob::new(r.blob("task_data")?, r.text("task_encoding")?),
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(task_page(tasks, page_size))
+            .collect()
     }
 
-    async fn delete_replication_task_from_dlq(
+    async fn delete_one(
         &self,
         shard_id: ShardId,
         source_cluster_name: &str,
         task_id: i64,
     ) -> Result<()> {
-        validate_dlq_key(shard_id, source_cluster_name)?;
-        let mut v = prefix(shard_id, source_cluster_name);
-        v.extend(vals![task_id]);
         self.cass
             .exec(
                 &format!("DELETE FROM executions WHERE {PREFIX} AND task_id = ?"),
-                v,
+                prefix(shard_id, source_cluster_name, vals![task_id]),
             )
             .await
     }
 
-    async fn range_delete_replication_tasks_from_dlq(
+    async fn delete_range(
         &self,
         shard_id: ShardId,
         source_cluster_name: &str,
-        inclusive_min_task_id: i64,
-        exclusive_max_task_id: i64,
+        min: i64,
+        exclusive_max: i64,
     ) -> Result<()> {
-        validate_dlq_key(shard_id, source_cluster_name)?;
-        if inclusive_min_task_id >= exclusive_max_task_id {
-            // An empty range: nothing to delete (and no inverted slice for the server).
-            return Ok(());
-        }
-        let mut v = prefix(shard_id, source_cluster_name);
-        v.extend(vals![inclusive_min_task_id, exclusive_max_task_id]);
         self.cass
             .exec(
                 &format!("DELETE FROM executions WHERE {PREFIX} AND task_id >= ? AND task_id < ?"),
-                v,
+                prefix(shard_id, source_cluster_name, vals![min, exclusive_max]),
             )
             .await
-    }
-
-    async fn is_replication_dlq_empty(
-        &self,
-        shard_id: ShardId,
-        source_cluster_name: &str,
-        inclusive_min_task_id: i64,
-    ) -> Result<bool> {
-        validate_dlq_key(shard_id, source_cluster_name)?;
-        let mut v = prefix(shard_id, source_cluster_name);
-        v.extend(vals![inclusive_min_task_id]);
-        let row = self
-            .cass
-            .row(
-                &format!("SELECT task_id FROM executions WHERE {PREFIX} AND task_id >= ? LIMIT 1"),
-                v,
-            )
-            .await?;
-        Ok(row.is_none())
     }
 }

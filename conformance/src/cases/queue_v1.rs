@@ -16,7 +16,7 @@ use futures::future::BoxFuture;
 
 use crate::check::{expect_bad_request, expect_err, ok};
 use crate::fixtures::blob;
-use crate::util::{MAX_PAGES, race};
+use crate::util::{collect_pages, race};
 use crate::{Case, CaseError, Ctx, ensure, ensure_eq};
 
 /// The cases of this module.
@@ -84,29 +84,12 @@ async fn dlq_pages(
     last: i64,
     page_size: i32,
 ) -> Result<(Vec<usize>, Vec<QueueMessage>), CaseError> {
-    let mut sizes = Vec::new();
-    let mut all = Vec::new();
-    let mut token: Option<Vec<u8>> = None;
-    loop {
-        ensure!(sizes.len() < MAX_PAGES, "more than {MAX_PAGES} pages");
-        let page = ok(
-            "read_messages_from_dlq",
-            s.read_messages_from_dlq(t, first, last, page_size, token.clone())
-                .await,
-        )?;
-        sizes.push(page.items.len());
-        all.extend(page.items);
-        match page.next_page_token {
-            None => return Ok((sizes, all)),
-            Some(tk) => {
-                ensure!(
-                    Some(&tk) != token.as_ref(),
-                    "the page token did not advance"
-                );
-                token = Some(tk);
-            }
-        }
-    }
+    let pages = collect_pages("read_messages_from_dlq", |token| {
+        s.read_messages_from_dlq(t, first, last, page_size, token)
+    })
+    .await?;
+    let sizes = pages.iter().map(|p| p.items.len()).collect();
+    Ok((sizes, pages.into_iter().flat_map(|p| p.items).collect()))
 }
 
 /// Every DLQ message.

@@ -10,7 +10,7 @@ use durastore_api::{
 
 use crate::check::{expect_bad_request, ok};
 use crate::fixtures::{blob, unique_name};
-use crate::util::MAX_PAGES;
+use crate::util::collect_pages;
 use crate::{Case, CaseError, Ctx, ensure, ensure_eq};
 
 /// The cases of this module.
@@ -82,29 +82,17 @@ fn req(
 /// Tasks in `[min, max)` page by page; returns the page sizes and the tasks.
 async fn get_pages(
     s: &dyn ReplicationDlqStore,
-    mut r: GetReplicationDlqTasksRequest,
+    r: GetReplicationDlqTasksRequest,
 ) -> Result<(Vec<usize>, Vec<ReplicationDlqTask>), CaseError> {
-    let mut sizes = Vec::new();
-    let mut all = Vec::new();
-    loop {
-        ensure!(sizes.len() < MAX_PAGES, "more than {MAX_PAGES} pages");
-        let page = ok(
-            "get_replication_tasks_from_dlq",
-            s.get_replication_tasks_from_dlq(r.clone()).await,
-        )?;
-        sizes.push(page.items.len());
-        all.extend(page.items);
-        match page.next_page_token {
-            None => return Ok((sizes, all)),
-            Some(t) => {
-                ensure!(
-                    Some(&t) != r.next_page_token.as_ref(),
-                    "the page token did not advance"
-                );
-                r.next_page_token = Some(t);
-            }
-        }
-    }
+    let pages = collect_pages("get_replication_tasks_from_dlq", |token| {
+        s.get_replication_tasks_from_dlq(GetReplicationDlqTasksRequest {
+            next_page_token: token,
+            ..r.clone()
+        })
+    })
+    .await?;
+    let sizes = pages.iter().map(|p| p.items.len()).collect();
+    Ok((sizes, pages.into_iter().flat_map(|p| p.items).collect()))
 }
 
 /// Every task of (shard, cluster).
