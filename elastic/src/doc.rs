@@ -11,20 +11,25 @@
 //! Every document also carries `PresentAttributes`, the names of the attributes it has, which
 //! the query translation uses for "is present" (see [`crate::translate`]), and
 //! `DurastoreAttributes`, the typed search attributes as written (not indexed), so a record
-//! reads back exactly.
+//! reads back exactly. A CHASM execution's record also carries `ArchetypeId` and its info blob
+//! (`ChasmInfo`, `ChasmInfoEncoding`, like `Memo`); the CHASM attributes (`TemporalKeyword01`, …)
+//! are fields of their own name.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Utc};
-use durastore_api::query::{SearchAttributeType, SearchAttributes};
+use durastore_api::query::{SearchAttributeType, SearchAttributes, is_chasm_attribute};
 use durastore_api::{
     DataBlob, NamespaceId, Result, RunId, SearchAttributeValue, StoreError, VisibilityRecord,
-    WorkflowStatus,
+    WORKFLOW_ARCHETYPE_ID, WorkflowStatus,
 };
 use serde_json::{Map, Value, json};
 
 /// Keyword array of the attribute names a document has.
 pub(crate) const PRESENT_FIELD: &str = "PresentAttributes";
+/// The CHASM archetype id of a CHASM execution's record (`long`, schema 1.1); absent on workflow
+/// records.
+pub(crate) const ARCHETYPE_FIELD: &str = "ArchetypeId";
 /// Non-indexed object with the typed search attributes.
 pub(crate) const TYPED_FIELD: &str = "DurastoreAttributes";
 
@@ -68,10 +73,13 @@ fn parse_datetime(s: &str) -> Result<DateTime<Utc>> {
 }
 
 /// The document field of an attribute: system and predefined attributes use their own names,
-/// custom ones live under `Custom.<Type>.<name>` (so one name may have different types in two
-/// namespaces).
+/// and so do the CHASM attributes (`TemporalKeyword01`, …); custom ones live under
+/// `Custom.<Type>.<name>` (so one name may have different types in two namespaces).
 pub(crate) fn field_name(attr: &str, attrs: &SearchAttributes) -> String {
-    if SearchAttributes::is_system(attr) || SearchAttributes::is_predefined(attr) {
+    if SearchAttributes::is_system(attr)
+        || SearchAttributes::is_predefined(attr)
+        || is_chasm_attribute(attr)
+    {
         return attr.to_string();
     }
     match attrs.custom().get(attr) {
@@ -93,9 +101,9 @@ pub(crate) fn doc_id(ns: &NamespaceId, run: &RunId) -> String {
 /// The Elasticsearch field type an attribute type is mapped to.
 pub(crate) fn mapping_for(ty: SearchAttributeType) -> Value {
     match ty {
-        SearchAttributeType::Keyword | SearchAttributeType::KeywordList => {
-            json!({"type": "keyword"})
-        }
+        SearchAttributeType::Keyword
+        | SearchAttributeType::LowCardinalityKeyword
+        | SearchAttributeType::KeywordList => json!({"type": "keyword"}),
         SearchAttributeType::Datetime => json!({"type": "keyword"}),
         // The value's tokens (`text_tokens`), so Text `=` is exact token equality as on every
         // backend; an analyzer would tokenize differently (and the integration-test server
@@ -117,23 +125,15 @@ pub(crate) fn type_name(ty: SearchAttributeType) -> &'static str {
         SearchAttributeType::Bool => "Bool",
         SearchAttributeType::Datetime => "Datetime",
         SearchAttributeType::KeywordList => "KeywordList",
+        SearchAttributeType::LowCardinalityKeyword => "LowCardinalityKeyword",
     }
 }
 
 /// Inverse of [`type_name`].
 pub(crate) fn type_from_name(s: &str) -> Option<SearchAttributeType> {
-    use SearchAttributeType as T;
-    [
-        T::Keyword,
-        T::Text,
-        T::Int,
-        T::Double,
-        T::Bool,
-        T::Datetime,
-        T::KeywordList,
-    ]
-    .into_iter()
-    .find(|t| type_name(*t) == s)
+    SearchAttributeType::ALL
+        .into_iter()
+        .find(|t| type_name(*t) == s)
 }
 
 /// The indexed value of a search attribute, checked against its type.
@@ -142,7 +142,7 @@ fn indexed_value(name: &str, ty: SearchAttributeType, v: &SearchAttributeValue) 
     use SearchAttributeValue as V;
     let what = format!("search attribute {name:?}");
     Ok(match (ty, v) {
-        (T::Keyword, V::String(s)) => json!(s),
+        (T::Keyword | T::LowCardinalityKeyword, V::String(s)) => json!(s),
         (T::Text, V::String(s)) => json!(text_token_set(s)),
         (T::Int, V::Int(i)) => json!(i),
         (T::Double, V::Double(d)) => json!(d),
@@ -286,6 +286,14 @@ pub(crate) fn record_to_doc(r: &VisibilityRecord, attrs: &SearchAttributes) -> R
         d.insert("Memo".into(), json!(base64_encode(&m.data)));
         d.insert("MemoEncoding".into(), json!(m.encoding));
     }
+    // Workflows carry no ArchetypeId, like every document written before schema 1.1.
+    if r.archetype_id != WORKFLOW_ARCHETYPE_ID {
+        d.insert(ARCHETYPE_FIELD.into(), json!(r.archetype_id));
+    }
+    if let Some(m) = &r.chasm_info {
+        d.insert("ChasmInfo".into(), json!(base64_encode(&m.data)));
+        d.insert("ChasmInfoEncoding".into(), json!(m.encoding));
+    }
     d.insert(
         "VisibilityTaskKey".into(),
         json!(format!("{}~{}", r.shard_id, r.task_id)),
@@ -310,12 +318,23 @@ pub(crate) fn record_from_doc(src: &Value) -> Result<VisibilityRecord> {
             search_attributes.insert(k.clone(), typed_from(v)?);
         }
     }
-    let memo = match (s("Memo"), s("MemoEncoding")) {
-        (Some(m), Some(enc)) => Some(DataBlob {
-            data: base64_decode(m).ok_or_else(|| bad("Memo"))?,
-            encoding: enc.to_string(),
-        }),
-        _ => None,
+    let blob = |data: &str, encoding: &str| -> Result<Option<DataBlob>> {
+        Ok(match (s(data), s(encoding)) {
+            (Some(m), Some(enc)) => Some(DataBlob {
+                data: base64_decode(m).ok_or_else(|| bad(data))?,
+                encoding: enc.to_string(),
+            }),
+            _ => None,
+        })
+    };
+    let memo = blob("Memo", "MemoEncoding")?;
+    let chasm_info = blob("ChasmInfo", "ChasmInfoEncoding")?;
+    let archetype_id = match src.get(ARCHETYPE_FIELD) {
+        None | Some(Value::Null) => WORKFLOW_ARCHETYPE_ID,
+        Some(v) => v
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| bad(ARCHETYPE_FIELD))?,
     };
     Ok(VisibilityRecord {
         namespace_id: req("NamespaceId")?.parse()?,
@@ -342,6 +361,8 @@ pub(crate) fn record_from_doc(src: &Value) -> Result<VisibilityRecord> {
         history_size_bytes: int("HistorySizeBytes"),
         execution_duration_nanos: int("ExecutionDuration"),
         state_transition_count: int("StateTransitionCount"),
+        archetype_id,
+        chasm_info,
     })
 }
 

@@ -28,14 +28,24 @@ use crate::ElasticConfig;
 use crate::client::{Client, classify};
 
 /// The visibility schema's versions, oldest first.
-pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[(
-    "1.0",
-    include_str!("../schema/visibility/versioned/v1.0/manifest.json"),
-    &[(
-        "indexes.http",
-        include_str!("../schema/visibility/versioned/v1.0/indexes.http"),
-    )],
-)];
+pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[
+    (
+        "1.0",
+        include_str!("../schema/visibility/versioned/v1.0/manifest.json"),
+        &[(
+            "indexes.http",
+            include_str!("../schema/visibility/versioned/v1.0/indexes.http"),
+        )],
+    ),
+    (
+        "1.1",
+        include_str!("../schema/visibility/versioned/v1.1/manifest.json"),
+        &[(
+            "chasm.http",
+            include_str!("../schema/visibility/versioned/v1.1/chasm.http"),
+        )],
+    ),
+];
 
 /// The embedded schema set (only `visibility` exists for Elasticsearch).
 pub fn embedded_set(name: &str) -> Result<SchemaSet> {
@@ -409,5 +419,15 @@ mod tests {
         for (name, _) in durastore_api::query::PREDEFINED_ATTRIBUTES {
             assert!(props.get(*name).is_some(), "{name} not mapped");
         }
+        // 1.1 adds the CHASM fields to the same index, each mapped as its type is.
+        let stmts = set.versions[1].statements();
+        assert_eq!(stmts.len(), 1);
+        let (_, path, body) = parse_request(&stmts[0]).expect("parses");
+        assert_eq!(path, "/{index}/_mapping");
+        let props = &body.expect("body")["properties"];
+        for (name, ty) in durastore_api::query::CHASM_ATTRIBUTES {
+            assert_eq!(props[*name], crate::doc::mapping_for(*ty), "{name}");
+        }
+        assert_eq!(props[crate::doc::ARCHETYPE_FIELD]["type"], "long");
     }
 }

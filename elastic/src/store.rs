@@ -25,6 +25,9 @@ use crate::doc::{
 };
 use crate::translate::to_query;
 
+/// Most groups a `GROUP BY` on a LowCardinalityKeyword attribute may have.
+const GROUP_LIMIT: usize = 1000;
+
 /// The list order: running first, then close time, start time descending, run id ascending.
 fn sort() -> Value {
     json!([
@@ -44,10 +47,21 @@ struct ListToken {
     q: String,
 }
 
-/// FNV-1a over namespace and query text: tells listings apart (not a security measure).
-fn fingerprint(ns: &NamespaceId, query: &str) -> String {
+/// FNV-1a over namespace, archetype and query text: tells listings apart (not a security
+/// measure). Workflow listings hash as before schema 1.1.
+fn fingerprint(ns: &NamespaceId, archetype_id: u32, query: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in ns.to_string().bytes().chain([0]).chain(query.bytes()) {
+    let archetype = match archetype_id {
+        0 => String::new(),
+        a => format!("{a}\0"),
+    };
+    for b in ns
+        .to_string()
+        .bytes()
+        .chain([0])
+        .chain(archetype.bytes())
+        .chain(query.bytes())
+    {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -285,7 +299,7 @@ impl VisibilityStore for ElasticVisibility {
         let token = match &req.next_page_token {
             Some(t) => Some(ListToken::decode(
                 t,
-                &fingerprint(&req.namespace_id, &req.query),
+                &fingerprint(&req.namespace_id, req.archetype_id, &req.query),
             )?),
             None => None,
         };
@@ -293,7 +307,12 @@ impl VisibilityStore for ElasticVisibility {
         // One more than the page: its presence says whether a next page exists, so the last
         // page never carries a token.
         let mut body = json!({
-            "query": to_query(&req.namespace_id.to_string(), q.filter.as_ref(), &attrs),
+            "query": to_query(
+                &req.namespace_id.to_string(),
+                req.archetype_id,
+                q.filter.as_ref(),
+                &attrs
+            ),
             "sort": sort(),
             "size": size + 1,
             "track_total_hits": false
@@ -335,7 +354,7 @@ impl VisibilityStore for ElasticVisibility {
                     c: get(0)?,
                     s: get(1)?,
                     r: get(2)?,
-                    q: fingerprint(&req.namespace_id, &req.query),
+                    q: fingerprint(&req.namespace_id, req.archetype_id, &req.query),
                 }))
             }
             _ => None,
@@ -349,7 +368,12 @@ impl VisibilityStore for ElasticVisibility {
     async fn count(&self, req: CountWorkflowExecutionsRequest) -> Result<CountResult> {
         req.namespace_id.validate()?;
         let (q, attrs) = self.parse(&req.namespace_id, &req.query, true).await?;
-        let query = to_query(&req.namespace_id.to_string(), q.filter.as_ref(), &attrs);
+        let query = to_query(
+            &req.namespace_id.to_string(),
+            req.archetype_id,
+            q.filter.as_ref(),
+            &attrs,
+        );
         if q.group_by.is_empty() {
             let res = self
                 .client
@@ -369,16 +393,24 @@ impl VisibilityStore for ElasticVisibility {
                 groups: Vec::new(),
             });
         }
-        if q.group_by.iter().any(|g| g != EXECUTION_STATUS) {
-            return Err(StoreError::invalid_argument(
-                "GROUP BY supports only ExecutionStatus",
-            ));
-        }
+        // The parser admits one attribute: ExecutionStatus or a LowCardinalityKeyword one.
+        let group = match q.group_by.as_slice() {
+            [g] => g,
+            more => {
+                return Err(StoreError::invalid_argument(format!(
+                    "query: GROUP BY supports one attribute, not {more:?}"
+                )));
+            }
+        };
+        let by_status = group == EXECUTION_STATUS;
+        let field = crate::doc::field_name(group, &attrs);
+        // Low cardinality by contract: GROUP_LIMIT buckets are plenty, and a reply with more
+        // values is refused (sum_other_doc_count) rather than answered with partial groups.
         let body = json!({
             "query": query,
             "size": 0,
             "track_total_hits": true,
-            "aggs": {"g": {"terms": {"field": EXECUTION_STATUS, "size": 64}}}
+            "aggs": {"g": {"terms": {"field": field, "size": GROUP_LIMIT}}}
         });
         let res = self
             .client
@@ -394,20 +426,45 @@ impl VisibilityStore for ElasticVisibility {
             .pointer("/hits/total/value")
             .and_then(Value::as_i64)
             .ok_or_else(|| StoreError::internal("count reply without total"))?;
-        let mut groups = Vec::new();
-        for b in res
+        if res
+            .pointer("/aggregations/g/sum_other_doc_count")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            > 0
+        {
+            return Err(StoreError::invalid_argument(format!(
+                "query: GROUP BY {group} has more than {GROUP_LIMIT} distinct values"
+            )));
+        }
+        let buckets = res
             .pointer("/aggregations/g/buckets")
             .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let name = b["key"].as_str().unwrap_or("");
-            let status = WorkflowStatus::from_name(name)
-                .ok_or_else(|| StoreError::internal(format!("unknown status {name:?} stored")))?;
-            let n = b["doc_count"].as_i64().unwrap_or(0);
-            groups.push((status, n));
+            .cloned()
+            .unwrap_or_default();
+        if by_status {
+            let mut groups = Vec::new();
+            for b in &buckets {
+                let name = b["key"].as_str().unwrap_or("");
+                let status = WorkflowStatus::from_name(name).ok_or_else(|| {
+                    StoreError::internal(format!("unknown status {name:?} stored"))
+                })?;
+                groups.push((status, b["doc_count"].as_i64().unwrap_or(0)));
+            }
+            return Ok(CountResult::by_status(count, groups));
         }
-        Ok(CountResult::by_status(count, groups))
+        let mut groups = Vec::new();
+        for b in &buckets {
+            let key = b["key"]
+                .as_str()
+                .ok_or_else(|| StoreError::internal("GROUP BY bucket without a string key"))?;
+            groups.push((Some(key.to_string()), b["doc_count"].as_i64().unwrap_or(0)));
+        }
+        // The records without the attribute are a group too (as SQL's NULL group).
+        let missing = count - groups.iter().map(|(_, n)| n).sum::<i64>();
+        if missing > 0 {
+            groups.push((None, missing));
+        }
+        Ok(CountResult::by_value(count, groups))
     }
 
     async fn add_search_attributes(

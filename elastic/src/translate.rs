@@ -15,7 +15,9 @@
 use durastore_api::query::{CompareOp, Expr, Literal, SearchAttributeType, SearchAttributes};
 use serde_json::{Value, json};
 
-use crate::doc::{PRESENT_FIELD, datetime_text, field_name, text_token_set};
+use durastore_api::WORKFLOW_ARCHETYPE_ID;
+
+use crate::doc::{ARCHETYPE_FIELD, PRESENT_FIELD, datetime_text, field_name, text_token_set};
 
 /// A query that matches no document.
 fn none() -> Value {
@@ -185,9 +187,22 @@ fn compare(attr: &str, op: CompareOp, value: &Literal, attrs: &SearchAttributes)
     }
 }
 
-/// The `query` of a search or count: the namespace scope and `T(filter)`.
-pub fn to_query(namespace_id: &str, filter: Option<&Expr>, attrs: &SearchAttributes) -> Value {
-    let mut filters = vec![json!({"term": {"NamespaceId": namespace_id}})];
+/// The `query` of a search or count: the namespace and archetype scope and `T(filter)`.
+///
+/// Only CHASM records carry `ArchetypeId` (documents written before schema 1.1 have none and
+/// are workflows), so the workflow scope is "no `ArchetypeId`".
+pub fn to_query(
+    namespace_id: &str,
+    archetype_id: u32,
+    filter: Option<&Expr>,
+    attrs: &SearchAttributes,
+) -> Value {
+    let archetype = if archetype_id == WORKFLOW_ARCHETYPE_ID {
+        not(json!({"exists": {"field": ARCHETYPE_FIELD}}))
+    } else {
+        json!({"term": {ARCHETYPE_FIELD: archetype_id}})
+    };
+    let mut filters = vec![json!({"term": {"NamespaceId": namespace_id}}), archetype];
     if let Some(e) = filter {
         filters.push(tf(e, attrs).0);
     }
@@ -202,20 +217,27 @@ mod tests {
     fn q(text: &str) -> Value {
         let attrs = SearchAttributes::system();
         let parsed = parse_query(text, &attrs, false).expect("parses");
-        to_query("ns", parsed.filter.as_ref(), &attrs)
+        to_query("ns", 0, parsed.filter.as_ref(), &attrs)
     }
 
     #[test]
     fn scope_is_always_present() {
         let v = q("");
         assert_eq!(v["bool"]["filter"][0]["term"]["NamespaceId"], "ns");
-        assert_eq!(v["bool"]["filter"].as_array().map(Vec::len), Some(1));
+        assert_eq!(v["bool"]["filter"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            v["bool"]["filter"][1]["bool"]["must_not"][0]["exists"]["field"],
+            ARCHETYPE_FIELD
+        );
+        let attrs = SearchAttributes::system();
+        let chasm = to_query("ns", 7, None, &attrs);
+        assert_eq!(chasm["bool"]["filter"][1]["term"][ARCHETYPE_FIELD], 7);
     }
 
     #[test]
     fn not_equal_requires_presence() {
         let v = q("WorkflowType != 'a'");
-        let t = &v["bool"]["filter"][1];
+        let t = &v["bool"]["filter"][2];
         assert_eq!(
             t["bool"]["filter"][0]["term"][PRESENT_FIELD],
             "WorkflowType"
@@ -227,7 +249,7 @@ mod tests {
     fn not_swaps_true_and_false_sets() {
         // NOT (x = 1) is true only where x is present and not 1.
         let v = q("NOT HistoryLength = 1");
-        let t = &v["bool"]["filter"][1];
+        let t = &v["bool"]["filter"][2];
         assert_eq!(
             t["bool"]["filter"][0]["term"][PRESENT_FIELD],
             "HistoryLength"
@@ -239,7 +261,7 @@ mod tests {
     fn or_of_negations_keeps_unknowns_out() {
         let v = q("NOT (HistoryLength = 1 OR WorkflowId = 'w')");
         // NOT(a OR b) = F(a) AND F(b): both must be present-and-different.
-        let t = &v["bool"]["filter"][1];
+        let t = &v["bool"]["filter"][2];
         assert_eq!(t["bool"]["filter"].as_array().map(Vec::len), Some(2));
     }
 }

@@ -58,14 +58,24 @@ const LOCK_WAIT_SECONDS: i64 = 60;
 pub const SCRATCH_PREFIX: &str = "durastore_scratch_";
 
 /// The visibility store's versions, oldest first.
-pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[(
-    "1.0",
-    include_str!("../schema/visibility/versioned/v1.0/manifest.json"),
-    &[(
-        "schema.sql",
-        include_str!("../schema/visibility/versioned/v1.0/schema.sql"),
-    )],
-)];
+pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[
+    (
+        "1.0",
+        include_str!("../schema/visibility/versioned/v1.0/manifest.json"),
+        &[(
+            "schema.sql",
+            include_str!("../schema/visibility/versioned/v1.0/schema.sql"),
+        )],
+    ),
+    (
+        "1.1",
+        include_str!("../schema/visibility/versioned/v1.1/manifest.json"),
+        &[(
+            "chasm.sql",
+            include_str!("../schema/visibility/versioned/v1.1/chasm.sql"),
+        )],
+    ),
+];
 
 /// The embedded schema set `name` (`main` or `visibility`).
 pub fn schema_set(name: &str) -> Result<SchemaSet> {

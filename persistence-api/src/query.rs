@@ -26,7 +26,7 @@
 //!
 //! | type | operators |
 //! |---|---|
-//! | Keyword | `= != < <= > >=`, `[NOT] IN`, `[NOT] STARTS_WITH`, `[NOT] BETWEEN … AND …` |
+//! | Keyword, LowCardinalityKeyword | `= != < <= > >=`, `[NOT] IN`, `[NOT] STARTS_WITH`, `[NOT] BETWEEN … AND …` |
 //! | KeywordList | `=` (contains), `!=` (does not contain), `[NOT] IN` (contains any / none) |
 //! | Text | `=` (any word matches), `!=` |
 //! | Int, Double, Datetime | `= != < <= > >=`, `[NOT] IN`, `[NOT] BETWEEN … AND …` |
@@ -47,7 +47,13 @@
 //! - `ORDER BY` is rejected in List and Count: lists are always in the default order
 //!   ([`compare_for_list`]), identical on every backend (Temporal's SQL stores reject it too).
 //!   [`Query::order_by`] is therefore always empty.
-//! - `GROUP BY` is accepted only in Count and only as `GROUP BY ExecutionStatus`.
+//! - `GROUP BY` is accepted only in Count, on one attribute: `ExecutionStatus` or an attribute
+//!   of type LowCardinalityKeyword (such as `TemporalLowCardinalityKeyword01`), as in Temporal.
+//! - CHASM attributes: the names Temporal pre-allocates for CHASM archetypes
+//!   ([`CHASM_ATTRIBUTES`]: `TemporalBool01`, …, `TemporalLowCardinalityKeyword01`,
+//!   `TemporalKeywordList02`) are known in every namespace, typed by their name. Any other name
+//!   starting with `Temporal` that is not predefined (`TemporalText01`, `TemporalKeyword05`, …)
+//!   stays reserved.
 //! - Rejected with `InvalidArgument`: unknown or reserved attributes ([`is_reserved_name`]),
 //!   operators a type lacks, wrong-type literals, function calls, `LIMIT`/`OFFSET`/`UNION`/
 //!   `SELECT`/subqueries, `;`, comments (`--`, `/*`, `#`), control characters anywhere (other
@@ -92,6 +98,33 @@ pub enum SearchAttributeType {
     Datetime,
     /// List of keywords.
     KeywordList,
+    /// Exact-match string with few distinct values (a CHASM status, a category): Keyword's
+    /// operators, and the only type besides `ExecutionStatus` that `GROUP BY` accepts (Temporal's
+    /// `TemporalLowCardinalityKeyword01`, which its converter types as Keyword).
+    LowCardinalityKeyword,
+}
+
+impl SearchAttributeType {
+    /// Every type, in declaration order.
+    pub const ALL: [SearchAttributeType; 8] = [
+        SearchAttributeType::Keyword,
+        SearchAttributeType::Text,
+        SearchAttributeType::Int,
+        SearchAttributeType::Double,
+        SearchAttributeType::Bool,
+        SearchAttributeType::Datetime,
+        SearchAttributeType::KeywordList,
+        SearchAttributeType::LowCardinalityKeyword,
+    ];
+
+    /// True for the types whose values are single exact-match strings (Keyword and
+    /// LowCardinalityKeyword): they share operators, storage and value encoding.
+    pub fn is_keyword(self) -> bool {
+        matches!(
+            self,
+            SearchAttributeType::Keyword | SearchAttributeType::LowCardinalityKeyword
+        )
+    }
 }
 
 /// A typed literal.
@@ -201,7 +234,8 @@ pub struct Query {
     /// Explicit order. Always empty from [`parse_query`], which rejects `ORDER BY`: lists use
     /// the default order ([`compare_for_list`]).
     pub order_by: Vec<OrderBy>,
-    /// `GROUP BY` attributes (Count only; only `ExecutionStatus`).
+    /// `GROUP BY` attributes (Count only; at most one: `ExecutionStatus` or a
+    /// LowCardinalityKeyword attribute).
     pub group_by: Vec<String>,
 }
 
@@ -215,9 +249,9 @@ mod parser;
 mod tests;
 
 pub use attrs::{
-    EXECUTION_DURATION, EXECUTION_STATUS, HOSTILE_QUERY_CUSTOM_ATTRIBUTES, PREDEFINED_ATTRIBUTES,
-    RESERVED_NAMES, RESERVED_PREFIX, SYSTEM_ATTRIBUTES, SearchAttributes, is_reserved_name,
-    validate_custom_name,
+    CHASM_ATTRIBUTES, EXECUTION_DURATION, EXECUTION_STATUS, HOSTILE_QUERY_CUSTOM_ATTRIBUTES,
+    PREDEFINED_ATTRIBUTES, RESERVED_NAMES, RESERVED_PREFIX, SYSTEM_ATTRIBUTES, SearchAttributes,
+    is_chasm_attribute, is_reserved_name, validate_custom_name,
 };
 pub use eval::{attribute_value, compare_for_list, evaluate, text_tokens};
 pub use hostile::{HOSTILE_QUERIES, hostile_generated_queries};
@@ -259,7 +293,7 @@ pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 pub const MAX_NESTING: usize = 100;
 
 /// Parses and type-checks a query for List (`is_count = false`) or Count (`is_count = true`,
-/// which alone allows `GROUP BY ExecutionStatus`).
+/// which alone allows `GROUP BY`).
 ///
 /// Errors are `InvalidArgument` with the message `query: at position N: reason` (`N`: 1-based
 /// character position). Never panics, whatever the input.

@@ -224,6 +224,7 @@ fn optional_record_id(what: &str, v: &Option<String>) -> Result<()> {
 }
 
 /// Backend-independent checks of a visibility record before any write: ids, task id, memo size,
+/// CHASM info (size; only on a CHASM archetype's record),
 /// search-attribute sizes ([`search_attributes`]), and a close time when `closed` (a closed
 /// record without one would sort as running). Whether each attribute is registered is the
 /// store's check.
@@ -238,6 +239,15 @@ pub fn visibility_record(r: &crate::visibility::VisibilityRecord, closed: bool) 
     non_negative("task id", r.task_id)?;
     if let Some(m) = &r.memo {
         blob("memo", m)?;
+    }
+    if let Some(info) = &r.chasm_info {
+        if r.archetype_id == crate::visibility::WORKFLOW_ARCHETYPE_ID {
+            return Err(StoreError::invalid_argument(
+                "chasm_info is set on a workflow record (archetype id 0); only a CHASM \
+                 execution's record carries one",
+            ));
+        }
+        blob("chasm info", info)?;
     }
     search_attributes(&r.search_attributes)?;
     if closed && r.close_time.is_none() {

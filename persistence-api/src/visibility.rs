@@ -27,6 +27,12 @@ pub enum SearchAttributeValue {
     KeywordList(Vec<String>),
 }
 
+/// The archetype id of workflow records: the scope of a list or count that names no CHASM
+/// archetype. Temporal marks a CHASM execution's record with its archetype id (the decimal id in
+/// `TemporalNamespaceDivision`) and leaves workflows without one; durastore keeps the id in a
+/// field of its own, 0 for workflows (Temporal's `UnspecifiedArchetypeID`).
+pub const WORKFLOW_ARCHETYPE_ID: u32 = 0;
+
 /// A visibility record as written.
 ///
 /// [`VisibilityRecord::new`] builds a running workflow's record; a later write of the same run
@@ -96,6 +102,13 @@ pub struct VisibilityRecord {
     pub execution_duration_nanos: Option<i64>,
     /// State transition count.
     pub state_transition_count: Option<i64>,
+    /// Whose record this is: [`WORKFLOW_ARCHETYPE_ID`] for a workflow, else the CHASM archetype
+    /// id of the execution (a standalone activity, a scheduler, …). Lists and counts see only
+    /// the records of the archetype they ask for.
+    pub archetype_id: u32,
+    /// The CHASM execution's visibility info (Temporal's `ChasmExecutionInfo` memo): an opaque
+    /// blob stored and returned as given, like `memo`. `None` for workflows.
+    pub chasm_info: Option<DataBlob>,
 }
 
 impl VisibilityRecord {
@@ -129,6 +142,8 @@ impl VisibilityRecord {
             history_size_bytes: None,
             execution_duration_nanos: None,
             state_transition_count: None,
+            archetype_id: WORKFLOW_ARCHETYPE_ID,
+            chasm_info: None,
         }
     }
 }
@@ -145,6 +160,9 @@ pub struct ListWorkflowExecutionsRequest {
     pub page_size: i32,
     /// Token from the previous page.
     pub next_page_token: Option<Vec<u8>>,
+    /// The archetype whose records are listed: [`WORKFLOW_ARCHETYPE_ID`] (Temporal's
+    /// `ListWorkflowExecutions`) or a CHASM archetype id (`ListChasmExecutions`).
+    pub archetype_id: u32,
 }
 
 impl ListWorkflowExecutionsRequest {
@@ -160,6 +178,16 @@ impl ListWorkflowExecutionsRequest {
             query: query.into(),
             page_size: Self::DEFAULT_PAGE_SIZE,
             next_page_token: None,
+            archetype_id: WORKFLOW_ARCHETYPE_ID,
+        }
+    }
+
+    /// The first page of `query` over the records of CHASM archetype `archetype_id` (Temporal's
+    /// `ListChasmExecutions`).
+    pub fn chasm(namespace_id: NamespaceId, archetype_id: u32, query: impl Into<String>) -> Self {
+        Self {
+            archetype_id,
+            ..Self::new(namespace_id, query)
         }
     }
 }
@@ -185,8 +213,11 @@ pub struct CountWorkflowExecutionsRequest {
     /// Namespace (every query is scoped to one).
     pub namespace_id: NamespaceId,
     /// Query text in the list-filter language ("" = all), optionally ending in
-    /// `GROUP BY ExecutionStatus`.
+    /// `GROUP BY ExecutionStatus` or `GROUP BY <a LowCardinalityKeyword attribute>`.
     pub query: String,
+    /// The archetype whose records are counted: [`WORKFLOW_ARCHETYPE_ID`] (Temporal's
+    /// `CountWorkflowExecutions`) or a CHASM archetype id (`CountChasmExecutions`).
+    pub archetype_id: u32,
 }
 
 impl CountWorkflowExecutionsRequest {
@@ -195,6 +226,16 @@ impl CountWorkflowExecutionsRequest {
         Self {
             namespace_id,
             query: query.into(),
+            archetype_id: WORKFLOW_ARCHETYPE_ID,
+        }
+    }
+
+    /// The count of `query` over the records of CHASM archetype `archetype_id` (Temporal's
+    /// `CountChasmExecutions`).
+    pub fn chasm(namespace_id: NamespaceId, archetype_id: u32, query: impl Into<String>) -> Self {
+        Self {
+            archetype_id,
+            ..Self::new(namespace_id, query)
         }
     }
 }
@@ -205,9 +246,11 @@ pub struct CountResult {
     /// Total matching.
     pub count: i64,
     /// Per-group counts for `GROUP BY` (empty without it): the group's values (one
-    /// [`Literal::Status`] for `GROUP BY ExecutionStatus`) and its count. Groups sum to `count`
-    /// and come largest first, ties by status number, on every backend (as
-    /// [`CountResult::by_status`] orders them).
+    /// [`Literal::Status`] for `GROUP BY ExecutionStatus`; one [`Literal::String`] for a
+    /// LowCardinalityKeyword attribute, or no value for the records without it) and its count.
+    /// Groups sum to `count` and come largest first, ties by status number or by value (the
+    /// group without a value last), on every backend (as [`CountResult::by_status`] and
+    /// [`CountResult::by_value`] order them).
     pub groups: Vec<(Vec<Literal>, i64)>,
 }
 
@@ -234,6 +277,34 @@ impl CountResult {
             groups: groups
                 .into_iter()
                 .map(|(s, n)| (vec![Literal::Status(s)], n))
+                .collect(),
+        }
+    }
+
+    /// The result of a count grouped by a LowCardinalityKeyword attribute: `count` matching in
+    /// all, and the per-value counts (`None`: the records without the attribute) in the
+    /// contract's order (largest group first, ties by value in byte order, the group without a
+    /// value last).
+    ///
+    /// ```
+    /// use durastore_api::CountResult;
+    /// use durastore_api::query::Literal;
+    ///
+    /// let r = CountResult::by_value(5, vec![(None, 2), (Some("b".into()), 1), (Some("a".into()), 2)]);
+    /// assert_eq!(r.groups[0], (vec![Literal::String("a".into())], 2));
+    /// assert_eq!(r.groups[1], (vec![], 2));
+    /// ```
+    pub fn by_value(count: i64, mut groups: Vec<(Option<String>, i64)>) -> Self {
+        // `None` last among equal counts: compare (is_none, value).
+        groups.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| (a.0.is_none(), &a.0).cmp(&(b.0.is_none(), &b.0)))
+        });
+        Self {
+            count,
+            groups: groups
+                .into_iter()
+                .map(|(v, n)| (v.map(Literal::String).into_iter().collect(), n))
                 .collect(),
         }
     }

@@ -57,14 +57,24 @@ const SCHEMA_LOCK_KEY: i64 = 0x6475_7261_7374_6f72;
 const SCHEMA_POOL_SIZE: u32 = 2;
 
 /// The visibility store's versions, oldest first.
-pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[(
-    "1.0",
-    include_str!("../schema/visibility/versioned/v1.0/manifest.json"),
-    &[(
-        "schema.sql",
-        include_str!("../schema/visibility/versioned/v1.0/schema.sql"),
-    )],
-)];
+pub const VISIBILITY_VERSIONS: &[EmbeddedVersion] = &[
+    (
+        "1.0",
+        include_str!("../schema/visibility/versioned/v1.0/manifest.json"),
+        &[(
+            "schema.sql",
+            include_str!("../schema/visibility/versioned/v1.0/schema.sql"),
+        )],
+    ),
+    (
+        "1.1",
+        include_str!("../schema/visibility/versioned/v1.1/manifest.json"),
+        &[(
+            "chasm.sql",
+            include_str!("../schema/visibility/versioned/v1.1/chasm.sql"),
+        )],
+    ),
+];
 
 /// The embedded schema set `name` (`main` or `visibility`).
 pub fn schema_set(name: &str) -> Result<SchemaSet> {

@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Utc};
-use durastore_api::query::{SearchAttributeType, text_tokens};
+use durastore_api::query::{CHASM_ATTRIBUTES, SearchAttributeType, text_tokens};
 use durastore_api::{Result, StoreError};
 
 /// The records table (Temporal's name).
@@ -57,7 +57,9 @@ impl Kind {
     /// The kind that stores a search-attribute type.
     pub(crate) fn of(t: SearchAttributeType) -> Kind {
         match t {
-            SearchAttributeType::Keyword => Kind::Keyword,
+            SearchAttributeType::Keyword | SearchAttributeType::LowCardinalityKeyword => {
+                Kind::Keyword
+            }
             SearchAttributeType::Text => Kind::Text,
             SearchAttributeType::Int => Kind::Int,
             SearchAttributeType::Double => Kind::Double,
@@ -176,6 +178,25 @@ pub(crate) const CUSTOM_FIELDS: &[(&str, SearchAttributeType)] = &[
     ("KeywordList03", SearchAttributeType::KeywordList),
 ];
 
+/// The CHASM attribute `name`'s column: Temporal's pre-allocated `Temporal<Type>NN` columns, each
+/// of its own name (schema version 1.1).
+pub(crate) fn chasm_column(name: &str) -> Option<Column> {
+    CHASM_ATTRIBUTES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, t)| col(n, Kind::of(*t)))
+}
+
+/// The type whose pre-allocated custom columns store `t`: a LowCardinalityKeyword attribute takes
+/// a Keyword column (Temporal allocates no custom LowCardinalityKeyword columns).
+pub(crate) fn slot_type(t: SearchAttributeType) -> SearchAttributeType {
+    if t.is_keyword() {
+        SearchAttributeType::Keyword
+    } else {
+        t
+    }
+}
+
 /// The system attribute `name`'s column.
 pub(crate) fn system_column(name: &str) -> Option<Column> {
     SYSTEM_COLUMNS
@@ -200,9 +221,11 @@ pub(crate) fn custom_column(field: &str) -> Option<Column> {
         .map(|(n, t)| col(n, Kind::of(*t)))
 }
 
-/// The type's name as stored in the registry.
+/// The type's name as stored in the registry (`field_type` is `VARCHAR(16)`, hence the short
+/// name of LowCardinalityKeyword).
 pub(crate) fn type_name(t: SearchAttributeType) -> &'static str {
     match t {
+        SearchAttributeType::LowCardinalityKeyword => "LowCardKeyword",
         SearchAttributeType::Keyword => "Keyword",
         SearchAttributeType::Text => "Text",
         SearchAttributeType::Int => "Int",
@@ -215,17 +238,9 @@ pub(crate) fn type_name(t: SearchAttributeType) -> &'static str {
 
 /// Inverse of [`type_name`].
 pub(crate) fn type_from_name(s: &str) -> Option<SearchAttributeType> {
-    [
-        SearchAttributeType::Keyword,
-        SearchAttributeType::Text,
-        SearchAttributeType::Int,
-        SearchAttributeType::Double,
-        SearchAttributeType::Bool,
-        SearchAttributeType::Datetime,
-        SearchAttributeType::KeywordList,
-    ]
-    .into_iter()
-    .find(|t| type_name(*t) == s)
+    SearchAttributeType::ALL
+        .into_iter()
+        .find(|t| type_name(*t) == s)
 }
 
 /// One namespace's registered custom attributes: alias -> (pre-allocated field, type).
@@ -243,13 +258,16 @@ impl Registry {
             .collect()
     }
 
-    /// The column of a searchable (non-system) attribute: predefined, else registered custom.
+    /// The column of a searchable (non-system) attribute: predefined, else CHASM, else
+    /// registered custom.
     pub(crate) fn attribute_column(&self, name: &str) -> Option<Column> {
-        predefined_column(name).or_else(|| {
-            self.custom
-                .get(name)
-                .and_then(|(field, _)| custom_column(field))
-        })
+        predefined_column(name)
+            .or_else(|| chasm_column(name))
+            .or_else(|| {
+                self.custom
+                    .get(name)
+                    .and_then(|(field, _)| custom_column(field))
+            })
     }
 
     /// The column of any queryable attribute: system, predefined or custom.
@@ -262,7 +280,7 @@ impl Registry {
     pub(crate) fn free_field(&self, ty: SearchAttributeType) -> Option<&'static str> {
         CUSTOM_FIELDS
             .iter()
-            .find(|(f, t)| *t == ty && !self.custom.values().any(|(used, _)| used == f))
+            .find(|(f, t)| *t == slot_type(ty) && !self.custom.values().any(|(used, _)| used == f))
             .map(|(f, _)| *f)
     }
 
@@ -270,6 +288,7 @@ impl Registry {
     pub(crate) fn attribute_type(&self, name: &str) -> Option<SearchAttributeType> {
         PREDEFINED_COLUMNS
             .iter()
+            .chain(CHASM_ATTRIBUTES)
             .find(|(n, _)| *n == name)
             .map(|(_, t)| *t)
             .or_else(|| self.custom.get(name).map(|(_, t)| *t))
@@ -382,8 +401,15 @@ mod tests {
 
     #[test]
     fn type_names_round_trip() {
-        for (_, t) in CUSTOM_FIELDS {
-            assert_eq!(type_from_name(type_name(*t)), Some(*t));
+        for t in SearchAttributeType::ALL {
+            assert_eq!(type_from_name(type_name(t)), Some(t));
+            assert!(type_name(t).len() <= 16, "fits field_type VARCHAR(16)");
+        }
+        for (n, t) in CHASM_ATTRIBUTES {
+            assert_eq!(
+                chasm_column(n).map(|c| (c.name, c.kind)),
+                Some((*n, Kind::of(*t)))
+            );
         }
         assert_eq!(type_from_name("keyword"), None);
     }

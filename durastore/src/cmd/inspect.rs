@@ -739,6 +739,7 @@ async fn list_records(
                 query: query.to_string(),
                 page_size: i32::try_from(want).unwrap_or(1000),
                 next_page_token: token,
+                archetype_id: 0,
             })
             .await?;
         rows.extend(page.items);

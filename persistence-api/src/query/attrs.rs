@@ -63,6 +63,32 @@ pub const PREDEFINED_ATTRIBUTES: &[(&str, SearchAttributeType)] = &[
     ("TemporalExternalPayloadSizeBytes", SearchAttributeType::Int),
 ];
 
+/// The search attributes Temporal pre-allocates for CHASM archetypes (its visibility schemas'
+/// `Temporal<Type>NN` columns: Bool01-02, Datetime01-02, Double01-02, Int01-02, Keyword01-04,
+/// LowCardinalityKeyword01, KeywordList01-02; Temporal allocates no CHASM Text column). Each is
+/// typed by its name and known in every namespace; an archetype maps its own aliases onto them
+/// (in Temporal's CHASM registry, above the store).
+pub const CHASM_ATTRIBUTES: &[(&str, SearchAttributeType)] = &[
+    ("TemporalBool01", SearchAttributeType::Bool),
+    ("TemporalBool02", SearchAttributeType::Bool),
+    ("TemporalDatetime01", SearchAttributeType::Datetime),
+    ("TemporalDatetime02", SearchAttributeType::Datetime),
+    ("TemporalDouble01", SearchAttributeType::Double),
+    ("TemporalDouble02", SearchAttributeType::Double),
+    ("TemporalInt01", SearchAttributeType::Int),
+    ("TemporalInt02", SearchAttributeType::Int),
+    ("TemporalKeyword01", SearchAttributeType::Keyword),
+    ("TemporalKeyword02", SearchAttributeType::Keyword),
+    ("TemporalKeyword03", SearchAttributeType::Keyword),
+    ("TemporalKeyword04", SearchAttributeType::Keyword),
+    (
+        "TemporalLowCardinalityKeyword01",
+        SearchAttributeType::LowCardinalityKeyword,
+    ),
+    ("TemporalKeywordList01", SearchAttributeType::KeywordList),
+    ("TemporalKeywordList02", SearchAttributeType::KeywordList),
+];
+
 /// Names that can never be queried nor registered: they are storage internals.
 pub const RESERVED_NAMES: &[&str] = &["NamespaceId", "Memo", "MemoEncoding", "VisibilityTaskKey"];
 
@@ -83,10 +109,16 @@ pub const EXECUTION_STATUS: &str = "ExecutionStatus";
 pub const EXECUTION_DURATION: &str = "ExecutionDuration";
 
 /// True for storage-internal names (`NamespaceId`, `Memo`, `MemoEncoding`, `VisibilityTaskKey`)
-/// and for names starting with `Temporal` that are not predefined attributes. Case-sensitive,
-/// as in Temporal.
+/// and for names starting with `Temporal` that are neither predefined attributes nor
+/// pre-allocated CHASM attributes ([`CHASM_ATTRIBUTES`]). Case-sensitive, as in Temporal.
 pub fn is_reserved_name(name: &str) -> bool {
-    RESERVED_NAMES.contains(&name) || (name.starts_with(RESERVED_PREFIX) && !is_predefined(name))
+    RESERVED_NAMES.contains(&name)
+        || (name.starts_with(RESERVED_PREFIX) && !is_predefined(name) && !is_chasm_attribute(name))
+}
+
+/// True for the pre-allocated CHASM attributes ([`CHASM_ATTRIBUTES`]), case-sensitive.
+pub fn is_chasm_attribute(name: &str) -> bool {
+    lookup(CHASM_ATTRIBUTES, name).is_some()
 }
 
 /// True for Temporal's predefined attributes ([`PREDEFINED_ATTRIBUTES`]).
@@ -104,7 +136,7 @@ fn lookup(table: &[(&str, SearchAttributeType)], name: &str) -> Option<SearchAtt
 /// A valid name is 1..=255 bytes, starts with an ASCII letter and continues with ASCII letters,
 /// digits, `_` or `-` (a name with `-` must be written in backticks in a query). It must not equal,
 /// ignoring ASCII case, a system, predefined or reserved name, must not start with `Temporal`
-/// (ignoring case), and must not be a word of the query language or of SQL (`AND`, `Order`,
+/// (ignoring case; that covers the CHASM attributes), and must not be a word of the query language or of SQL (`AND`, `Order`,
 /// `Select`, …), so that every registered name can be written unquoted without ambiguity.
 /// Violations are `InvalidArgument`.
 pub fn validate_custom_name(name: &str) -> Result<()> {
@@ -187,12 +219,15 @@ impl SearchAttributes {
     }
 
     /// The type of `name` (case-sensitive): a system attribute, else a predefined one, else a
-    /// custom one. Reserved names are never found.
+    /// CHASM one, else a custom one. Reserved names are never found.
     pub fn type_of(&self, name: &str) -> Option<SearchAttributeType> {
         if let Some(t) = lookup(SYSTEM_ATTRIBUTES, name) {
             return Some(t);
         }
         if let Some(t) = lookup(PREDEFINED_ATTRIBUTES, name) {
+            return Some(t);
+        }
+        if let Some(t) = lookup(CHASM_ATTRIBUTES, name) {
             return Some(t);
         }
         if is_reserved_name(name) {
@@ -216,6 +251,7 @@ impl SearchAttributes {
         SYSTEM_ATTRIBUTES
             .iter()
             .chain(PREDEFINED_ATTRIBUTES)
+            .chain(CHASM_ATTRIBUTES)
             .map(|(n, _)| *n)
             .chain(self.custom.keys().map(String::as_str))
             .find(|n| n.eq_ignore_ascii_case(name))

@@ -55,7 +55,9 @@ impl Kind {
         match (name, t) {
             (EXECUTION_STATUS, _) => Kind::Status,
             (EXECUTION_DURATION, _) => Kind::Duration,
-            (_, SearchAttributeType::Keyword) => Kind::Keyword,
+            (_, SearchAttributeType::Keyword | SearchAttributeType::LowCardinalityKeyword) => {
+                Kind::Keyword
+            }
             (_, SearchAttributeType::KeywordList) => Kind::KeywordList,
             (_, SearchAttributeType::Text) => Kind::Text,
             (_, SearchAttributeType::Int) => Kind::Int,
@@ -471,18 +473,20 @@ impl<'a> Parser<'_, 'a> {
             Some(Tok::Quoted(w)) => self.resolve(w, name_at, true)?,
             _ => return self.unexpected("a search attribute name after GROUP BY"),
         };
-        if name != EXECUTION_STATUS {
+        let groupable = name == EXECUTION_STATUS
+            || self.attrs.type_of(&name) == Some(SearchAttributeType::LowCardinalityKeyword);
+        if !groupable {
             return fail(
                 name_at,
-                format!("GROUP BY supports only {EXECUTION_STATUS}, not {name}"),
+                format!(
+                    "GROUP BY supports only {EXECUTION_STATUS} or a LowCardinalityKeyword \
+                     attribute, not {name}"
+                ),
             );
         }
         self.bump();
         if matches!(self.peek().map(|t| &t.tok), Some(Tok::Comma)) {
-            return fail(
-                self.at(),
-                format!("GROUP BY supports only one attribute ({EXECUTION_STATUS})"),
-            );
+            return fail(self.at(), "GROUP BY supports only one attribute");
         }
         Ok(name)
     }

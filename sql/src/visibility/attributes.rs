@@ -9,7 +9,7 @@ use durastore_api::{ErrorKind, NamespaceId, Result, StoreError, VisibilityRecord
 
 use crate::value::Row;
 use crate::visibility_columns::{
-    ALIAS_TABLE, CUSTOM_FIELDS, Kind, Registry, custom_column, type_from_name, type_name,
+    ALIAS_TABLE, CUSTOM_FIELDS, Kind, Registry, custom_column, slot_type, type_from_name, type_name,
 };
 use crate::{SqlStore, params};
 
@@ -137,7 +137,10 @@ impl SqlStore {
                     )));
                 }
                 let Some(field) = reg.free_field(*ty) else {
-                    let slots = CUSTOM_FIELDS.iter().filter(|(_, t)| t == ty).count();
+                    let slots = CUSTOM_FIELDS
+                        .iter()
+                        .filter(|(_, t)| *t == slot_type(*ty))
+                        .count();
                     return Err(StoreError::invalid_argument(format!(
                         "cannot register search attribute {name:?}: namespace {ns} already uses \
                          all {slots} {} attributes this store provides",

@@ -42,8 +42,14 @@
 //! first). Pages are keyset pages: the token holds the last row's `(close_time_order,
 //! start_time, run_id)`, so a page continues exactly after it even while rows are added, and
 //! a hash of the namespace and the parsed query: a token used with another query or namespace is
-//! `InvalidArgument`. Counts group by the integer `status`; groups come largest first, ties by
-//! status code.
+//! `InvalidArgument`. Counts group by the integer `status` (or by a LowCardinalityKeyword
+//! column); groups come largest first, ties by status code (or value).
+//!
+//! # CHASM (schema version 1.1)
+//! `archetype_id` (0 for workflows) scopes every list and count (`AND archetype_id = ?`, index
+//! `by_archetype`); `chasm_info`/`chasm_info_encoding` hold the CHASM info blob; Temporal's
+//! pre-allocated `Temporal<Type>NN` CHASM attributes have columns of their own name, filled like
+//! the predefined ones.
 //!
 //! # Layout
 //! This file holds the trait implementation, which delegates to `write.rs` (checks, row
@@ -88,7 +94,7 @@ const SELECT_COLUMNS: &str = "run_id, _version, shard_id, workflow_id, workflow_
      start_time, execution_time, status, task_queue, memo, encoding, search_attributes, \
      parent_workflow_id, parent_run_id, root_workflow_id, root_run_id, close_time, \
      history_length, history_size_bytes, execution_duration, state_transition_count, \
-     close_time_order";
+     close_time_order, archetype_id, chasm_info, chasm_info_encoding";
 
 #[async_trait]
 impl VisibilityStore for SqlStore {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use durastore_api::query::{EXECUTION_STATUS, SearchAttributeType, SearchAttributes, parse_query};
+use durastore_api::query::{SearchAttributeType, SearchAttributes, parse_query};
 use durastore_api::{
     CountResult, CountWorkflowExecutionsRequest, ListWorkflowExecutionsRequest, NamespaceId, Page,
     Result, RunId, SearchAttributeValue, StoreError, VisibilityRecord, WorkflowStatus, validate,
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{RUNNING_ORDER, SELECT_COLUMNS};
 use crate::paging::keyset_page;
 use crate::value::{Row, Value};
-use crate::visibility_columns::{Registry, TABLE, datetime_from_text};
+use crate::visibility_columns::{Kind, Registry, TABLE, datetime_from_text};
 use crate::visibility_query::{Condition, translate};
 use crate::{SqlStore, params};
 
@@ -34,12 +34,20 @@ pub(super) struct ListToken {
     pub(super) q: String,
 }
 
-/// A short hash of the namespace and the parsed query (not its text, so spacing and keyword
-/// case do not matter): what a page token is bound to.
-pub(super) fn query_fingerprint(ns: NamespaceId, q: &durastore_api::query::Query) -> String {
+/// A short hash of the namespace, the archetype and the parsed query (not its text, so spacing
+/// and keyword case do not matter): what a page token is bound to.
+pub(super) fn query_fingerprint(
+    ns: NamespaceId,
+    archetype_id: u32,
+    q: &durastore_api::query::Query,
+) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update(ns.as_bytes());
+    // Workflow listings hash as before 1.1, so their tokens stay valid across the upgrade.
+    if archetype_id != 0 {
+        h.update(archetype_id.to_be_bytes());
+    }
     // Serializing the plain AST cannot fail; an empty rendering would still bind the namespace.
     h.update(serde_json::to_vec(q).unwrap_or_default());
     crate::paging::hex(&h.finalize()[..12])
@@ -96,7 +104,12 @@ pub(super) fn decode_attributes(
     for (name, j) in doc {
         let v = match (reg.attribute_type(&name), &j) {
             (
-                Some(SearchAttributeType::Keyword | SearchAttributeType::Text) | None,
+                Some(
+                    SearchAttributeType::Keyword
+                    | SearchAttributeType::LowCardinalityKeyword
+                    | SearchAttributeType::Text,
+                )
+                | None,
                 J::String(s),
             ) => V::String(s.clone()),
             (Some(SearchAttributeType::Datetime), J::String(s)) => {
@@ -174,6 +187,9 @@ pub(super) fn record_from_row(
         history_size_bytes: row.opt_i64(18)?,
         execution_duration_nanos: row.opt_i64(19)?,
         state_transition_count: row.opt_i64(20)?,
+        archetype_id: u32::try_from(row.i64(22)?)
+            .map_err(|_| StoreError::internal("stored archetype id is not a u32"))?,
+        chasm_info: row.opt_blob(23, 24)?,
     };
     let token = ListToken {
         c: row.string(21)?,
@@ -194,7 +210,13 @@ struct Parsed {
 
 impl SqlStore {
     /// Parses `text` and translates its filter.
-    async fn vis_query(&self, ns: NamespaceId, text: &str, is_count: bool) -> Result<Parsed> {
+    async fn vis_query(
+        &self,
+        ns: NamespaceId,
+        archetype_id: u32,
+        text: &str,
+        is_count: bool,
+    ) -> Result<Parsed> {
         let reg = self.vis_registry(ns).await?;
         let q = parse_query(text, &SearchAttributes::new(reg.types()), is_count)?;
         if !q.order_by.is_empty() {
@@ -208,7 +230,7 @@ impl SqlStore {
             .map(|f| translate(f, &reg, self.dialect()))
             .transpose()?;
         Ok(Parsed {
-            fingerprint: query_fingerprint(ns, &q),
+            fingerprint: query_fingerprint(ns, archetype_id, &q),
             registry: reg,
             condition: cond,
             group_by: q.group_by,
@@ -254,15 +276,19 @@ impl SqlStore {
             condition: cond,
             group_by,
             fingerprint,
-        } = self.vis_query(req.namespace_id, &req.query, false).await?;
+        } = self
+            .vis_query(req.namespace_id, req.archetype_id, &req.query, false)
+            .await?;
         let token = ListToken::decode(&req.next_page_token, &fingerprint)?;
         if !group_by.is_empty() {
             return Err(StoreError::invalid_argument(
                 "query: GROUP BY is only allowed in a count",
             ));
         }
-        let mut sql = format!("SELECT {SELECT_COLUMNS} FROM {TABLE} WHERE namespace_id = ?");
-        let mut p = params![req.namespace_id.to_string()];
+        let mut sql = format!(
+            "SELECT {SELECT_COLUMNS} FROM {TABLE} WHERE namespace_id = ? AND archetype_id = ?"
+        );
+        let mut p = params![req.namespace_id.to_string(), i64::from(req.archetype_id)];
         if let Some(c) = cond {
             sql.push_str(" AND ");
             sql.push_str(&c.sql);
@@ -296,46 +322,59 @@ impl SqlStore {
     ) -> Result<CountResult> {
         req.namespace_id.validate()?;
         let Parsed {
+            registry: reg,
             condition: cond,
             group_by,
             ..
-        } = self.vis_query(req.namespace_id, &req.query, true).await?;
-        let grouped = match group_by.as_slice() {
-            [] => false,
-            [g] if g == EXECUTION_STATUS => true,
-            other => {
+        } = self
+            .vis_query(req.namespace_id, req.archetype_id, &req.query, true)
+            .await?;
+        // The parser admits only ExecutionStatus or a LowCardinalityKeyword attribute.
+        let group = match group_by.as_slice() {
+            [] => None,
+            [g] => Some(reg.query_column(g).ok_or_else(|| {
+                StoreError::invalid_argument(format!("query: cannot GROUP BY {g:?}"))
+            })?),
+            more => {
                 return Err(StoreError::invalid_argument(format!(
-                    "query: cannot GROUP BY {other:?}; only {EXECUTION_STATUS} is supported"
+                    "query: GROUP BY supports one attribute, not {more:?}"
                 )));
             }
         };
-        let select = if grouped {
-            "SELECT status, COUNT(*)"
-        } else {
-            "SELECT COUNT(*)"
+        let select = match group {
+            Some(c) => format!("SELECT {}, COUNT(*)", c.name),
+            None => "SELECT COUNT(*)".to_string(),
         };
-        let mut sql = format!("{select} FROM {TABLE} WHERE namespace_id = ?");
-        let mut p = params![req.namespace_id.to_string()];
+        let mut sql = format!("{select} FROM {TABLE} WHERE namespace_id = ? AND archetype_id = ?");
+        let mut p = params![req.namespace_id.to_string(), i64::from(req.archetype_id)];
         if let Some(c) = cond {
             sql.push_str(" AND ");
             sql.push_str(&c.sql);
             p.extend(c.params);
         }
-        if !grouped {
+        let Some(group) = group else {
             let rows = self.driver.query(&sql, &p).await?;
             let count = rows.first().map(|r| r.i64(0)).transpose()?.unwrap_or(0);
             return Ok(CountResult {
                 count,
                 groups: Vec::new(),
             });
-        }
-        sql.push_str(" GROUP BY status");
+        };
+        sql.push_str(&format!(" GROUP BY {}", group.name));
         let rows = self.driver.query(&sql, &p).await?;
+        if group.kind == Kind::Status {
+            let groups = rows
+                .iter()
+                .map(|r| Ok((WorkflowStatus::from_i32(r.i32(0)?)?, r.i64(1)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let count = groups.iter().map(|(_, n)| n).sum();
+            return Ok(CountResult::by_status(count, groups));
+        }
         let groups = rows
             .iter()
-            .map(|r| Ok((WorkflowStatus::from_i32(r.i32(0)?)?, r.i64(1)?)))
+            .map(|r| Ok((r.opt_string(0)?, r.i64(1)?)))
             .collect::<Result<Vec<_>>>()?;
         let count = groups.iter().map(|(_, n)| n).sum();
-        Ok(CountResult::by_status(count, groups))
+        Ok(CountResult::by_value(count, groups))
     }
 }

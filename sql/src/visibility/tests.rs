@@ -14,6 +14,7 @@ use super::read::{ListToken, decode_attributes, query_fingerprint};
 use super::write::{WriteKind, encode_row, validate_record};
 use crate::value::Value;
 use crate::visibility_columns::{CUSTOM_FIELDS, PREDEFINED_COLUMNS, Registry};
+use durastore_api::query::CHASM_ATTRIBUTES;
 
 /// A running record with a memo, on shard 1.
 fn record() -> VisibilityRecord {
@@ -94,7 +95,7 @@ fn row_encoding_checks_attributes() {
     let row = encode_row(&r, &reg, "?").unwrap();
     assert_eq!(
         row.columns.len(),
-        22 + PREDEFINED_COLUMNS.len() + CUSTOM_FIELDS.len()
+        25 + PREDEFINED_COLUMNS.len() + CHASM_ATTRIBUTES.len() + CUSTOM_FIELDS.len()
     );
     let at = |c: &str| row.values[row.columns.iter().position(|x| *x == c).unwrap()].clone();
     assert_eq!(at("KeywordList01"), Value::Null);
@@ -140,9 +141,10 @@ fn tokens_reject_garbage() {
     assert!(ListToken::decode(&Some(b"junk".to_vec()), "f").is_err());
     let ns = NamespaceId::new_random();
     let q = Query::default();
-    assert_eq!(query_fingerprint(ns, &q), query_fingerprint(ns, &q));
+    assert_eq!(query_fingerprint(ns, 0, &q), query_fingerprint(ns, 0, &q));
     assert_ne!(
-        query_fingerprint(ns, &q),
-        query_fingerprint(NamespaceId::new_random(), &q)
+        query_fingerprint(ns, 0, &q),
+        query_fingerprint(NamespaceId::new_random(), 0, &q)
     );
+    assert_ne!(query_fingerprint(ns, 0, &q), query_fingerprint(ns, 7, &q));
 }

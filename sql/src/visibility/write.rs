@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use durastore_api::query::{SearchAttributeType, SearchAttributes, is_reserved_name};
+use durastore_api::query::{
+    CHASM_ATTRIBUTES, SearchAttributeType, SearchAttributes, is_reserved_name,
+};
 use durastore_api::{
     NamespaceId, Result, RunId, SearchAttributeValue, StoreError, VisibilityRecord, validate,
 };
@@ -57,9 +59,7 @@ fn encode_attribute(
     use serde_json::Value as J;
     let what = format!("search attribute {name:?}");
     Ok(match (ty, value) {
-        (SearchAttributeType::Keyword, V::String(s)) => {
-            (Value::Text(s.clone()), J::from(s.clone()))
-        }
+        (t, V::String(s)) if t.is_keyword() => (Value::Text(s.clone()), J::from(s.clone())),
         (SearchAttributeType::Text, V::String(s)) => {
             (Value::Text(json_array(&token_set(s))), J::from(s.clone()))
         }
@@ -175,6 +175,15 @@ pub(super) fn encode_row(
         "root_run_id",
         Value::from(r.root_run_id.map(|x| x.to_string())),
     );
+    p("archetype_id", Value::Int(i64::from(r.archetype_id)));
+    p(
+        "chasm_info",
+        Value::from(r.chasm_info.as_ref().map(|m| m.data.clone())),
+    );
+    p(
+        "chasm_info_encoding",
+        Value::from(r.chasm_info.as_ref().map(|m| &m.encoding)),
+    );
     row.push(
         "search_attributes",
         true,
@@ -183,6 +192,7 @@ pub(super) fn encode_row(
     );
     let slots = PREDEFINED_COLUMNS
         .iter()
+        .chain(CHASM_ATTRIBUTES)
         .chain(CUSTOM_FIELDS)
         .map(|(n, t)| (*n, Kind::of(*t)));
     for (column, kind) in slots {

@@ -108,6 +108,8 @@ pub(crate) fn running(
         history_size_bytes: None,
         execution_duration_nanos: None,
         state_transition_count: None,
+        archetype_id: 0,
+        chasm_info: None,
     }
 }
 
@@ -172,6 +174,7 @@ pub(crate) fn request(
         query: query.to_string(),
         page_size,
         next_page_token: token,
+        archetype_id: 0,
     }
 }
 

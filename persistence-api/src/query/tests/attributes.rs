@@ -43,10 +43,28 @@ fn attribute_tables() {
         "MemoEncoding",
         "VisibilityTaskKey",
         "TemporalFoo",
-        "TemporalBool01",
+        "TemporalBool03",
+        "TemporalText01",
+        "TemporalKeyword05",
+        "TemporalLowCardinalityKeyword02",
+        "TemporalKeywordList00",
+        "Temporalbool01",
         "Temporal",
     ] {
         assert!(is_reserved_name(n), "{n}");
+        assert_eq!(a.type_of(n), None, "{n}");
+    }
+    // Exactly Temporal's pre-allocated CHASM columns are known, typed by their name.
+    assert_eq!(CHASM_ATTRIBUTES.len(), 15);
+    for (n, t) in CHASM_ATTRIBUTES {
+        assert!(!is_reserved_name(n), "{n}");
+        assert!(is_chasm_attribute(n), "{n}");
+        assert_eq!(SearchAttributes::system().type_of(n), Some(*t), "{n}");
+        let kind = n
+            .trim_start_matches("Temporal")
+            .trim_end_matches(|c: char| c.is_ascii_digit());
+        assert_eq!(format!("{t:?}"), kind, "{n} is typed by its name");
+        assert!(validate_custom_name(n).is_err(), "{n} cannot be registered");
     }
     assert!(!is_reserved_name("namespaceid"));
     assert!(!is_reserved_name("CustomKeywordField"));

@@ -195,6 +195,8 @@ fn record() -> VisibilityRecord {
         history_size_bytes: None,
         execution_duration_nanos: None,
         state_transition_count: Some(3),
+        archetype_id: 0,
+        chasm_info: None,
     }
 }
 

@@ -566,6 +566,58 @@ fn group_by_only_in_count_on_status() {
 }
 
 #[test]
+fn group_by_low_cardinality_keyword_and_chasm_attributes() {
+    let mut m = BTreeMap::new();
+    m.insert(
+        "CustomCategory".to_string(),
+        SearchAttributeType::LowCardinalityKeyword,
+    );
+    let a = SearchAttributes::new(m);
+    for (q, g) in [
+        (
+            "GROUP BY TemporalLowCardinalityKeyword01",
+            "TemporalLowCardinalityKeyword01",
+        ),
+        (
+            "TemporalInt01 > 3 GROUP BY CustomCategory",
+            "CustomCategory",
+        ),
+    ] {
+        assert_eq!(
+            parse_query(q, &a, true).unwrap().group_by,
+            vec![g.to_string()]
+        );
+    }
+    for q in [
+        "GROUP BY TemporalKeyword01",
+        "GROUP BY TemporalNamespaceDivision",
+        "GROUP BY TemporalLowCardinalityKeyword01, ExecutionStatus",
+    ] {
+        assert!(parse_query(q, &a, true).is_err(), "{q}");
+    }
+    // LowCardinalityKeyword has Keyword's operators and literals.
+    for q in [
+        "TemporalLowCardinalityKeyword01 = 'Running'",
+        "TemporalLowCardinalityKeyword01 != 'a'",
+        "TemporalLowCardinalityKeyword01 IN ('a', 'b')",
+        "TemporalLowCardinalityKeyword01 STARTS_WITH 'R'",
+        "TemporalLowCardinalityKeyword01 BETWEEN 'a' AND 'b'",
+        "CustomCategory < 'x' AND TemporalBool01 = true AND TemporalDatetime02 > \
+         '2024-05-01T00:00:00Z' AND TemporalDouble01 >= 1.5 AND TemporalKeywordList02 = 'x' \
+         AND TemporalKeyword04 IS NULL",
+    ] {
+        parse_query(q, &a, false).unwrap_or_else(|e| panic!("{q}: {e}"));
+    }
+    for q in [
+        "TemporalLowCardinalityKeyword01 = 1",
+        "TemporalInt02 = 'x'",
+        "TemporalKeywordList01 < 'x'",
+    ] {
+        assert!(parse_query(q, &a, false).is_err(), "{q}");
+    }
+}
+
+#[test]
 fn order_by_is_rejected() {
     for q in [
         "ORDER BY StartTime",
