@@ -391,6 +391,8 @@ pub(crate) fn record_diff(expected: &VisibilityRecord, got: &VisibilityRecord) -
     field!(history_size_bytes);
     field!(execution_duration_nanos);
     field!(state_transition_count);
+    field!(archetype_id);
+    field!(chasm_info);
     d
 }
 

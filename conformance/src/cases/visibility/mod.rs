@@ -2,7 +2,9 @@
 //! skew, short workflows, pagination, filters, upsert, delete, get, count, count by status) and
 //! what it lacks: out-of-order writes ordered by task id, paging while records arrive, every
 //! operator on every search-attribute type, SQL three-valued null logic, namespace isolation,
-//! custom search attributes, and invalid writes.
+//! custom search attributes, invalid writes, and CHASM executions (archetype-scoped list and
+//! count, the CHASM info blob, the pre-allocated `Temporal<Type>NN` attributes, GROUP BY on a
+//! LowCardinalityKeyword attribute).
 //!
 //! The query corpus over one seeded data set is in `corpus.rs`, the hostile queries in
 //! `hostile.rs`. Every case works in a fresh random namespace and
@@ -12,6 +14,7 @@
 //! evaluator.
 
 mod attributes;
+mod chasm;
 mod corpus;
 mod helpers;
 mod hostile;
@@ -25,6 +28,7 @@ mod refresh;
 mod temporal;
 
 pub use attributes::*;
+pub use chasm::*;
 pub use corpus::*;
 pub use hostile::*;
 pub use invalid::*;
@@ -119,6 +123,15 @@ pub fn cases() -> Vec<Case> {
         search_attribute_value_size_limit,
         add_search_attributes_rejects_bad_names,
         namespace_isolation_search_attributes,
+        // chasm.rs
+        chasm_archetype_isolation_list_count,
+        chasm_page_token_bound_to_archetype,
+        chasm_attributes_every_type,
+        chasm_group_by_in_scope,
+        chasm_custom_low_cardinality_keyword,
+        chasm_bad_input_rejected,
+        chasm_info_upsert_and_delete,
+        chasm_concurrent_upserts_highest_wins + ConcurrentWriters,
         // corpus.rs
         corpus_keyword,
         corpus_keyword_list,
