@@ -514,7 +514,7 @@ mod tests {
         assert_eq!(set.latest_version().to_string(), "1.1");
         assert!(set.versions[0].statements().len() > 30);
         let vis = schema_set(SET_VISIBILITY).unwrap();
-        assert_eq!(vis.latest_version().to_string(), "1.0");
+        assert_eq!(vis.latest_version().to_string(), "1.1");
         assert!(schema_set("nope").is_err());
     }
 
