@@ -32,6 +32,7 @@ mod cluster;
 mod execution;
 mod history;
 mod namespace;
+mod nexus;
 mod queue;
 mod queue_v1;
 pub mod schema;
@@ -529,6 +530,7 @@ pub(crate) async fn open_inner(
         queue: queue::make(&cass),
         queue_v1: queue_v1::make(&cass),
         replication_dlq: execution::replication_dlq::make(&cass),
+        nexus_endpoint: nexus::make(&cass),
         visibility: None,
     })
 }

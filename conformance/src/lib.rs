@@ -121,6 +121,13 @@ impl Ctx {
             .as_ref()
             .ok_or_else(|| CaseError::new("backend has no visibility store"))
     }
+    /// The Nexus endpoint store.
+    pub fn nexus_endpoint(&self) -> Result<&Arc<dyn durastore_api::NexusEndpointStore>, CaseError> {
+        self.stores
+            .nexus_endpoint
+            .as_ref()
+            .ok_or_else(|| CaseError::new("backend has no nexus endpoint store"))
+    }
     /// The queue store.
     pub fn queue(&self) -> Result<&Arc<dyn durastore_api::QueueStore>, CaseError> {
         self.stores

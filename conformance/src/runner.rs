@@ -232,6 +232,7 @@ mod tests {
             queue: None,
             queue_v1: None,
             replication_dlq: None,
+            nexus_endpoint: None,
             visibility: None,
         };
         Ctx::new(stores, None)

@@ -385,6 +385,7 @@ pub(crate) fn stores(cfg: &ElasticConfig, store: ElasticVisibility) -> Result<St
         queue: None,
         queue_v1: None,
         replication_dlq: None,
+        nexus_endpoint: None,
         visibility: Some(Arc::new(store)),
     })
 }

@@ -44,6 +44,8 @@ pub struct Capability {
     pub queue_v1: bool,
     /// [`crate::ReplicationDlqStore`] is provided.
     pub replication_dlq: bool,
+    /// [`crate::NexusEndpointStore`] is provided.
+    pub nexus_endpoint: bool,
     /// [`crate::VisibilityStore`] is provided.
     pub visibility: bool,
     /// Data survives closing and reopening the store (false for in-memory databases).
@@ -88,6 +90,8 @@ pub enum CapabilityFlag {
     QueueV1,
     /// [`Capability::replication_dlq`].
     ReplicationDlq,
+    /// [`Capability::nexus_endpoint`].
+    NexusEndpoint,
     /// [`Capability::visibility`].
     Visibility,
     /// [`Capability::durable`].
@@ -98,7 +102,7 @@ pub enum CapabilityFlag {
 
 impl CapabilityFlag {
     /// Every flag, in the declaration order of the [`Capability`] fields.
-    pub const ALL: [CapabilityFlag; 17] = [
+    pub const ALL: [CapabilityFlag; 18] = [
         Self::Shard,
         Self::Execution,
         Self::ListConcreteExecutions,
@@ -113,6 +117,7 @@ impl CapabilityFlag {
         Self::Queue,
         Self::QueueV1,
         Self::ReplicationDlq,
+        Self::NexusEndpoint,
         Self::Visibility,
         Self::Durable,
         Self::ConcurrentWriters,
@@ -135,6 +140,7 @@ impl CapabilityFlag {
             Self::Queue => "queue",
             Self::QueueV1 => "queue_v1",
             Self::ReplicationDlq => "replication_dlq",
+            Self::NexusEndpoint => "nexus_endpoint",
             Self::Visibility => "visibility",
             Self::Durable => "durable",
             Self::ConcurrentWriters => "concurrent_writers",
@@ -205,6 +211,7 @@ impl Capability {
             queue: true,
             queue_v1: true,
             replication_dlq: true,
+            nexus_endpoint: true,
             visibility: true,
             durable: true,
             concurrent_writers: true,
@@ -228,6 +235,7 @@ impl Capability {
             CapabilityFlag::Queue => self.queue,
             CapabilityFlag::QueueV1 => self.queue_v1,
             CapabilityFlag::ReplicationDlq => self.replication_dlq,
+            CapabilityFlag::NexusEndpoint => self.nexus_endpoint,
             CapabilityFlag::Visibility => self.visibility,
             CapabilityFlag::Durable => self.durable,
             CapabilityFlag::ConcurrentWriters => self.concurrent_writers,

@@ -148,6 +148,42 @@ pub enum ConflictDetail {
         /// The version actually stored.
         actual_version: i64,
     },
+    /// The Nexus endpoints table version found by a failed table-version condition.
+    NexusTableVersion {
+        /// The table version the caller presented.
+        expected: i64,
+        /// The stored table version (0 before the first write).
+        actual: i64,
+    },
+    /// A Nexus endpoint's stored version, found by a failed endpoint-version condition.
+    NexusEndpointVersion {
+        /// The endpoint.
+        id: uuid::Uuid,
+        /// The version the caller presented (0: create).
+        expected: i64,
+        /// The stored version (None when the endpoint does not exist).
+        actual: Option<i64>,
+    },
+    /// The global namespace notification version found by a failed namespace write.
+    NamespaceNotificationVersion {
+        /// The version the caller presented.
+        expected: i64,
+        /// The stored version.
+        actual: i64,
+    },
+    /// A task queue's stored range id, found by a failed range-id condition.
+    TaskQueueRange {
+        /// The range id the caller presented.
+        expected: i64,
+        /// The stored range id (None when the queue does not exist).
+        actual: Option<i64>,
+    },
+    /// The queues of a task-queue user-data update whose version condition failed (sorted by
+    /// name; the entries not listed would have applied, but none did).
+    TaskQueueUserData {
+        /// Names of the conflicting queues.
+        conflicting: Vec<String>,
+    },
 }
 
 /// The current-run row found by a failed current-workflow condition.
@@ -280,6 +316,68 @@ impl StoreError {
                 db_record_version,
             },
         )
+    }
+
+    /// `ConditionFailed` for a Nexus endpoints table version that is not the stored one.
+    pub fn nexus_table_version_mismatch(expected: i64, actual: i64) -> Self {
+        Self::condition_failed(format!(
+            "nexus endpoints table version mismatch: expected {expected}, stored {actual}"
+        ))
+        .with_detail(ConflictDetail::NexusTableVersion { expected, actual })
+    }
+
+    /// `ConditionFailed` for a Nexus endpoint version that is not the stored one (`actual`
+    /// None: the endpoint does not exist).
+    pub fn nexus_endpoint_version_mismatch(
+        id: uuid::Uuid,
+        expected: i64,
+        actual: Option<i64>,
+    ) -> Self {
+        let stored =
+            actual.map_or_else(|| "none (no such endpoint)".to_string(), |a| a.to_string());
+        Self::condition_failed(format!(
+            "nexus endpoint version mismatch: endpoint {id}: expected {expected}, stored {stored}"
+        ))
+        .with_detail(ConflictDetail::NexusEndpointVersion {
+            id,
+            expected,
+            actual,
+        })
+    }
+
+    /// `ConditionFailed` for a namespace notification version that is not the stored one.
+    pub fn namespace_version_mismatch(expected: i64, actual: i64) -> Self {
+        Self::condition_failed(format!(
+            "namespace notification version is {actual}, not {expected}"
+        ))
+        .with_detail(ConflictDetail::NamespaceNotificationVersion { expected, actual })
+    }
+
+    /// `ConditionFailed` for a task queue range id that is not the stored one (`actual` None:
+    /// the queue does not exist); `message` names the queue.
+    pub fn task_queue_range_mismatch(
+        message: impl Into<String>,
+        expected: i64,
+        actual: Option<i64>,
+    ) -> Self {
+        Self::condition_failed(message)
+            .with_detail(ConflictDetail::TaskQueueRange { expected, actual })
+    }
+
+    /// `ConditionFailed` for a user-data update whose version condition failed on these queues;
+    /// also keeps them in the `task_queues` context (comma-separated) for humans and logs.
+    pub fn task_queue_user_data_conflict(mut conflicting: Vec<String>) -> Self {
+        conflicting.sort();
+        conflicting.dedup();
+        let listed = conflicting
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let context = conflicting.join(",");
+        Self::condition_failed(format!("task queue user data version conflict on {listed}"))
+            .with_context("task_queues", context)
+            .with_detail(ConflictDetail::TaskQueueUserData { conflicting })
     }
 
     /// The kind.

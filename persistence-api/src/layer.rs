@@ -18,9 +18,10 @@
 //!   per-operation percentiles this way, so benchmark and production see the same calls).
 //!
 //! `store` is the [`Stores`] field name (`shard`, `execution`, `history`, `task_queue`,
-//! `namespace`, `cluster_metadata`, `queue`, `queue_v1`, `replication_dlq`, `visibility`) and `operation` the trait method name
-//! (`update_workflow_execution`). Every error counts, including `not_found`: whether a miss is
-//! expected is the caller's business, and the `kind` label lets a dashboard filter it.
+//! `namespace`, `cluster_metadata`, `queue`, `queue_v1`, `replication_dlq`, `nexus_endpoint`,
+//! `visibility`) and `operation` the trait method name (`update_workflow_execution`). Every error
+//! counts, including `not_found`: whether a miss is expected is the caller's business, and the
+//! `kind` label lets a dashboard filter it.
 //!
 //! The wrappers forward every method unchanged (same request, same result, same error), so a
 //! layered bundle passes the conformance suite exactly as the bare one. They are written by one
@@ -51,12 +52,12 @@ use crate::{
     ForkHistoryBranchRequest, GetHistoryTasksRequest, GetOrCreateShardRequest,
     GetReplicationDlqTasksRequest, GetTasksRequest, HistoryBranch, HistoryNode, HistoryStore,
     HistoryTask, HistoryTaskKey, HistoryTreeBranch, ListWorkflowExecutionsRequest, NamespaceId,
-    NamespaceRecord, NamespaceStore, Page, QueueInfo, QueueKey, QueueMessage, QueueStore,
+    NamespaceRecord, NamespaceStore, NexusEndpoint, NexusEndpointPage, NexusEndpointStore, Page, QueueInfo, QueueKey, QueueMessage, QueueStore,
     QueueType, QueueV1Metadata, QueueV1Store, ReadHistoryBranchRequest, ReplicationDlqStore,
     ReplicationDlqTask, RunId, SetWorkflowExecutionRequest, ShardId, ShardInfo, ShardStore, Stores,
     TaskCategory, TaskQueueFlavor, TaskQueueKey, TaskQueueRecord, TaskQueueStore, TaskQueueWrite,
     TaskRecord, TreeId, UpdateNamespaceRequest, UpdateShardRequest, UpdateWorkflowExecutionRequest,
-    UpsertClusterMembershipRequest, UserDataRecord, UserDataUpdate, VisibilityRecord,
+    UpsertClusterMembershipRequest, UserDataRecord, UserDataUpdate, Uuid, VisibilityRecord,
     VisibilityStore, VisibilityWrite, WorkflowId, WorkflowKey, WorkflowMutableState,
 };
 
@@ -176,6 +177,8 @@ pub fn instrument(stores: Stores, opts: &LayerOptions) -> Stores {
             .map(|s| s as Arc<dyn QueueV1Store>),
         replication_dlq: wrap::<dyn ReplicationDlqStore>(stores.replication_dlq, &shared)
             .map(|s| s as Arc<dyn ReplicationDlqStore>),
+        nexus_endpoint: wrap::<dyn NexusEndpointStore>(stores.nexus_endpoint, &shared)
+            .map(|s| s as Arc<dyn NexusEndpointStore>),
         visibility: wrap::<dyn VisibilityStore>(stores.visibility, &shared)
             .map(|s| s as Arc<dyn VisibilityStore>),
         backend: stores.backend,
@@ -502,6 +505,20 @@ layered!(ReplicationDlqStore as "replication_dlq" {
         source_cluster_name: &str,
         inclusive_min_task_id: i64,
     ) -> bool;
+});
+
+layered!(NexusEndpointStore as "nexus_endpoint" {
+    fn create_or_update_nexus_endpoint(
+        last_known_table_version: i64,
+        endpoint: NexusEndpoint,
+    ) -> ();
+    fn delete_nexus_endpoint(last_known_table_version: i64, id: Uuid) -> ();
+    fn get_nexus_endpoint(id: Uuid) -> NexusEndpoint;
+    fn list_nexus_endpoints(
+        last_known_table_version: i64,
+        page_size: i32,
+        next_page_token: Option<Vec<u8>>,
+    ) -> NexusEndpointPage;
 });
 
 layered!(VisibilityStore as "visibility" {

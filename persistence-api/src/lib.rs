@@ -3,7 +3,7 @@
 //! This crate defines what every durastore backend keeps: one async trait per store
 //! ([`ShardStore`], [`ExecutionStore`], [`HistoryStore`], [`TaskQueueStore`], [`NamespaceStore`],
 //! [`ClusterMetadataStore`], [`QueueStore`], [`QueueV1Store`], [`ReplicationDlqStore`],
-//! [`VisibilityStore`]), the request and record types
+//! [`NexusEndpointStore`], [`VisibilityStore`]), the request and record types
 //! they exchange, one error type ([`StoreError`]), and the [`Capability`] flags a backend declares.
 //! It has no database dependency.
 //!
@@ -23,6 +23,7 @@ pub mod history_tree;
 pub mod ids;
 pub mod layer;
 pub mod namespace;
+pub mod nexus;
 mod primitives;
 pub mod query;
 pub mod queue;
@@ -50,6 +51,7 @@ pub use history::*;
 pub use ids::*;
 pub use layer::{LayerOptions, instrument};
 pub use namespace::*;
+pub use nexus::{NexusEndpoint, NexusEndpointPage, NexusEndpointStore};
 pub use queue::*;
 pub use queue_v1::{
     EMPTY_QUEUE_MESSAGE_ID, NAMESPACE_REPLICATION_QUEUE, QueueV1Metadata, QueueV1Store,
@@ -116,6 +118,8 @@ pub struct Stores {
     pub queue_v1: Option<Arc<dyn QueueV1Store>>,
     /// Replication DLQ store.
     pub replication_dlq: Option<Arc<dyn ReplicationDlqStore>>,
+    /// Nexus endpoint store.
+    pub nexus_endpoint: Option<Arc<dyn NexusEndpointStore>>,
     /// Visibility store.
     pub visibility: Option<Arc<dyn VisibilityStore>>,
 }
@@ -135,6 +139,7 @@ impl Stores {
             queue: None,
             queue_v1: None,
             replication_dlq: None,
+            nexus_endpoint: None,
             visibility: None,
         }
     }
@@ -210,6 +215,13 @@ impl Stores {
         self.replication_dlq
             .as_ref()
             .ok_or_else(|| self.missing("replication DLQ", schema::SET_MAIN))
+    }
+
+    /// The Nexus endpoint store; an error when absent (see [`Stores::missing`]).
+    pub fn nexus_endpoint(&self) -> Result<&Arc<dyn NexusEndpointStore>> {
+        self.nexus_endpoint
+            .as_ref()
+            .ok_or_else(|| self.missing("nexus endpoint", schema::SET_MAIN))
     }
 
     /// The visibility store; an error when absent (see [`Stores::missing`]).
@@ -319,6 +331,7 @@ mod tests {
             search.cluster_metadata().err(),
             search.queue_v1().err(),
             search.replication_dlq().err(),
+            search.nexus_endpoint().err(),
         ] {
             let e = e.map(|e| e.to_string()).unwrap_or_default();
             assert!(

@@ -28,6 +28,7 @@ mod columns;
 mod execution;
 mod history;
 mod namespace;
+mod nexus;
 mod paging;
 mod queue;
 mod queue_v1;
@@ -157,6 +158,7 @@ pub fn stores_for(
         queue: queue::make(&store).filter(|_| sets.main),
         queue_v1: queue_v1::make(&store).filter(|_| sets.main),
         replication_dlq: replication_dlq::make(&store).filter(|_| sets.main),
+        nexus_endpoint: nexus::make(&store).filter(|_| sets.main),
         visibility: visibility::make(&store).filter(|_| sets.visibility),
     }
 }

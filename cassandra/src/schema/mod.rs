@@ -75,6 +75,10 @@ pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[
         &[(
             "queue_v1.cql",
             include_str!("../../schema/main/versioned/v1.1/queue_v1.cql"),
+        ),
+        (
+            "nexus.cql",
+            include_str!("../../schema/main/versioned/v1.1/nexus.cql"),
         )],
     ),
 ];

@@ -16,6 +16,7 @@ pub mod execution;
 pub mod history;
 pub mod history_tasks;
 pub mod namespace;
+pub mod nexus;
 pub mod queue;
 pub mod queue_v1;
 pub mod replication_dlq;
@@ -36,6 +37,7 @@ pub fn all() -> Vec<Case> {
     v.extend(queue::cases());
     v.extend(queue_v1::cases());
     v.extend(replication_dlq::cases());
+    v.extend(nexus::cases());
     v.extend(durability::cases());
     v.extend(visibility::cases());
     v

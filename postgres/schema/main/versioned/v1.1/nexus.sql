@@ -1,0 +1,17 @@
+-- durastore main schema for PostgreSQL, version 1.1: Nexus endpoints (Temporal's tables).
+-- Endpoints by id (16 UUID bytes) with a per-row version; the table version lives in the single
+-- row (id = 0) of nexus_endpoints_partition_status. Guarded so the update can be re-run.
+
+CREATE TABLE IF NOT EXISTS nexus_endpoints (
+  id BYTEA NOT NULL,
+  data BYTEA NOT NULL,
+  data_encoding VARCHAR(16) NOT NULL,
+  version BIGINT NOT NULL,
+  PRIMARY KEY (id)
+);
+
+CREATE TABLE IF NOT EXISTS nexus_endpoints_partition_status (
+  id INTEGER NOT NULL PRIMARY KEY DEFAULT 0,
+  version BIGINT NOT NULL,
+  CONSTRAINT only_one_row CHECK (id = 0)
+);
