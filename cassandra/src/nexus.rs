@@ -82,7 +82,7 @@ fn advance_table(last_known: i64) -> Stmt {
 }
 
 /// The row a failed batch returned for `(type, id)`, if any.
-fn returned<'a>(res: &'a CasResult, row_type: i32, id: Uuid) -> Option<&'a CRow> {
+fn returned(res: &CasResult, row_type: i32, id: Uuid) -> Option<&CRow> {
     res.rows.iter().find(|r| {
         matches!(r.get("type"), Some(CqlValue::Int(t)) if *t == row_type)
             && matches!(r.get("id"), Some(CqlValue::Uuid(u)) if *u == id)
