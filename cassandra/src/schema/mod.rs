@@ -72,14 +72,16 @@ pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[
     (
         "1.1",
         include_str!("../../schema/main/versioned/v1.1/manifest.json"),
-        &[(
-            "queue_v1.cql",
-            include_str!("../../schema/main/versioned/v1.1/queue_v1.cql"),
-        ),
-        (
-            "nexus.cql",
-            include_str!("../../schema/main/versioned/v1.1/nexus.cql"),
-        )],
+        &[
+            (
+                "queue_v1.cql",
+                include_str!("../../schema/main/versioned/v1.1/queue_v1.cql"),
+            ),
+            (
+                "nexus.cql",
+                include_str!("../../schema/main/versioned/v1.1/nexus.cql"),
+            ),
+        ],
     ),
 ];
 
