@@ -28,18 +28,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use durastore_api::{
-    AppendHistoryNodesRequest, ConflictResolveMode, ConflictResolveWorkflowExecutionRequest,
-    CreateMode, CreateWorkflowExecutionRequest, CurrentExecution, ExecutionStore,
-    GetHistoryTasksRequest, HistoryTask, HistoryTaskKey, NamespaceId, Page, Result, RunId,
-    SetWorkflowExecutionRequest, ShardId, StoreError, TaskCategory, UpdateMode,
-    UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey, WorkflowMutableState,
-    WorkflowMutation, WorkflowSnapshot, validate,
+    AppendHistoryNodesRequest, ArchetypeId, ConflictResolveMode,
+    ConflictResolveWorkflowExecutionRequest, CreateMode, CreateWorkflowExecutionRequest,
+    CurrentExecution, ExecutionStore, GetHistoryTasksRequest, HistoryTask, HistoryTaskKey,
+    NamespaceId, Page, Result, RunId, SetWorkflowExecutionRequest, ShardId, StoreError,
+    TaskCategory, UpdateMode, UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey,
+    WorkflowMutableState, WorkflowMutation, WorkflowSnapshot, validate,
 };
 
 use crate::session::{Cass, Stmt, vals};
 use crate::shard;
 use conflicts::{Batch, Check};
-use rows::{CurrentFields, CurrentRow, PERMANENT_RUN_ID};
+use rows::{CurrentFields, CurrentKey, CurrentRow, is_current_row_run_id};
 use tasks::insert_tasks;
 
 /// The store.
@@ -82,12 +82,14 @@ fn value_bytes(v: &scylla::value::CqlValue) -> usize {
 // ---------------------------------------------------------------------------------------------
 // Validation: everything is checked before the first write (history appends included).
 
-/// A run key, which must not use the run id reserved for current-run rows.
+/// A run key, which must not use a run id reserved for current-run rows (the permanent run id
+/// and the archetype-derived ids `00000000-0000-0000-0000-0000xxxxxxxx`).
 fn validate_key(key: &WorkflowKey) -> Result<()> {
     key.validate()?;
-    if key.run_id.0 == PERMANENT_RUN_ID {
+    if is_current_row_run_id(key.run_id.0) {
         return Err(StoreError::invalid_argument(format!(
-            "run id {PERMANENT_RUN_ID} is reserved for current-run rows"
+            "run id {} is reserved for current-run rows",
+            key.run_id
         )));
     }
     Ok(())
@@ -105,6 +107,8 @@ fn reserved_free<'a>(keys: impl IntoIterator<Item = &'a WorkflowKey>) -> Result<
 struct Write<'a> {
     namespace_id: NamespaceId,
     workflow_id: &'a WorkflowId,
+    /// The id space of the current-run row the write's conditions name.
+    archetype_id: ArchetypeId,
     stmts: Vec<Stmt>,
     checks: Vec<Check>,
 }
@@ -127,20 +131,29 @@ impl<'a> Write<'a> {
         Ok(())
     }
 
-    fn new(key: &'a WorkflowKey) -> Self {
+    fn new(key: &'a WorkflowKey, archetype_id: ArchetypeId) -> Self {
         Write {
             namespace_id: key.namespace_id,
             workflow_id: &key.workflow_id,
+            archetype_id,
             stmts: Vec::new(),
             checks: Vec::new(),
         }
     }
 
+    /// The current-run row this write's conditions name.
+    fn current_key(&self, shard_id: ShardId) -> CurrentKey<'a> {
+        CurrentKey {
+            shard_id,
+            namespace_id: self.namespace_id,
+            workflow_id: self.workflow_id,
+            archetype_id: self.archetype_id,
+        }
+    }
+
     fn current_is(&mut self, shard_id: ShardId, expected: RunId, f: CurrentFields<'_>) {
         self.stmts.push(rows::move_current(
-            shard_id,
-            self.namespace_id,
-            self.workflow_id,
+            self.current_key(shard_id),
             expected,
             None,
             f,
@@ -152,12 +165,8 @@ impl<'a> Write<'a> {
     }
 
     fn current_none_of(&mut self, shard_id: ShardId, runs: Vec<RunId>) {
-        self.stmts.push(rows::current_is_none_of(
-            shard_id,
-            self.namespace_id,
-            self.workflow_id,
-            &runs,
-        ));
+        self.stmts
+            .push(rows::current_is_none_of(self.current_key(shard_id), &runs));
         self.checks.push(Check::CurrentNoneOf(runs));
     }
 
@@ -221,6 +230,7 @@ impl CassExecutionStore {
             range_id,
             namespace_id: w.namespace_id,
             workflow_id: w.workflow_id,
+            archetype_id: w.archetype_id,
             checks: w.checks,
         };
         Err(batch.explain(&self.cass, &res.rows).await)
@@ -230,16 +240,12 @@ impl CassExecutionStore {
         let s = &req.new_snapshot;
         let key = &s.key;
         let shard_id = req.shard_id;
-        let mut w = Write::new(key);
+        let mut w = Write::new(key, req.archetype_id);
         let fields = CurrentFields::of_snapshot(s);
         match &req.mode {
             CreateMode::BrandNew => {
-                w.stmts.push(rows::insert_current(
-                    shard_id,
-                    key.namespace_id,
-                    &key.workflow_id,
-                    fields,
-                ));
+                w.stmts
+                    .push(rows::insert_current(w.current_key(shard_id), fields));
                 w.checks.push(Check::CurrentAbsent);
             }
             CreateMode::UpdateCurrent {
@@ -247,9 +253,7 @@ impl CassExecutionStore {
                 previous_last_write_version,
             } => {
                 w.stmts.push(rows::move_current(
-                    shard_id,
-                    key.namespace_id,
-                    &key.workflow_id,
+                    w.current_key(shard_id),
                     *previous_run_id,
                     Some(*previous_last_write_version),
                     fields,
@@ -269,7 +273,7 @@ impl CassExecutionStore {
         let m = &req.mutation;
         let new = req.new_snapshot.as_ref();
         let shard_id = req.shard_id;
-        let mut w = Write::new(&m.key);
+        let mut w = Write::new(&m.key, req.archetype_id);
         match req.mode {
             UpdateMode::UpdateCurrent => {
                 // Continue-as-new moves the row to the new run; otherwise it is refreshed.
@@ -299,7 +303,7 @@ impl CassExecutionStore {
         let new = req.new_snapshot.as_ref();
         let cur_mut = req.current_mutation.as_ref();
         let shard_id = req.shard_id;
-        let mut w = Write::new(&reset.key);
+        let mut w = Write::new(&reset.key, req.archetype_id);
         match req.mode {
             ConflictResolveMode::UpdateCurrent => {
                 let expected = cur_mut.map_or(reset.key.run_id, |m| m.key.run_id);
@@ -372,7 +376,7 @@ impl ExecutionStore for CassExecutionStore {
     async fn set_workflow_execution(&self, req: SetWorkflowExecutionRequest) -> Result<()> {
         validate::execution::set_request(&req)?;
         reserved_free([&req.snapshot.key])?;
-        let mut w = Write::new(&req.snapshot.key);
+        let mut w = Write::new(&req.snapshot.key, req.archetype_id);
         w.rewrite_run(self.ks(), req.shard_id, &req.snapshot)?;
         w.check_size()?;
         self.commit(req.shard_id, req.range_id, w).await
@@ -399,28 +403,35 @@ impl ExecutionStore for CassExecutionStore {
         rows::parse_state(key.clone(), &row)
     }
 
-    async fn get_current_execution(
+    async fn get_current_execution_for_archetype(
         &self,
         shard_id: ShardId,
         namespace_id: NamespaceId,
-        workflow_id: &WorkflowId,
+        id: &WorkflowId,
+        archetype_id: ArchetypeId,
     ) -> Result<CurrentExecution> {
         shard_id.validate()?;
         namespace_id.validate()?;
-        workflow_id.validate()?;
+        id.validate()?;
+        archetype_id.validate()?;
+        let key = CurrentKey {
+            shard_id,
+            namespace_id,
+            workflow_id: id,
+            archetype_id,
+        };
         let row = self
             .cass
-            .row(
-                &rows::select_current_cql(),
-                rows::workflow_vals(shard_id, namespace_id, workflow_id),
-            )
+            .row(&rows::select_current_cql(), rows::current_vals(key))
             .await?;
         let current = match row {
             Some(r) => CurrentRow::parse(&r)?,
             None => None,
         };
         current.map(CurrentRow::into_current).ok_or_else(|| {
-            StoreError::not_found(format!("workflow {workflow_id} has no current run"))
+            StoreError::not_found(format!(
+                "{id} (archetype {archetype_id}) has no current run"
+            ))
         })
     }
 
@@ -433,14 +444,21 @@ impl ExecutionStore for CassExecutionStore {
             .await
     }
 
-    async fn delete_current_workflow_execution(
+    async fn delete_current_execution_for_archetype(
         &self,
         shard_id: ShardId,
         key: &WorkflowKey,
+        archetype_id: ArchetypeId,
     ) -> Result<()> {
         shard_id.validate()?;
         validate_key(key)?;
-        let mut v = rows::workflow_vals(shard_id, key.namespace_id, &key.workflow_id);
+        archetype_id.validate()?;
+        let mut v = rows::current_vals(CurrentKey {
+            shard_id,
+            namespace_id: key.namespace_id,
+            workflow_id: &key.workflow_id,
+            archetype_id,
+        });
         v.extend(vals![key.run_id.0]);
         // Not applied means the row points elsewhere or is gone: nothing to do either way.
         self.cass.cas(&rows::delete_current_cql(), v).await?;
@@ -464,7 +482,7 @@ impl ExecutionStore for CassExecutionStore {
             v.extend(vals![ns.0, wf.as_str(), run.0]);
         }
         let cql = rows::list_runs_cql(after.is_some());
-        // Current-run rows interleave with the runs (one per workflow) and are skipped; one
+        // Current-run rows interleave with the runs (one per id and archetype) and are skipped; one
         // extra run tells whether another page exists, so the last page has no token.
         let page_rows = i32::try_from((limit + 1).min(100)).unwrap_or(100);
         let mut items: Vec<WorkflowMutableState> = Vec::new();
@@ -476,7 +494,7 @@ impl ExecutionStore for CassExecutionStore {
                 .await?;
             for row in &found {
                 let key = rows::row_key(row)?;
-                if key.run_id.0 == PERMANENT_RUN_ID {
+                if is_current_row_run_id(key.run_id.0) {
                     continue;
                 }
                 items.push(rows::parse_state(key, row)?);
@@ -523,6 +541,8 @@ impl ExecutionStore for CassExecutionStore {
         let w = Write {
             namespace_id,
             workflow_id,
+            // No current-row condition: the archetype names no row here.
+            archetype_id: ArchetypeId::WORKFLOW,
             stmts: insert_tasks(shard_id, &tasks)?,
             checks: Vec::new(),
         };

@@ -10,9 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use durastore_api::schema::{ApplyOptions, setup};
 use durastore_api::{
     CreateMode, CreateWorkflowExecutionRequest, DataBlob, ExecutionStateColumns, ExecutionStore,
-    GetOrCreateShardRequest, NamespaceId, RunId, ShardId, Stores, UpdateMode,
-    UpdateWorkflowExecutionRequest, WorkflowKey, WorkflowMutation, WorkflowSnapshot, WorkflowState,
-    WorkflowStatus,
+    GetOrCreateShardRequest, NamespaceId, RunId, ShardId, Stores, UpdateWorkflowExecutionRequest,
+    WorkflowKey, WorkflowMutation, WorkflowSnapshot, WorkflowState, WorkflowStatus,
 };
 use durastore_cassandra::CassandraConfig;
 use durastore_cassandra::schema::{CassandraSchemaDriver, drop_keyspace, schema_set};
@@ -60,24 +59,13 @@ fn mutation(s: &WorkflowSnapshot, version: i64) -> WorkflowMutation {
 
 fn create(shard: ShardId, mode: CreateMode, s: WorkflowSnapshot) -> CreateWorkflowExecutionRequest {
     CreateWorkflowExecutionRequest {
-        shard_id: shard,
-        range_id: 1,
         mode,
-        new_snapshot: s,
-        new_events: Vec::new(),
+        ..CreateWorkflowExecutionRequest::new(shard, 1, s)
     }
 }
 
 fn update(shard: ShardId, m: WorkflowMutation) -> UpdateWorkflowExecutionRequest {
-    UpdateWorkflowExecutionRequest {
-        shard_id: shard,
-        range_id: 1,
-        mode: UpdateMode::UpdateCurrent,
-        mutation: m,
-        mutation_events: Vec::new(),
-        new_snapshot: None,
-        new_events: Vec::new(),
-    }
+    UpdateWorkflowExecutionRequest::new(shard, 1, m)
 }
 
 async fn checks(stores: &Stores) {

@@ -547,8 +547,8 @@ pub async fn expect_no_current(
 }
 
 /// Checks a `CurrentWorkflowConditionFailed` error's detail against the current row that was
-/// stored: run id, create request id, state, status, last write version (start time only when
-/// the error carries one).
+/// stored: run id, create request id, state, status, last write version, execution-state blob
+/// (start time only when the error carries one).
 pub fn expect_current_conflict(
     what: &str,
     err: &StoreError,
@@ -590,6 +590,12 @@ pub fn expect_current_conflict(
         diffs.push(format!(
             "last_write_version {} != {}",
             found.last_write_version, expected.last_write_version
+        ));
+    }
+    if found.execution_state != expected.execution_state {
+        diffs.push(format!(
+            "execution_state {:?} != {:?}",
+            found.execution_state, expected.execution_state
         ));
     }
     if found.start_time.is_some() && found.start_time != expected.state.start_time {
@@ -662,11 +668,8 @@ pub fn create_request(
     snap: WorkflowSnapshot,
 ) -> CreateWorkflowExecutionRequest {
     CreateWorkflowExecutionRequest {
-        shard_id: shard.id,
-        range_id: shard.range_id,
         mode,
-        new_snapshot: snap,
-        new_events: Vec::new(),
+        ..CreateWorkflowExecutionRequest::new(shard.id, shard.range_id, snap)
     }
 }
 
@@ -685,13 +688,8 @@ pub fn update_request(
     mutation: WorkflowMutation,
 ) -> UpdateWorkflowExecutionRequest {
     UpdateWorkflowExecutionRequest {
-        shard_id: shard.id,
-        range_id: shard.range_id,
         mode,
-        mutation,
-        mutation_events: Vec::new(),
-        new_snapshot: None,
-        new_events: Vec::new(),
+        ..UpdateWorkflowExecutionRequest::new(shard.id, shard.range_id, mutation)
     }
 }
 
@@ -701,26 +699,12 @@ pub fn conflict_resolve_request(
     mode: ConflictResolveMode,
     reset: WorkflowSnapshot,
 ) -> ConflictResolveWorkflowExecutionRequest {
-    ConflictResolveWorkflowExecutionRequest {
-        shard_id: shard.id,
-        range_id: shard.range_id,
-        mode,
-        reset_snapshot: reset,
-        reset_events: Vec::new(),
-        new_snapshot: None,
-        new_events: Vec::new(),
-        current_mutation: None,
-        current_events: Vec::new(),
-    }
+    ConflictResolveWorkflowExecutionRequest::new(shard.id, shard.range_id, mode, reset)
 }
 
 /// A set request.
 pub fn set_request(shard: &TestShard, snap: WorkflowSnapshot) -> SetWorkflowExecutionRequest {
-    SetWorkflowExecutionRequest {
-        shard_id: shard.id,
-        range_id: shard.range_id,
-        snapshot: snap,
-    }
+    SetWorkflowExecutionRequest::new(shard.id, shard.range_id, snap)
 }
 
 /// Creates `snap` with `mode`, failing the case on any error.

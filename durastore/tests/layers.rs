@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use durastore_api::layer::{Call, CallObserver, ERRORS_TOTAL, OPERATION_SECONDS};
 use durastore_api::{
-    CreateMode, CreateWorkflowExecutionRequest, DataBlob, ErrorKind, ExecutionStateColumns,
+    CreateWorkflowExecutionRequest, DataBlob, ErrorKind, ExecutionStateColumns,
     GetOrCreateShardRequest, LayerOptions, NamespaceId, RunId, ShardId, Stores, WorkflowKey,
     WorkflowSnapshot, WorkflowState, WorkflowStatus, instrument,
 };
@@ -136,13 +136,11 @@ async fn drive_calls(stores: &Stores) {
 
     let exec = stores.execution.as_ref().expect("execution store");
     let key = WorkflowKey::new(NamespaceId::new_random(), "wf-layer", RunId::new_random());
-    exec.create_workflow_execution(CreateWorkflowExecutionRequest {
-        shard_id: ShardId(1),
-        range_id: 7,
-        mode: CreateMode::BrandNew,
-        new_snapshot: snapshot(key.clone()),
-        new_events: Vec::new(),
-    })
+    exec.create_workflow_execution(CreateWorkflowExecutionRequest::new(
+        ShardId(1),
+        7,
+        snapshot(key.clone()),
+    ))
     .await
     .expect("create");
     let state = exec
@@ -165,17 +163,15 @@ async fn drive_calls(stores: &Stores) {
     }
     // A fenced write with a stale range id: the conflict kind is the label.
     let err = exec
-        .create_workflow_execution(CreateWorkflowExecutionRequest {
-            shard_id: ShardId(1),
-            range_id: 6,
-            mode: CreateMode::BrandNew,
-            new_snapshot: snapshot(WorkflowKey::new(
+        .create_workflow_execution(CreateWorkflowExecutionRequest::new(
+            ShardId(1),
+            6,
+            snapshot(WorkflowKey::new(
                 key.namespace_id,
                 "wf-stale",
                 RunId::new_random(),
             )),
-            new_events: Vec::new(),
-        })
+        ))
         .await
         .expect_err("stale range id");
     assert_eq!(err.kind(), ErrorKind::ShardOwnershipLost);

@@ -21,6 +21,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::primitives::{RunId, WorkflowState, WorkflowStatus};
+use crate::types::DataBlob;
 
 /// Result alias used by every store method.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -201,6 +202,10 @@ pub struct CurrentWorkflowConflict {
     pub last_write_version: i64,
     /// Its start time, when known.
     pub start_time: Option<DateTime<Utc>>,
+    /// Its execution-state blob (the opaque `WorkflowExecutionState` the current row keeps), as
+    /// read by the same transaction or LWT result that failed the condition. Temporal decodes it
+    /// for the run's request ids and first execution run id, to deduplicate starts.
+    pub execution_state: DataBlob,
 }
 
 /// The error every store method returns.

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::history::AppendHistoryNodesRequest;
-use crate::ids::{NamespaceId, RunId, ShardId, WorkflowId, WorkflowKey};
+use crate::ids::{ArchetypeId, NamespaceId, RunId, ShardId, WorkflowId, WorkflowKey};
 use crate::types::{
     DataBlob, DateTime, HistoryTask, HistoryTaskKey, Page, TaskCategory, Utc, WorkflowState,
     WorkflowStatus,
@@ -341,6 +341,8 @@ pub struct CreateWorkflowExecutionRequest {
     pub shard_id: ShardId,
     /// The caller's lease.
     pub range_id: i64,
+    /// The execution's archetype: selects the current-run id space (see [`ArchetypeId`]).
+    pub archetype_id: ArchetypeId,
     /// Current-row mode.
     pub mode: CreateMode,
     /// The new run.
@@ -350,12 +352,13 @@ pub struct CreateWorkflowExecutionRequest {
 }
 
 impl CreateWorkflowExecutionRequest {
-    /// Creates `new_snapshot`'s run as a brand-new workflow ([`CreateMode::BrandNew`]) with no
-    /// history nodes; push the run's first history nodes onto `new_events`.
+    /// Creates `new_snapshot`'s run as a brand-new workflow ([`CreateMode::BrandNew`], workflow
+    /// archetype) with no history nodes; push the run's first history nodes onto `new_events`.
     pub fn new(shard_id: ShardId, range_id: i64, new_snapshot: WorkflowSnapshot) -> Self {
         Self {
             shard_id,
             range_id,
+            archetype_id: ArchetypeId::WORKFLOW,
             mode: CreateMode::BrandNew,
             new_snapshot,
             new_events: Vec::new(),
@@ -370,6 +373,8 @@ pub struct UpdateWorkflowExecutionRequest {
     pub shard_id: ShardId,
     /// The caller's lease.
     pub range_id: i64,
+    /// The execution's archetype: selects the current-run id space (see [`ArchetypeId`]).
+    pub archetype_id: ArchetypeId,
     /// Current-row mode.
     pub mode: UpdateMode,
     /// The change to the existing run.
@@ -383,12 +388,13 @@ pub struct UpdateWorkflowExecutionRequest {
 }
 
 impl UpdateWorkflowExecutionRequest {
-    /// Applies `mutation` to the current run ([`UpdateMode::UpdateCurrent`]) with no history
-    /// nodes and no new run.
+    /// Applies `mutation` to the current run ([`UpdateMode::UpdateCurrent`], workflow archetype)
+    /// with no history nodes and no new run.
     pub fn new(shard_id: ShardId, range_id: i64, mutation: WorkflowMutation) -> Self {
         Self {
             shard_id,
             range_id,
+            archetype_id: ArchetypeId::WORKFLOW,
             mode: UpdateMode::UpdateCurrent,
             mutation,
             mutation_events: Vec::new(),
@@ -405,6 +411,8 @@ pub struct ConflictResolveWorkflowExecutionRequest {
     pub shard_id: ShardId,
     /// The caller's lease.
     pub range_id: i64,
+    /// The execution's archetype: selects the current-run id space (see [`ArchetypeId`]).
+    pub archetype_id: ArchetypeId,
     /// Current-row mode.
     pub mode: ConflictResolveMode,
     /// The run whose whole state is rewritten.
@@ -422,8 +430,8 @@ pub struct ConflictResolveWorkflowExecutionRequest {
 }
 
 impl ConflictResolveWorkflowExecutionRequest {
-    /// Rewrites `reset_snapshot`'s run with `mode`, with no history nodes, no new run and no
-    /// mutation of another current run.
+    /// Rewrites `reset_snapshot`'s run with `mode` (workflow archetype), with no history nodes, no
+    /// new run and no mutation of another current run.
     pub fn new(
         shard_id: ShardId,
         range_id: i64,
@@ -433,6 +441,7 @@ impl ConflictResolveWorkflowExecutionRequest {
         Self {
             shard_id,
             range_id,
+            archetype_id: ArchetypeId::WORKFLOW,
             mode,
             reset_snapshot,
             reset_events: Vec::new(),
@@ -451,8 +460,23 @@ pub struct SetWorkflowExecutionRequest {
     pub shard_id: ShardId,
     /// The caller's lease.
     pub range_id: i64,
+    /// The execution's archetype (see [`ArchetypeId`]); a set leaves the current row alone, so it
+    /// is only checked.
+    pub archetype_id: ArchetypeId,
     /// The run's whole new state.
     pub snapshot: WorkflowSnapshot,
+}
+
+impl SetWorkflowExecutionRequest {
+    /// Overwrites `snapshot`'s run (workflow archetype).
+    pub fn new(shard_id: ShardId, range_id: i64, snapshot: WorkflowSnapshot) -> Self {
+        Self {
+            shard_id,
+            range_id,
+            archetype_id: ArchetypeId::WORKFLOW,
+            snapshot,
+        }
+    }
 }
 
 /// A run's state as read back.
@@ -534,7 +558,22 @@ pub struct GetHistoryTasksRequest {
 ///   is `ConditionFailed` for both update and set. Creating a run that exists is
 ///   `WorkflowConditionFailed`.
 /// - **Current row** per mode (see [`CreateMode`], [`UpdateMode`], [`ConflictResolveMode`]);
-///   failures are `CurrentWorkflowConditionFailed` carrying the current row found.
+///   failures are `CurrentWorkflowConditionFailed` carrying the current row found, including its
+///   execution-state blob (from which Temporal reads the request ids and first execution run id
+///   to deduplicate starts), as read by the same transaction (SQL: the locked row) or the same
+///   LWT result (Cassandra) that failed the condition.
+/// - **Archetypes.** The current row is keyed by (namespace, id, [`ArchetypeId`]): each archetype
+///   has its own current-run id space, so a workflow and a non-workflow execution with the same id
+///   have separate current rows, conflicts and deletes, with the same fencing and CAS guarantees.
+///   Create / update / conflict-resolve use the request's `archetype_id` for every current-row
+///   condition and write; [`get_current_execution_for_archetype`] and
+///   [`delete_current_execution_for_archetype`] take it explicitly (the archetype-less
+///   methods mean the workflow archetype). Run rows, history tasks, `get` / `delete` /
+///   `list_concrete_executions` are keyed by run and ignore the archetype, as in Temporal.
+///   [`ArchetypeId::UNSPECIFIED`] is `InvalidArgument`.
+///
+/// [`get_current_execution_for_archetype`]: ExecutionStore::get_current_execution_for_archetype
+/// [`delete_current_execution_for_archetype`]: ExecutionStore::delete_current_execution_for_archetype
 /// - **Atomicity.** Everything but the history nodes is one transaction: a failed condition
 ///   changes nothing. History nodes in `*_events` are appended first, outside it (as Temporal
 ///   does); a reader ignores nodes no committed state refers to.
@@ -617,20 +656,52 @@ pub trait ExecutionStore: Send + Sync {
         shard_id: ShardId,
         key: &WorkflowKey,
     ) -> Result<WorkflowMutableState>;
-    /// Reads the current-run row, or `NotFound`.
+    /// Reads the workflow archetype's current-run row, or `NotFound`
+    /// ([`get_current_execution_for_archetype`](Self::get_current_execution_for_archetype) with
+    /// [`ArchetypeId::WORKFLOW`]).
     async fn get_current_execution(
         &self,
         shard_id: ShardId,
         namespace_id: NamespaceId,
         workflow_id: &WorkflowId,
+    ) -> Result<CurrentExecution> {
+        self.get_current_execution_for_archetype(
+            shard_id,
+            namespace_id,
+            workflow_id,
+            ArchetypeId::WORKFLOW,
+        )
+        .await
+    }
+    /// Reads the current-run row of `id` in `archetype_id`'s id space, or `NotFound`.
+    async fn get_current_execution_for_archetype(
+        &self,
+        shard_id: ShardId,
+        namespace_id: NamespaceId,
+        id: &WorkflowId,
+        archetype_id: ArchetypeId,
     ) -> Result<CurrentExecution>;
     /// Deletes a run and all its map rows (idempotent; not fenced).
     async fn delete_workflow_execution(&self, shard_id: ShardId, key: &WorkflowKey) -> Result<()>;
-    /// Deletes the current row only if it points at `key.run_id` (idempotent).
+    /// Deletes the workflow archetype's current row only if it points at `key.run_id`
+    /// (idempotent; [`delete_current_execution_for_archetype`] with [`ArchetypeId::WORKFLOW`]).
+    ///
+    /// [`delete_current_execution_for_archetype`]: Self::delete_current_execution_for_archetype
     async fn delete_current_workflow_execution(
         &self,
         shard_id: ShardId,
         key: &WorkflowKey,
+    ) -> Result<()> {
+        self.delete_current_execution_for_archetype(shard_id, key, ArchetypeId::WORKFLOW)
+            .await
+    }
+    /// Deletes the current row of `key`'s id in `archetype_id`'s id space only if it points at
+    /// `key.run_id` (idempotent); other archetypes' current rows are untouched.
+    async fn delete_current_execution_for_archetype(
+        &self,
+        shard_id: ShardId,
+        key: &WorkflowKey,
+        archetype_id: ArchetypeId,
     ) -> Result<()>;
     /// Lists every run of a shard, paged (needs `list_concrete_executions`).
     async fn list_concrete_executions(

@@ -154,3 +154,67 @@ impl From<String> for WorkflowId {
         Self(s)
     }
 }
+
+/// A CHASM archetype: the kind of root component an execution has (Temporal's `ArchetypeID`,
+/// `farm.Fingerprint32("<library>.<component>")` of the root component's fully qualified name).
+///
+/// Every archetype has its own current-run id space: a workflow and, say, a standalone activity
+/// may use the same id (Temporal's business id) in one namespace, each with its own current-run
+/// row. Workflows ([`ArchetypeId::WORKFLOW`], the default) keep their current row where schema
+/// 1.0 keeps it (SQL `current_executions`; Cassandra's permanent current-row run id); every other
+/// archetype's lives in SQL `current_chasm_executions` (schema 1.1) or, on Cassandra, under a
+/// current-row run id derived from the archetype. The concrete run rows are keyed by
+/// (namespace, id, run id) whatever the archetype.
+///
+/// [`ArchetypeId::UNSPECIFIED`] (0) is refused as `InvalidArgument` by every store: Temporal
+/// reserves it for "not yet known", and its SQL stores refuse it too (its Cassandra store falls
+/// back to the workflow archetype with an assertion; durastore does not guess).
+///
+/// ```
+/// use durastore_api::ArchetypeId;
+///
+/// assert_eq!(ArchetypeId::default(), ArchetypeId::WORKFLOW);
+/// assert!(ArchetypeId::WORKFLOW.is_workflow());
+/// assert!(ArchetypeId(7).validate().is_ok() && !ArchetypeId(7).is_workflow());
+/// assert!(ArchetypeId::UNSPECIFIED.validate().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ArchetypeId(pub u32);
+
+impl ArchetypeId {
+    /// "Not specified" (Temporal's `UnspecifiedArchetypeID`); refused by every store.
+    pub const UNSPECIFIED: ArchetypeId = ArchetypeId(0);
+    /// The workflow archetype: Temporal's `WorkflowArchetypeID`, farmhash `Fingerprint32` of
+    /// `"workflow.workflow"`.
+    pub const WORKFLOW: ArchetypeId = ArchetypeId(2_918_170_192);
+
+    /// Whether this is the workflow archetype (whose current rows are schema 1.0's).
+    pub fn is_workflow(self) -> bool {
+        self == Self::WORKFLOW
+    }
+
+    /// Rejects [`ArchetypeId::UNSPECIFIED`].
+    pub fn validate(self) -> Result<()> {
+        if self == Self::UNSPECIFIED {
+            Err(StoreError::invalid_argument(
+                "archetype id is 0 (unspecified); pass ArchetypeId::WORKFLOW for workflows",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Default for ArchetypeId {
+    /// The workflow archetype, so that callers unaware of CHASM address workflows.
+    fn default() -> Self {
+        Self::WORKFLOW
+    }
+}
+
+impl fmt::Display for ArchetypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

@@ -45,19 +45,19 @@ use tracing::Instrument as _;
 use crate::error::{Result, StoreError};
 use crate::query::SearchAttributeType;
 use crate::{
-    AppendHistoryNodesRequest, ClusterMember, ClusterMemberFilter, ClusterMetadataRecord,
-    ClusterMetadataStore, CompleteTasksLessThanRequest, ConflictResolveWorkflowExecutionRequest,
-    CountResult, CountWorkflowExecutionsRequest, CreateNamespaceRequest, CreateTasksRequest,
-    CreateWorkflowExecutionRequest, CurrentExecution, DataBlob, ExecutionStore,
-    ForkHistoryBranchRequest, GetHistoryTasksRequest, GetOrCreateShardRequest,
-    GetReplicationDlqTasksRequest, GetTasksRequest, HistoryBranch, HistoryNode, HistoryStore,
-    HistoryTask, HistoryTaskKey, HistoryTreeBranch, ListWorkflowExecutionsRequest, NamespaceId,
-    NamespaceRecord, NamespaceStore, NexusEndpoint, NexusEndpointPage, NexusEndpointStore, Page,
-    QueueInfo, QueueKey, QueueMessage, QueueStore, QueueType, QueueV1Metadata, QueueV1Store,
-    ReadHistoryBranchRequest, ReplicationDlqStore, ReplicationDlqTask, RunId,
-    SetWorkflowExecutionRequest, ShardId, ShardInfo, ShardStore, Stores, TaskCategory,
-    TaskQueueFlavor, TaskQueueKey, TaskQueueRecord, TaskQueueStore, TaskQueueWrite, TaskRecord,
-    TreeId, UpdateNamespaceRequest, UpdateShardRequest, UpdateWorkflowExecutionRequest,
+    AppendHistoryNodesRequest, ArchetypeId, ClusterMember, ClusterMemberFilter,
+    ClusterMetadataRecord, ClusterMetadataStore, CompleteTasksLessThanRequest,
+    ConflictResolveWorkflowExecutionRequest, CountResult, CountWorkflowExecutionsRequest,
+    CreateNamespaceRequest, CreateTasksRequest, CreateWorkflowExecutionRequest, CurrentExecution,
+    DataBlob, ExecutionStore, ForkHistoryBranchRequest, GetHistoryTasksRequest,
+    GetOrCreateShardRequest, GetReplicationDlqTasksRequest, GetTasksRequest, HistoryBranch,
+    HistoryNode, HistoryStore, HistoryTask, HistoryTaskKey, HistoryTreeBranch,
+    ListWorkflowExecutionsRequest, NamespaceId, NamespaceRecord, NamespaceStore, NexusEndpoint,
+    NexusEndpointPage, NexusEndpointStore, Page, QueueInfo, QueueKey, QueueMessage, QueueStore,
+    QueueType, QueueV1Metadata, QueueV1Store, ReadHistoryBranchRequest, ReplicationDlqStore,
+    ReplicationDlqTask, RunId, SetWorkflowExecutionRequest, ShardId, ShardInfo, ShardStore, Stores,
+    TaskCategory, TaskQueueFlavor, TaskQueueKey, TaskQueueRecord, TaskQueueStore, TaskQueueWrite,
+    TaskRecord, TreeId, UpdateNamespaceRequest, UpdateShardRequest, UpdateWorkflowExecutionRequest,
     UpsertClusterMembershipRequest, UserDataRecord, UserDataUpdate, Uuid, VisibilityRecord,
     VisibilityStore, VisibilityWrite, WorkflowId, WorkflowKey, WorkflowMutableState,
 };
@@ -329,13 +329,18 @@ layered!(ExecutionStore as "execution" {
     fn conflict_resolve_workflow_execution(req: ConflictResolveWorkflowExecutionRequest) -> ();
     fn set_workflow_execution(req: SetWorkflowExecutionRequest) -> ();
     fn get_workflow_execution(shard_id: ShardId, key: &WorkflowKey) -> WorkflowMutableState;
-    fn get_current_execution(
+    fn get_current_execution_for_archetype(
         shard_id: ShardId,
         namespace_id: NamespaceId,
-        workflow_id: &WorkflowId,
+        id: &WorkflowId,
+        archetype_id: ArchetypeId,
     ) -> CurrentExecution;
     fn delete_workflow_execution(shard_id: ShardId, key: &WorkflowKey) -> ();
-    fn delete_current_workflow_execution(shard_id: ShardId, key: &WorkflowKey) -> ();
+    fn delete_current_execution_for_archetype(
+        shard_id: ShardId,
+        key: &WorkflowKey,
+        archetype_id: ArchetypeId,
+    ) -> ();
     fn list_concrete_executions(
         shard_id: ShardId,
         page_size: i32,

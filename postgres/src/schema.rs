@@ -46,10 +46,16 @@ pub const MAIN_VERSIONS: &[EmbeddedVersion] = &[
     (
         "1.1",
         include_str!("../schema/main/versioned/v1.1/manifest.json"),
-        &[(
-            "nexus.sql",
-            include_str!("../schema/main/versioned/v1.1/nexus.sql"),
-        )],
+        &[
+            (
+                "nexus.sql",
+                include_str!("../schema/main/versioned/v1.1/nexus.sql"),
+            ),
+            (
+                "chasm.sql",
+                include_str!("../schema/main/versioned/v1.1/chasm.sql"),
+            ),
+        ],
     ),
 ];
 

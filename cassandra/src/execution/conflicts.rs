@@ -10,12 +10,14 @@
 //! needs is that row read again (serially).
 
 use durastore_api::{
-    NamespaceId, Result, RunId, ShardId, StoreError, WorkflowId, WorkflowKey, WorkflowState,
+    ArchetypeId, NamespaceId, Result, RunId, ShardId, StoreError, WorkflowId, WorkflowKey,
+    WorkflowState,
 };
 use uuid::Uuid;
 
 use super::rows::{
-    CurrentRow, EXECUTION_ROW_TYPE, PERMANENT_RUN_ID, run_vals, select_current_cql, workflow_vals,
+    CurrentKey, CurrentRow, EXECUTION_ROW_TYPE, current_row_run_id, current_vals, run_vals,
+    select_current_cql,
 };
 use crate::session::{CRow, Cass};
 use crate::shard;
@@ -43,12 +45,14 @@ pub(super) enum Check {
     NewRun(WorkflowKey),
 }
 
-/// What a failed batch was about: its shard lease and the workflow of its current-run row.
+/// What a failed batch was about: its shard lease and the workflow (or business id) and
+/// archetype of its current-run row.
 pub(super) struct Batch<'a> {
     pub(super) shard_id: ShardId,
     pub(super) range_id: i64,
     pub(super) namespace_id: NamespaceId,
     pub(super) workflow_id: &'a WorkflowId,
+    pub(super) archetype_id: ArchetypeId,
     pub(super) checks: Vec<Check>,
 }
 
@@ -113,10 +117,12 @@ impl Batch<'_> {
         Ok(None)
     }
 
-    /// The current-run row as returned (or, when the batch did not return the detail columns,
-    /// as read again serially).
+    /// The current-run row as returned by the failed batch's Paxos read. Only a bypass write's
+    /// condition ("points at none of these runs") cannot name the detail columns (naming them
+    /// would fail on an absent row); then the row is read again serially: a linearizable read
+    /// after the failure, so its detail may be newer than the state that failed the condition.
     async fn current(&self, cass: &Cass, rows: &[CRow]) -> Result<Option<CurrentRow>> {
-        let Some(i) = self.find(rows, PERMANENT_RUN_ID)? else {
+        let Some(i) = self.find(rows, current_row_run_id(self.archetype_id))? else {
             return Ok(None);
         };
         let row = &rows[i];
@@ -126,7 +132,12 @@ impl Batch<'_> {
         match cass
             .serial_row(
                 &select_current_cql(),
-                workflow_vals(self.shard_id, self.namespace_id, self.workflow_id),
+                current_vals(CurrentKey {
+                    shard_id: self.shard_id,
+                    namespace_id: self.namespace_id,
+                    workflow_id: self.workflow_id,
+                    archetype_id: self.archetype_id,
+                }),
             )
             .await?
         {

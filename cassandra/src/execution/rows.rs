@@ -9,9 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use durastore_api::{
-    ChasmNode, CurrentExecution, CurrentWorkflowConflict, DataBlob, ExecutionStateColumns,
-    NamespaceId, Result, RunId, ShardId, WorkflowId, WorkflowKey, WorkflowMutableState,
-    WorkflowMutation, WorkflowSnapshot, WorkflowState, WorkflowStatus,
+    ArchetypeId, ChasmNode, CurrentExecution, CurrentWorkflowConflict, DataBlob,
+    ExecutionStateColumns, NamespaceId, Result, RunId, ShardId, WorkflowId, WorkflowKey,
+    WorkflowMutableState, WorkflowMutation, WorkflowSnapshot, WorkflowState, WorkflowStatus,
 };
 use scylla::value::CqlValue;
 use uuid::Uuid;
@@ -30,6 +30,23 @@ const fn sentinel(p: u128, r: u128, last: u128) -> Uuid {
 /// The run id of every workflow's current-run row (Temporal's "permanent run id"); no real run
 /// may use it.
 pub(super) const PERMANENT_RUN_ID: Uuid = sentinel(3, 0, 1);
+
+/// The run id of a current-run row in `archetype_id`'s id space: the permanent run id for
+/// workflows, else (as in Temporal) the UUID whose last four bytes are the archetype id
+/// (big-endian) and whose other bytes are zero. So every archetype has its own current row per
+/// id with no schema change, and a 1.0 keyspace's workflow current rows stay where they are.
+pub(super) fn current_row_run_id(archetype_id: ArchetypeId) -> Uuid {
+    if archetype_id.is_workflow() {
+        PERMANENT_RUN_ID
+    } else {
+        Uuid::from_u128(u128::from(archetype_id.0))
+    }
+}
+
+/// Whether `run_id` is a current-run row's run id (of any archetype), which no real run may use.
+pub(super) fn is_current_row_run_id(run_id: Uuid) -> bool {
+    run_id == PERMANENT_RUN_ID || run_id.as_u128() >> 32 == 0
+}
 
 /// Sentinel key values of the history-task rows of row type `r`.
 pub(super) fn task_namespace(r: i32) -> Uuid {
@@ -54,11 +71,11 @@ macro_rules! execution_key {
          AND visibility_ts = 946684800000 AND task_id = -10"
     };
 }
-/// `WHERE` clause of a workflow's current-run row; binds shard id, namespace id, workflow id.
+/// `WHERE` clause of a current-run row; binds shard id, namespace id, workflow (business) id and
+/// the archetype's current-row run id ([`current_vals`]).
 macro_rules! current_key {
     () => {
-        "shard_id = ? AND type = 1 AND namespace_id = ? AND workflow_id = ? \
-         AND run_id = 30000000-0000-f000-f000-000000000001 \
+        "shard_id = ? AND type = 1 AND namespace_id = ? AND workflow_id = ? AND run_id = ? \
          AND visibility_ts = 946684800000 AND task_id = -10"
     };
 }
@@ -67,9 +84,12 @@ macro_rules! current_key {
 /// requires the row to exist, they make a failed batch return these columns too (Cassandra
 /// returns the columns named in conditions), so the conflict detail comes from the same Paxos
 /// read that failed. `start_time_micros` may be NULL, hence `!=` with a value no timestamp has.
+/// Every stored current row has an execution-state blob and encoding (the empty blob is the
+/// smallest), so `>=` the empty value holds for them too.
 const CURRENT_DETAIL: &str = "create_request_id >= '' AND workflow_state >= -2147483648 \
      AND workflow_status >= -2147483648 AND workflow_last_write_version >= -9223372036854775808 \
-     AND start_time_micros != -9223372036854775808";
+     AND start_time_micros != -9223372036854775808 AND execution_state >= 0x \
+     AND execution_state_encoding >= ''";
 
 /// The execution CAS: stored `db_record_version = ?`, and an always-true condition on the other
 /// CAS column so a failed batch returns both (`WorkflowConditionFailed` carries both).
@@ -103,13 +123,23 @@ pub(super) fn run_vals(shard_id: ShardId, key: &WorkflowKey) -> Vals {
     ]
 }
 
+/// The current-run row of one id in one archetype's id space.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CurrentKey<'a> {
+    pub(super) shard_id: ShardId,
+    pub(super) namespace_id: NamespaceId,
+    pub(super) workflow_id: &'a WorkflowId,
+    pub(super) archetype_id: ArchetypeId,
+}
+
 /// Bound values of [`current_key!`].
-pub(super) fn workflow_vals(
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
-) -> Vals {
-    vals![shard_id.0, namespace_id.0, workflow_id.as_str()]
+pub(super) fn current_vals(k: CurrentKey<'_>) -> Vals {
+    vals![
+        k.shard_id.0,
+        k.namespace_id.0,
+        k.workflow_id.as_str(),
+        current_row_run_id(k.archetype_id)
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -500,20 +530,15 @@ impl<'a> CurrentFields<'a> {
 }
 
 /// BrandNew: `INSERT … IF NOT EXISTS` of the current-run row.
-pub(super) fn insert_current(
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
-    f: CurrentFields<'_>,
-) -> Stmt {
+pub(super) fn insert_current(k: CurrentKey<'_>, f: CurrentFields<'_>) -> Stmt {
     let cql = format!(
         "INSERT INTO executions (shard_id, type, namespace_id, workflow_id, run_id, \
-         visibility_ts, task_id, {}) VALUES (?, {EXECUTION_ROW_TYPE}, ?, ?, {PERMANENT_RUN_ID}, \
+         visibility_ts, task_id, {}) VALUES (?, {EXECUTION_ROW_TYPE}, ?, ?, ?, \
          {DEFAULT_VISIBILITY_MS}, -10{}) IF NOT EXISTS",
         CURRENT_COLUMNS.join(", "),
         ", ?".repeat(CURRENT_COLUMNS.len())
     );
-    let mut v = workflow_vals(shard_id, namespace_id, workflow_id);
+    let mut v = current_vals(k);
     v.extend(f.vals());
     Stmt::new(cql, v)
 }
@@ -522,16 +547,14 @@ pub(super) fn insert_current(
 /// `expected`; with `reuse_version`, also only if the expected run has that last write version
 /// and is `Completed` (workflow-id reuse).
 pub(super) fn move_current(
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
+    k: CurrentKey<'_>,
     expected: RunId,
     reuse_version: Option<i64>,
     f: CurrentFields<'_>,
 ) -> Stmt {
     let sets: Vec<String> = CURRENT_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
     let mut v = f.vals();
-    v.extend(workflow_vals(shard_id, namespace_id, workflow_id));
+    v.extend(current_vals(k));
     v.extend(vals![expected.0]);
     let reuse = match reuse_version {
         Some(version) => {
@@ -554,19 +577,14 @@ pub(super) fn move_current(
 /// A condition without a write: the current-run row (if any) must point at none of `runs`.
 /// It deletes a cell no current-run row uses, which writes nothing visible and, unlike an
 /// `UPDATE`, does not create the row when it is absent.
-pub(super) fn current_is_none_of(
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
-    runs: &[RunId],
-) -> Stmt {
+pub(super) fn current_is_none_of(k: CurrentKey<'_>, runs: &[RunId]) -> Stmt {
     let conds: Vec<&str> = runs.iter().map(|_| "current_run_id != ?").collect();
     let cql = format!(
         "DELETE checksum FROM executions WHERE {} IF {}",
         current_key!(),
         conds.join(" AND ")
     );
-    let mut v = workflow_vals(shard_id, namespace_id, workflow_id);
+    let mut v = current_vals(k);
     v.extend(runs.iter().map(|r| Some(CqlValue::Uuid(r.0))));
     Stmt::new(cql, v)
 }
@@ -636,6 +654,8 @@ impl CurrentRow {
             "workflow_status",
             "start_time_micros",
             "workflow_last_write_version",
+            "execution_state",
+            "execution_state_encoding",
         ]
         .iter()
         .all(|c| row.has(c))
@@ -650,6 +670,7 @@ impl CurrentRow {
             status: self.columns.status,
             last_write_version: self.last_write_version,
             start_time: self.columns.start_time,
+            execution_state: self.execution_state.clone(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The `lifecycle` workload: one workflow with one activity, call by call.
 
 use durastore_api::{
-    AppendHistoryNodesRequest, BranchId, CompleteTasksLessThanRequest, CreateMode,
+    AppendHistoryNodesRequest, ArchetypeId, BranchId, CompleteTasksLessThanRequest, CreateMode,
     CreateWorkflowExecutionRequest, DataBlob, DateTime, ExecutionStateColumns,
     GetHistoryTasksRequest, GetTasksRequest, HistoryBranch, HistoryTaskKey,
     ReadHistoryBranchRequest, Result, RunId, TaskCategory, TaskType, TreeId, UpdateMode,
@@ -241,6 +241,7 @@ impl<'a> Run<'a> {
             .create_workflow_execution(CreateWorkflowExecutionRequest {
                 shard_id: self.shard.id,
                 range_id: self.shard.range_id,
+                archetype_id: ArchetypeId::WORKFLOW,
                 mode: CreateMode::BrandNew,
                 new_snapshot: snap,
                 new_events: events,
@@ -368,6 +369,7 @@ impl<'a> Run<'a> {
             .update_workflow_execution(UpdateWorkflowExecutionRequest {
                 shard_id: self.shard.id,
                 range_id: self.shard.range_id,
+                archetype_id: ArchetypeId::WORKFLOW,
                 mode: UpdateMode::UpdateCurrent,
                 mutation: m,
                 mutation_events: events,

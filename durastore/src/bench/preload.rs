@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use durastore_api::{
-    CreateMode, CreateWorkflowExecutionRequest, ExecutionStore, Result, RunId, StoreError,
-    VisibilityStore, WorkflowKey, WorkflowState, WorkflowStatus,
+    ArchetypeId, CreateMode, CreateWorkflowExecutionRequest, ExecutionStore, Result, RunId,
+    StoreError, VisibilityStore, WorkflowKey, WorkflowState, WorkflowStatus,
 };
 
 use super::ctx::Ctx;
@@ -131,6 +131,7 @@ pub(super) async fn preload_one(ctx: &Ctx, target: &PreloadTarget, i: u64) -> Re
         .create_workflow_execution(CreateWorkflowExecutionRequest {
             shard_id: shard.id,
             range_id: shard.range_id,
+            archetype_id: ArchetypeId::WORKFLOW,
             mode: CreateMode::BrandNew,
             new_snapshot: snap,
             new_events: Vec::new(),

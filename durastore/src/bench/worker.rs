@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use durastore_api::{
-    AppendHistoryNodesRequest, BranchId, CountWorkflowExecutionsRequest, CreateMode,
+    AppendHistoryNodesRequest, ArchetypeId, BranchId, CountWorkflowExecutionsRequest, CreateMode,
     CreateWorkflowExecutionRequest, ExecutionStateColumns, HistoryBranch,
     ListWorkflowExecutionsRequest, Result, RunId, ShardId, StoreError, TaskQueueKey, TaskType,
     TreeId, UpdateMode, UpdateWorkflowExecutionRequest, Uuid, VisibilityStore, WorkflowKey,
@@ -149,6 +149,7 @@ impl Worker {
             .create_workflow_execution(CreateWorkflowExecutionRequest {
                 shard_id: shard.id,
                 range_id: shard.range_id,
+                archetype_id: ArchetypeId::WORKFLOW,
                 mode: CreateMode::BrandNew,
                 new_snapshot: snap,
                 new_events: Vec::new(),
@@ -298,6 +299,7 @@ pub(super) async fn update_bare(ctx: &Ctx, mut run: RunState) -> Result<RunState
         .update_workflow_execution(UpdateWorkflowExecutionRequest {
             shard_id: run.shard,
             range_id: run.range_id,
+            archetype_id: ArchetypeId::WORKFLOW,
             mode: UpdateMode::UpdateCurrent,
             mutation: m,
             mutation_events: Vec::new(),

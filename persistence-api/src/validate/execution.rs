@@ -126,6 +126,7 @@ pub fn same_workflow(what: &str, first: &WorkflowKey, other: &WorkflowKey) -> Re
 /// Everything a create is checked for before anything is written.
 pub fn create_request(req: &CreateWorkflowExecutionRequest) -> Result<()> {
     req.shard_id.validate()?;
+    req.archetype_id.validate()?;
     snapshot(&req.new_snapshot)?;
     if let CreateMode::UpdateCurrent {
         previous_run_id, ..
@@ -140,6 +141,7 @@ pub fn create_request(req: &CreateWorkflowExecutionRequest) -> Result<()> {
 /// Everything an update is checked for before anything is written.
 pub fn update_request(req: &UpdateWorkflowExecutionRequest) -> Result<()> {
     req.shard_id.validate()?;
+    req.archetype_id.validate()?;
     mutation(&req.mutation)?;
     if let Some(n) = &req.new_snapshot {
         snapshot(n)?;
@@ -159,6 +161,7 @@ pub fn update_request(req: &UpdateWorkflowExecutionRequest) -> Result<()> {
 /// Everything a conflict-resolve is checked for before anything is written.
 pub fn conflict_resolve_request(req: &ConflictResolveWorkflowExecutionRequest) -> Result<()> {
     req.shard_id.validate()?;
+    req.archetype_id.validate()?;
     snapshot(&req.reset_snapshot)?;
     let reset_key = &req.reset_snapshot.key;
     if let Some(n) = &req.new_snapshot {
@@ -185,6 +188,7 @@ pub fn conflict_resolve_request(req: &ConflictResolveWorkflowExecutionRequest) -
 /// Everything a set is checked for before anything is written.
 pub fn set_request(req: &SetWorkflowExecutionRequest) -> Result<()> {
     req.shard_id.validate()?;
+    req.archetype_id.validate()?;
     snapshot(&req.snapshot)
 }
 

@@ -20,19 +20,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use durastore_api::{
-    AppendHistoryNodesRequest, ConflictResolveMode, ConflictResolveWorkflowExecutionRequest,
-    CreateMode, CreateWorkflowExecutionRequest, CurrentExecution, ExecutionStore,
-    GetHistoryTasksRequest, HistoryTask, HistoryTaskKey, NamespaceId, Page, Result, RunId,
-    SetWorkflowExecutionRequest, ShardId, StoreError, TaskCategory, UpdateMode,
-    UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey, WorkflowMutableState,
-    WorkflowMutation, WorkflowSnapshot, WorkflowState, validate,
+    AppendHistoryNodesRequest, ArchetypeId, ConflictResolveMode,
+    ConflictResolveWorkflowExecutionRequest, CreateMode, CreateWorkflowExecutionRequest,
+    CurrentExecution, ExecutionStore, GetHistoryTasksRequest, HistoryTask, HistoryTaskKey,
+    NamespaceId, Page, Result, RunId, SetWorkflowExecutionRequest, ShardId, StoreError,
+    TaskCategory, UpdateMode, UpdateWorkflowExecutionRequest, WorkflowId, WorkflowKey,
+    WorkflowMutableState, WorkflowMutation, WorkflowSnapshot, WorkflowState, validate,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::SqlStore;
 use crate::driver::SqlTx;
 use crate::shard::check_range;
-use rows::{CurrentFields, CurrentRow, ExecutionFields};
+use rows::{CurrentFields, CurrentKey, CurrentRow, ExecutionFields};
 use tasks::insert_tasks;
 
 pub(crate) fn make(store: &Arc<SqlStore>) -> Option<Arc<dyn ExecutionStore>> {
@@ -159,8 +159,8 @@ impl SqlStore {
         let s = &req.new_snapshot;
         let key = &s.key;
         check_range(tx, d, req.shard_id, req.range_id).await?;
-        let current =
-            rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id).await?;
+        let ck = CurrentKey::of(req.shard_id, key, req.archetype_id);
+        let current = rows::lock_current(tx, d, ck).await?;
         match &req.mode {
             CreateMode::BrandNew => {
                 if let Some(c) = &current {
@@ -204,25 +204,10 @@ impl SqlStore {
         let fields = CurrentFields::of_snapshot(s);
         match &req.mode {
             CreateMode::BrandNew => {
-                let inserted = rows::insert_current(
-                    tx,
-                    d,
-                    req.shard_id,
-                    key.namespace_id,
-                    &key.workflow_id,
-                    fields,
-                )
-                .await?;
+                let inserted = rows::insert_current(tx, d, ck, fields).await?;
                 if !inserted {
                     // A concurrent creator committed its current row after our read.
-                    let found = rows::share_current(
-                        tx,
-                        d,
-                        req.shard_id,
-                        key.namespace_id,
-                        &key.workflow_id,
-                    )
-                    .await?;
+                    let found = rows::share_current(tx, d, ck).await?;
                     return Err(current_conflict(
                         format!("workflow {} already has a current run", key.workflow_id),
                         found.as_ref(),
@@ -232,15 +217,7 @@ impl SqlStore {
             CreateMode::UpdateCurrent {
                 previous_run_id, ..
             } => {
-                rows::update_current(
-                    tx,
-                    req.shard_id,
-                    key.namespace_id,
-                    &key.workflow_id,
-                    *previous_run_id,
-                    fields,
-                )
-                .await?;
+                rows::update_current(tx, ck, *previous_run_id, fields).await?;
             }
             CreateMode::BypassCurrent => {}
         }
@@ -257,17 +234,14 @@ impl SqlStore {
         let key = &m.key;
         let new = req.new_snapshot.as_ref();
         check_range(tx, d, req.shard_id, req.range_id).await?;
+        let ck = CurrentKey::of(req.shard_id, key, req.archetype_id);
         match req.mode {
             UpdateMode::UpdateCurrent => {
-                let current =
-                    rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id)
-                        .await?;
+                let current = rows::lock_current(tx, d, ck).await?;
                 require_current(current.as_ref(), key.run_id, &key.workflow_id)?;
             }
             UpdateMode::BypassCurrent => {
-                let current =
-                    rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id)
-                        .await?;
+                let current = rows::lock_current(tx, d, ck).await?;
                 let mut runs = vec![key.run_id];
                 runs.extend(new.map(|n| n.key.run_id));
                 require_not_current(current.as_ref(), &runs, &key.workflow_id)?;
@@ -292,15 +266,7 @@ impl SqlStore {
                 Some(n) => CurrentFields::of_snapshot(n),
                 None => CurrentFields::of_mutation(m),
             };
-            rows::update_current(
-                tx,
-                req.shard_id,
-                key.namespace_id,
-                &key.workflow_id,
-                key.run_id,
-                fields,
-            )
-            .await?;
+            rows::update_current(tx, ck, key.run_id, fields).await?;
         }
         Ok(())
     }
@@ -316,8 +282,8 @@ impl SqlStore {
         let new = req.new_snapshot.as_ref();
         let cur_mut = req.current_mutation.as_ref();
         check_range(tx, d, req.shard_id, req.range_id).await?;
-        let current =
-            rows::lock_current(tx, d, req.shard_id, key.namespace_id, &key.workflow_id).await?;
+        let ck = CurrentKey::of(req.shard_id, key, req.archetype_id);
+        let current = rows::lock_current(tx, d, ck).await?;
         let expected_current = cur_mut.map_or(key.run_id, |m| m.key.run_id);
         match req.mode {
             ConflictResolveMode::UpdateCurrent => {
@@ -361,15 +327,7 @@ impl SqlStore {
                 Some(n) => CurrentFields::of_snapshot(n),
                 None => CurrentFields::of_snapshot(reset),
             };
-            rows::update_current(
-                tx,
-                req.shard_id,
-                key.namespace_id,
-                &key.workflow_id,
-                expected_current,
-                fields,
-            )
-            .await?;
+            rows::update_current(tx, ck, expected_current, fields).await?;
         }
         Ok(())
     }
@@ -456,20 +414,30 @@ impl ExecutionStore for SqlStore {
         })
     }
 
-    async fn get_current_execution(
+    async fn get_current_execution_for_archetype(
         &self,
         shard_id: ShardId,
         namespace_id: NamespaceId,
-        workflow_id: &WorkflowId,
+        id: &WorkflowId,
+        archetype_id: ArchetypeId,
     ) -> Result<CurrentExecution> {
         shard_id.validate()?;
         namespace_id.validate()?;
-        workflow_id.validate()?;
-        rows::read_current(&*self.driver, shard_id, namespace_id, workflow_id)
+        id.validate()?;
+        archetype_id.validate()?;
+        let key = CurrentKey {
+            shard_id,
+            namespace_id,
+            id,
+            archetype_id,
+        };
+        rows::read_current(&*self.driver, key)
             .await?
             .map(CurrentRow::into_current)
             .ok_or_else(|| {
-                StoreError::not_found(format!("workflow {workflow_id} has no current run"))
+                StoreError::not_found(format!(
+                    "{id} (archetype {archetype_id}) has no current run"
+                ))
             })
     }
 
@@ -481,14 +449,17 @@ impl ExecutionStore for SqlStore {
         SqlStore::finish(tx, result).await
     }
 
-    async fn delete_current_workflow_execution(
+    async fn delete_current_execution_for_archetype(
         &self,
         shard_id: ShardId,
         key: &WorkflowKey,
+        archetype_id: ArchetypeId,
     ) -> Result<()> {
         shard_id.validate()?;
         key.validate()?;
-        rows::delete_current(&*self.driver, shard_id, key).await
+        archetype_id.validate()?;
+        let ck = CurrentKey::of(shard_id, key, archetype_id);
+        rows::delete_current(&*self.driver, ck, key.run_id).await
     }
 
     async fn list_concrete_executions(

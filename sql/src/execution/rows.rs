@@ -6,8 +6,8 @@
 //! [`read_current`] and [`delete_current`].
 
 use durastore_api::{
-    CurrentExecution, CurrentWorkflowConflict, DataBlob, ExecutionStateColumns, NamespaceId,
-    Result, RunId, ShardId, StoreError, WorkflowId, WorkflowKey, WorkflowMutation,
+    ArchetypeId, CurrentExecution, CurrentWorkflowConflict, DataBlob, ExecutionStateColumns,
+    NamespaceId, Result, RunId, ShardId, StoreError, WorkflowId, WorkflowKey, WorkflowMutation,
     WorkflowSnapshot, WorkflowState, WorkflowStatus,
 };
 
@@ -21,7 +21,6 @@ use crate::value::{Row, Value};
 pub(super) const RUN_COLUMNS: [&str; 4] = ["shard_id", "namespace_id", "workflow_id", "run_id"];
 pub(super) const RUN_WHERE: &str =
     "shard_id = ? AND namespace_id = ? AND workflow_id = ? AND run_id = ?";
-const WORKFLOW_WHERE: &str = "shard_id = ? AND namespace_id = ? AND workflow_id = ?";
 
 /// Bind parameters for [`RUN_WHERE`].
 pub(super) fn run_params(shard_id: ShardId, key: &WorkflowKey) -> Vec<Value> {
@@ -31,14 +30,6 @@ pub(super) fn run_params(shard_id: ShardId, key: &WorkflowKey) -> Vec<Value> {
         key.workflow_id.as_str(),
         key.run_id.as_bytes()
     ]
-}
-
-fn workflow_params(
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
-) -> Vec<Value> {
-    params![shard_id.0, namespace_id.as_bytes(), workflow_id.as_str()]
 }
 
 /// A row of a per-run table: the run key, then `rest`.
@@ -63,12 +54,71 @@ const CURRENT_COLUMNS: Columns = Columns(&[
     "data_encoding",
 ]);
 
-/// `SELECT <CURRENT_COLUMNS> FROM current_executions WHERE <WORKFLOW_WHERE>`, plus `lock`.
-fn current_select(lock: &str) -> String {
-    format!(
-        "SELECT {} FROM current_executions WHERE {WORKFLOW_WHERE}{lock}",
-        CURRENT_COLUMNS.list()
-    )
+/// Where a current-run row lives: the workflow archetype's in `current_executions` (keyed by
+/// `workflow_id`, schema 1.0), every other archetype's in `current_chasm_executions` (keyed by
+/// `business_id` and `archetype_id`, schema 1.1), as in Temporal.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CurrentKey<'a> {
+    pub(super) shard_id: ShardId,
+    pub(super) namespace_id: NamespaceId,
+    pub(super) id: &'a WorkflowId,
+    pub(super) archetype_id: ArchetypeId,
+}
+
+impl<'a> CurrentKey<'a> {
+    /// The current row of `key`'s workflow (or business) id in `archetype_id`'s id space.
+    pub(super) fn of(shard_id: ShardId, key: &'a WorkflowKey, archetype_id: ArchetypeId) -> Self {
+        CurrentKey {
+            shard_id,
+            namespace_id: key.namespace_id,
+            id: &key.workflow_id,
+            archetype_id,
+        }
+    }
+
+    fn table(&self) -> &'static str {
+        if self.archetype_id.is_workflow() {
+            "current_executions"
+        } else {
+            "current_chasm_executions"
+        }
+    }
+
+    /// The key columns, in the order of [`CurrentKey::params`].
+    fn columns(&self) -> &'static [&'static str] {
+        if self.archetype_id.is_workflow() {
+            &["shard_id", "namespace_id", "workflow_id"]
+        } else {
+            &["shard_id", "namespace_id", "business_id", "archetype_id"]
+        }
+    }
+
+    fn where_clause(&self) -> String {
+        let conds: Vec<String> = self.columns().iter().map(|c| format!("{c} = ?")).collect();
+        conds.join(" AND ")
+    }
+
+    fn params(&self) -> Vec<Value> {
+        let mut v = params![
+            self.shard_id.0,
+            self.namespace_id.as_bytes(),
+            self.id.as_str()
+        ];
+        if !self.archetype_id.is_workflow() {
+            v.push(Value::from(i64::from(self.archetype_id.0)));
+        }
+        v
+    }
+
+    /// `SELECT <CURRENT_COLUMNS> FROM <table> WHERE <key>`, plus `lock`.
+    fn select(&self, lock: &str) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE {}{lock}",
+            CURRENT_COLUMNS.list(),
+            self.table(),
+            self.where_clause()
+        )
+    }
 }
 
 /// A current-run row as read.
@@ -105,6 +155,7 @@ impl CurrentRow {
             status: self.columns.status,
             last_write_version: self.last_write_version,
             start_time: self.columns.start_time,
+            execution_state: self.execution_state.clone(),
         }
     }
 
@@ -154,13 +205,10 @@ impl<'a> CurrentFields<'a> {
 pub(super) async fn lock_current(
     tx: &mut dyn SqlTx,
     dialect: &dyn Dialect,
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
+    key: CurrentKey<'_>,
 ) -> Result<Option<CurrentRow>> {
-    let sql = current_select(dialect.lock_update());
     let rows = tx
-        .query(&sql, &workflow_params(shard_id, namespace_id, workflow_id))
+        .query(&key.select(dialect.lock_update()), &key.params())
         .await?;
     rows.first().map(CurrentRow::parse).transpose()
 }
@@ -173,13 +221,10 @@ pub(super) async fn lock_current(
 pub(super) async fn share_current(
     tx: &mut dyn SqlTx,
     dialect: &dyn Dialect,
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
+    key: CurrentKey<'_>,
 ) -> Result<Option<CurrentRow>> {
-    let sql = current_select(dialect.lock_shared());
     let rows = tx
-        .query(&sql, &workflow_params(shard_id, namespace_id, workflow_id))
+        .query(&key.select(dialect.lock_shared()), &key.params())
         .await?;
     rows.first().map(CurrentRow::parse).transpose()
 }
@@ -187,63 +232,54 @@ pub(super) async fn share_current(
 /// Reads the current-run row outside a transaction.
 pub(super) async fn read_current(
     driver: &dyn SqlDriver,
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
+    key: CurrentKey<'_>,
 ) -> Result<Option<CurrentRow>> {
-    let sql = current_select("");
-    let rows = driver
-        .query(&sql, &workflow_params(shard_id, namespace_id, workflow_id))
-        .await?;
+    let rows = driver.query(&key.select(""), &key.params()).await?;
     rows.first().map(CurrentRow::parse).transpose()
+}
+
+/// The non-key columns of a current-run row, in the order of [`CurrentFields::values`].
+const CURRENT_WRITE_COLUMNS: [&str; 9] = [
+    "run_id",
+    "create_request_id",
+    "state",
+    "status",
+    "start_version",
+    "start_time",
+    "last_write_version",
+    "data",
+    "data_encoding",
+];
+
+impl CurrentFields<'_> {
+    fn values(&self) -> Vec<Value> {
+        params![
+            self.run_id.as_bytes(),
+            &self.columns.create_request_id,
+            self.columns.state.as_i32(),
+            self.columns.status.as_i32(),
+            self.start_version,
+            self.columns.start_time,
+            self.last_write_version,
+            self.execution_state.data.as_slice(),
+            &self.execution_state.encoding
+        ]
+    }
 }
 
 /// Inserts the current-run row unless one exists; returns whether it was inserted.
 pub(super) async fn insert_current(
     tx: &mut dyn SqlTx,
     dialect: &dyn Dialect,
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
+    key: CurrentKey<'_>,
     f: CurrentFields<'_>,
 ) -> Result<bool> {
-    let sql = dialect.insert_ignore(
-        "current_executions",
-        &[
-            "shard_id",
-            "namespace_id",
-            "workflow_id",
-            "run_id",
-            "create_request_id",
-            "state",
-            "status",
-            "start_version",
-            "start_time",
-            "last_write_version",
-            "data",
-            "data_encoding",
-        ],
-        &["shard_id", "namespace_id", "workflow_id"],
-    );
-    let n = tx
-        .execute(
-            &sql,
-            &params![
-                shard_id.0,
-                namespace_id.as_bytes(),
-                workflow_id.as_str(),
-                f.run_id.as_bytes(),
-                &f.columns.create_request_id,
-                f.columns.state.as_i32(),
-                f.columns.status.as_i32(),
-                f.start_version,
-                f.columns.start_time,
-                f.last_write_version,
-                f.execution_state.data.as_slice(),
-                &f.execution_state.encoding
-            ],
-        )
-        .await?;
+    let mut columns: Vec<&str> = key.columns().to_vec();
+    columns.extend(CURRENT_WRITE_COLUMNS);
+    let sql = dialect.insert_ignore(key.table(), &columns, key.columns());
+    let mut values = key.params();
+    values.extend(f.values());
+    let n = tx.execute(&sql, &values).await?;
     Ok(n > 0)
 }
 
@@ -251,29 +287,22 @@ pub(super) async fn insert_current(
 /// `expected_run_id` repeats the checked condition in the statement itself.
 pub(super) async fn update_current(
     tx: &mut dyn SqlTx,
-    shard_id: ShardId,
-    namespace_id: NamespaceId,
-    workflow_id: &WorkflowId,
+    key: CurrentKey<'_>,
     expected_run_id: RunId,
     f: CurrentFields<'_>,
 ) -> Result<()> {
+    let sets: Vec<String> = CURRENT_WRITE_COLUMNS
+        .iter()
+        .map(|c| format!("{c} = ?"))
+        .collect();
     let sql = format!(
-        "UPDATE current_executions SET run_id = ?, create_request_id = ?, state = ?, status = ?, \
-         start_version = ?, start_time = ?, last_write_version = ?, data = ?, data_encoding = ? \
-         WHERE {WORKFLOW_WHERE} AND run_id = ?"
+        "UPDATE {} SET {} WHERE {} AND run_id = ?",
+        key.table(),
+        sets.join(", "),
+        key.where_clause()
     );
-    let mut values = params![
-        f.run_id.as_bytes(),
-        &f.columns.create_request_id,
-        f.columns.state.as_i32(),
-        f.columns.status.as_i32(),
-        f.start_version,
-        f.columns.start_time,
-        f.last_write_version,
-        f.execution_state.data.as_slice(),
-        &f.execution_state.encoding
-    ];
-    values.extend(workflow_params(shard_id, namespace_id, workflow_id));
+    let mut values = f.values();
+    values.extend(key.params());
     values.push(Value::from(expected_run_id.as_bytes()));
     // Rows-affected is not checked: MySQL counts only rows whose values changed, and the row
     // was locked and checked earlier in this transaction.
@@ -281,15 +310,19 @@ pub(super) async fn update_current(
     Ok(())
 }
 
-/// Deletes the current-run row if it points at `key.run_id`.
+/// Deletes the current-run row if it points at `run_id`.
 pub(super) async fn delete_current(
     driver: &dyn SqlDriver,
-    shard_id: ShardId,
-    key: &WorkflowKey,
+    key: CurrentKey<'_>,
+    run_id: RunId,
 ) -> Result<()> {
-    let sql = format!("DELETE FROM current_executions WHERE {WORKFLOW_WHERE} AND run_id = ?");
-    let mut values = workflow_params(shard_id, key.namespace_id, &key.workflow_id);
-    values.push(Value::from(key.run_id.as_bytes()));
+    let sql = format!(
+        "DELETE FROM {} WHERE {} AND run_id = ?",
+        key.table(),
+        key.where_clause()
+    );
+    let mut values = key.params();
+    values.push(Value::from(run_id.as_bytes()));
     driver.execute(&sql, &values).await?;
     Ok(())
 }

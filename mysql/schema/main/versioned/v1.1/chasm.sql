@@ -1,0 +1,19 @@
+-- CHASM: the current-run rows of every non-workflow archetype, one id space per archetype
+-- (Temporal's current_chasm_executions). Workflows keep theirs in current_executions, so a 1.0
+-- database needs no data migration. archetype_id is Temporal's uint32 ArchetypeID.
+CREATE TABLE IF NOT EXISTS current_chasm_executions (
+  shard_id INTEGER NOT NULL,
+  namespace_id BINARY(16) NOT NULL,
+  business_id VARCHAR(255) NOT NULL,
+  archetype_id INT UNSIGNED NOT NULL,
+  run_id BINARY(16) NOT NULL,
+  create_request_id VARCHAR(255) NOT NULL,
+  state INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  start_version BIGINT NOT NULL DEFAULT 0,
+  start_time DATETIME(6),
+  last_write_version BIGINT NOT NULL,
+  data MEDIUMBLOB,
+  data_encoding VARCHAR(16) NOT NULL DEFAULT '',
+  PRIMARY KEY (shard_id, namespace_id, business_id, archetype_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
