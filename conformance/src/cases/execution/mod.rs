@@ -9,6 +9,7 @@
 //! namespace and workflow ids.
 
 mod bad_input;
+mod chasm;
 mod concurrency;
 mod conflict_resolve;
 mod create;
@@ -20,6 +21,7 @@ mod set;
 mod update;
 
 pub use bad_input::*;
+pub use chasm::*;
 pub use concurrency::*;
 pub use conflict_resolve::*;
 pub use create::*;
@@ -112,6 +114,12 @@ pub fn cases() -> Vec<Case> {
         mode_state_create + History,
         mode_state_update,
         mode_state_conflict_resolve,
+        // CHASM archetypes: separate current-run id spaces, the state blob in conflicts
+        chasm_separate_id_space,
+        chasm_modes_follow_archetype,
+        chasm_brand_new_race_single_winner + ConcurrentWriters,
+        chasm_conflict_carries_state_blob,
+        chasm_bad_archetype,
     ]
 }
 
