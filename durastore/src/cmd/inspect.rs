@@ -7,8 +7,8 @@ use durastore::config::Config;
 use durastore::factory::{OpenMode, open_config, open_with};
 use durastore_api::query::Literal;
 use durastore_api::{
-    BranchId, CountWorkflowExecutionsRequest, CurrentExecution, ErrorKind, ExecutionStore,
-    GetOrCreateShardRequest, HistoryNode, HistoryStore, HistoryTreeBranch,
+    ArchetypeId, BranchId, CountWorkflowExecutionsRequest, CurrentExecution, ErrorKind,
+    ExecutionStore, GetOrCreateShardRequest, HistoryNode, HistoryStore, HistoryTreeBranch,
     ListWorkflowExecutionsRequest, NamespaceId, ReadHistoryBranchRequest, RunId,
     SearchAttributeValue, ShardId, StoreError, Stores, TreeId, VisibilityRecord, VisibilityStore,
     WorkflowId, WorkflowKey, WorkflowMutableState,
@@ -52,6 +52,10 @@ pub enum InspectCommand {
         /// Run id (UUID); default: the workflow's current run
         #[arg(long)]
         run_id: Option<String>,
+        /// CHASM archetype id whose current-run row to read (each archetype has its own);
+        /// default: the workflow archetype
+        #[arg(long, default_value_t = ArchetypeId::WORKFLOW.0)]
+        archetype_id: u32,
     },
     /// A history branch's own nodes with their node and transaction ids and sizes
     History {
@@ -132,7 +136,16 @@ pub async fn run(cmd: InspectCommand) -> CliResult {
             namespace_id,
             workflow_id,
             run_id,
-        } => workflow(common, &namespace_id, &workflow_id, run_id.as_deref()).await,
+            archetype_id,
+        } => {
+            let target = WorkflowTarget {
+                ns: &namespace_id,
+                id: &workflow_id,
+                run: run_id.as_deref(),
+                archetype_id: ArchetypeId(archetype_id),
+            };
+            workflow(common, target).await
+        }
         InspectCommand::History {
             common,
             tree_id,
@@ -194,8 +207,17 @@ impl WorkflowView {
     }
 }
 
-async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliResult {
-    let view = gather_workflow(&a, ns, wf, run).await?;
+/// Which run `inspect workflow` reads: a namespace, an id, a run (default: the current run of
+/// the id in the archetype's id space).
+struct WorkflowTarget<'a> {
+    ns: &'a str,
+    id: &'a str,
+    run: Option<&'a str>,
+    archetype_id: ArchetypeId,
+}
+
+async fn workflow(a: InspectArgs, target: WorkflowTarget<'_>) -> CliResult {
+    let view = gather_workflow(&a, target).await?;
     if a.json {
         print_json(&workflow_json(&view));
         return Ok(());
@@ -211,10 +233,15 @@ async fn workflow(a: InspectArgs, ns: &str, wf: &str, run: Option<&str>) -> CliR
 /// Reads the run `run` names (the current run without it) and the workflow's current row.
 async fn gather_workflow(
     a: &InspectArgs,
-    ns: &str,
-    wf: &str,
-    run: Option<&str>,
+    target: WorkflowTarget<'_>,
 ) -> Result<WorkflowView, StoreError> {
+    let WorkflowTarget {
+        ns,
+        id: wf,
+        run,
+        archetype_id,
+    } = target;
+    archetype_id.validate()?;
     let shard_id = shard_id(a.shard)?;
     let workflow_id = WorkflowId::new(wf);
     workflow_id.validate()?;
@@ -224,7 +251,7 @@ async fn gather_workflow(
     namespace_id.validate()?;
     let exec = stores.execution()?;
     let current = match exec
-        .get_current_execution(shard_id, namespace_id, &workflow_id)
+        .get_current_execution_for_archetype(shard_id, namespace_id, &workflow_id, archetype_id)
         .await
     {
         Ok(c) => Some(c),
