@@ -38,55 +38,55 @@ fn create_in(
     }
 }
 
-/// Reads the current row of `key`'s id in `archetype_id`'s id space and compares every column.
-async fn expect_current_in(
-    exec: &dyn ExecutionStore,
-    shard: &TestShard,
-    what: &str,
-    key: &WorkflowKey,
-    archetype_id: ArchetypeId,
-    expected: &CurrentExecution,
-) -> Result<(), CaseError> {
-    let actual = ok(
-        &format!("{what}: get_current_execution_for_archetype({archetype_id})"),
-        exec.get_current_execution_for_archetype(
-            shard.id,
-            key.namespace_id,
-            &key.workflow_id,
-            archetype_id,
-        )
-        .await,
-    )?;
-    if actual != *expected {
-        return Err(CaseError::new(format!(
-            "{what}: current row of {} in archetype {archetype_id} differs:\n  got:  {actual:?}\n  \
-             want: {expected:?}",
-            key.workflow_id
-        )));
-    }
-    Ok(())
+/// The current rows of one namespace and id on one shard, one per archetype.
+struct CurrentRows<'a> {
+    exec: &'a dyn ExecutionStore,
+    shard: &'a TestShard,
+    key: &'a WorkflowKey,
 }
 
-/// Expects no current row for `key`'s id in `archetype_id`'s id space.
-async fn expect_no_current_in(
-    exec: &dyn ExecutionStore,
-    shard: &TestShard,
-    what: &str,
-    key: &WorkflowKey,
-    archetype_id: ArchetypeId,
-) -> Result<(), CaseError> {
-    expect_err(
-        &format!("{what}: get_current_execution_for_archetype({archetype_id})"),
-        exec.get_current_execution_for_archetype(
-            shard.id,
-            key.namespace_id,
-            &key.workflow_id,
-            archetype_id,
+impl CurrentRows<'_> {
+    /// Reads the current row in `archetype_id`'s id space and compares every column.
+    async fn expect(
+        &self,
+        what: &str,
+        archetype_id: ArchetypeId,
+        expected: &CurrentExecution,
+    ) -> Result<(), CaseError> {
+        let actual = ok(
+            &format!("{what}: get_current_execution_for_archetype({archetype_id})"),
+            self.read(archetype_id).await,
+        )?;
+        if actual != *expected {
+            return Err(CaseError::new(format!(
+                "{what}: current row of {} in archetype {archetype_id} differs:\n  got:  \
+                 {actual:?}\n  want: {expected:?}",
+                self.key.workflow_id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Expects no current row in `archetype_id`'s id space.
+    async fn expect_none(&self, what: &str, archetype_id: ArchetypeId) -> Result<(), CaseError> {
+        expect_err(
+            &format!("{what}: get_current_execution_for_archetype({archetype_id})"),
+            self.read(archetype_id).await,
+            ErrorKind::NotFound,
         )
-        .await,
-        ErrorKind::NotFound,
-    )
-    .map(|_| ())
+        .map(|_| ())
+    }
+
+    async fn read(&self, archetype_id: ArchetypeId) -> durastore_api::Result<CurrentExecution> {
+        self.exec
+            .get_current_execution_for_archetype(
+                self.shard.id,
+                self.key.namespace_id,
+                &self.key.workflow_id,
+                archetype_id,
+            )
+            .await
+    }
 }
 
 /// A workflow and a non-workflow execution with the same id coexist, each with its own current
@@ -96,6 +96,11 @@ pub async fn chasm_separate_id_space(ctx: &Ctx) -> Result<(), CaseError> {
     let exec = store(ctx)?;
     let shard = new_shard(ctx).await?;
     let wf = snapshot(new_key(namespace_id()), St::Running, Su::Running);
+    let rows = CurrentRows {
+        exec: &*exec,
+        shard: &shard,
+        key: &wf.key,
+    };
     let act = snapshot(next_run(&wf.key), St::Running, Su::Running);
     ok(
         "create workflow",
@@ -113,18 +118,11 @@ pub async fn chasm_separate_id_space(ctx: &Ctx) -> Result<(), CaseError> {
             .await,
     )?;
     let (wf_cur, act_cur) = (expected_current(&wf), expected_current(&act));
-    expect_current_in(
-        &*exec,
-        &shard,
-        "workflow",
-        &wf.key,
-        ArchetypeId::WORKFLOW,
-        &wf_cur,
-    )
-    .await?;
-    expect_current_in(&*exec, &shard, "activity", &act.key, ACTIVITY, &act_cur).await?;
+    rows.expect("workflow", ArchetypeId::WORKFLOW, &wf_cur)
+        .await?;
+    rows.expect("activity", ACTIVITY, &act_cur).await?;
     expect_current(ctx, &shard, "archetype-less read", &wf.key, &wf_cur).await?;
-    expect_no_current_in(&*exec, &shard, "scheduler", &wf.key, SCHEDULER).await?;
+    rows.expect_none("scheduler", SCHEDULER).await?;
     // Both runs are ordinary run rows, whatever their archetype.
     expect_snapshot_state(ctx, &shard, "workflow run", &wf).await?;
     expect_snapshot_state(ctx, &shard, "activity run", &act).await?;
@@ -147,63 +145,32 @@ pub async fn chasm_separate_id_space(ctx: &Ctx) -> Result<(), CaseError> {
         exec.delete_current_execution_for_archetype(shard.id, &act.key, ArchetypeId::WORKFLOW)
             .await,
     )?;
-    expect_current_in(
-        &*exec,
-        &shard,
-        "activity kept",
-        &act.key,
-        ACTIVITY,
-        &act_cur,
-    )
-    .await?;
+    rows.expect("activity kept", ACTIVITY, &act_cur).await?;
     ok(
         "delete_current of the activity run",
         exec.delete_current_execution_for_archetype(shard.id, &act.key, ACTIVITY)
             .await,
     )?;
-    expect_no_current_in(&*exec, &shard, "after delete", &act.key, ACTIVITY).await?;
-    expect_current_in(
-        &*exec,
-        &shard,
-        "workflow kept",
-        &wf.key,
-        ArchetypeId::WORKFLOW,
-        &wf_cur,
-    )
-    .await?;
+    rows.expect_none("after delete", ACTIVITY).await?;
+    rows.expect("workflow kept", ArchetypeId::WORKFLOW, &wf_cur)
+        .await?;
     // The activity's id is free again in its space, still taken in the workflow's.
     ok(
         "BrandNew in the activity space after delete",
         exec.create_workflow_execution(create_in(&shard, ACTIVITY, CreateMode::BrandNew, &third))
             .await,
     )?;
-    expect_current_in(
-        &*exec,
-        &shard,
-        "activity recreated",
-        &third.key,
-        ACTIVITY,
-        &expected_current(&third),
-    )
-    .await?;
+    rows.expect("activity recreated", ACTIVITY, &expected_current(&third))
+        .await?;
     ok(
         "archetype-less delete_current of the workflow run",
         exec.delete_current_workflow_execution(shard.id, &wf.key)
             .await,
     )?;
-    expect_no_current_in(
-        &*exec,
-        &shard,
-        "workflow deleted",
-        &wf.key,
-        ArchetypeId::WORKFLOW,
-    )
-    .await?;
-    expect_current_in(
-        &*exec,
-        &shard,
+    rows.expect_none("workflow deleted", ArchetypeId::WORKFLOW)
+        .await?;
+    rows.expect(
         "activity survives the workflow's delete",
-        &third.key,
         ACTIVITY,
         &expected_current(&third),
     )
@@ -217,6 +184,11 @@ pub async fn chasm_modes_follow_archetype(ctx: &Ctx) -> Result<(), CaseError> {
     let exec = store(ctx)?;
     let shard = new_shard(ctx).await?;
     let wf = snapshot(new_key(namespace_id()), St::Running, Su::Running);
+    let rows = CurrentRows {
+        exec: &*exec,
+        shard: &shard,
+        key: &wf.key,
+    };
     let act = snapshot(next_run(&wf.key), St::Running, Su::Running);
     for (a, s) in [(ArchetypeId::WORKFLOW, &wf), (ACTIVITY, &act)] {
         ok(
@@ -248,24 +220,10 @@ pub async fn chasm_modes_follow_archetype(ctx: &Ctx) -> Result<(), CaseError> {
         "update of the activity run",
         exec.update_workflow_execution(req).await,
     )?;
-    expect_current_in(
-        &*exec,
-        &shard,
-        "after update",
-        &act.key,
-        ACTIVITY,
-        &expected_current_after(&m),
-    )
-    .await?;
-    expect_current_in(
-        &*exec,
-        &shard,
-        "workflow row kept",
-        &wf.key,
-        ArchetypeId::WORKFLOW,
-        &wf_cur,
-    )
-    .await?;
+    rows.expect("after update", ACTIVITY, &expected_current_after(&m))
+        .await?;
+    rows.expect("workflow row kept", ArchetypeId::WORKFLOW, &wf_cur)
+        .await?;
 
     // Continue-as-new in the activity space moves the activity's row to the new run.
     let mut closing = mutation_in(&m, 3, St::Completed);
@@ -279,24 +237,10 @@ pub async fn chasm_modes_follow_archetype(ctx: &Ctx) -> Result<(), CaseError> {
         exec.update_workflow_execution(req).await,
     )?;
     let next_cur = expected_current(&next);
-    expect_current_in(
-        &*exec,
-        &shard,
-        "after continue-as-new",
-        &act.key,
-        ACTIVITY,
-        &next_cur,
-    )
-    .await?;
-    expect_current_in(
-        &*exec,
-        &shard,
-        "workflow row kept",
-        &wf.key,
-        ArchetypeId::WORKFLOW,
-        &wf_cur,
-    )
-    .await?;
+    rows.expect("after continue-as-new", ACTIVITY, &next_cur)
+        .await?;
+    rows.expect("workflow row kept", ArchetypeId::WORKFLOW, &wf_cur)
+        .await?;
 
     // Conflict-resolve of the new activity run in its space rewrites its current row; naming the
     // scheduler space (no row there) is a conflict without a row.
@@ -320,16 +264,9 @@ pub async fn chasm_modes_follow_archetype(ctx: &Ctx) -> Result<(), CaseError> {
         "reset of the activity run",
         exec.conflict_resolve_workflow_execution(req).await,
     )?;
-    expect_current_in(
-        &*exec,
-        &shard,
-        "after reset",
-        &act.key,
-        ACTIVITY,
-        &expected_current(&reset),
-    )
-    .await?;
-    expect_no_current_in(&*exec, &shard, "scheduler still empty", &act.key, SCHEDULER).await?;
+    rows.expect("after reset", ACTIVITY, &expected_current(&reset))
+        .await?;
+    rows.expect_none("scheduler still empty", SCHEDULER).await?;
 
     // Id reuse in the activity space: close the run, then reuse needs the activity row's run.
     let mut close = mutation_in(&reset, 3, St::Completed);
@@ -364,24 +301,10 @@ pub async fn chasm_modes_follow_archetype(ctx: &Ctx) -> Result<(), CaseError> {
         exec.create_workflow_execution(create_in(&shard, ACTIVITY, mode, &reuse))
             .await,
     )?;
-    expect_current_in(
-        &*exec,
-        &shard,
-        "after reuse",
-        &act.key,
-        ACTIVITY,
-        &expected_current(&reuse),
-    )
-    .await?;
-    expect_current_in(
-        &*exec,
-        &shard,
-        "workflow row kept",
-        &wf.key,
-        ArchetypeId::WORKFLOW,
-        &wf_cur,
-    )
-    .await
+    rows.expect("after reuse", ACTIVITY, &expected_current(&reuse))
+        .await?;
+    rows.expect("workflow row kept", ArchetypeId::WORKFLOW, &wf_cur)
+        .await
 }
 
 /// N concurrent BrandNew creates of one id in a non-workflow archetype: exactly one wins; every
@@ -391,6 +314,11 @@ pub async fn chasm_brand_new_race_single_winner(ctx: &Ctx) -> Result<(), CaseErr
     let exec = store(ctx)?;
     let shard = new_shard(ctx).await?;
     let base = new_key(namespace_id());
+    let rows = CurrentRows {
+        exec: &*exec,
+        shard: &shard,
+        key: &base,
+    };
     let snaps: Vec<_> = (0..RACERS)
         .map(|_| snapshot(next_run(&base), St::Running, Su::Running))
         .collect();
@@ -425,15 +353,9 @@ pub async fn chasm_brand_new_race_single_winner(ctx: &Ctx) -> Result<(), CaseErr
         expect_no_run(ctx, &shard, &what, &snaps[i].key).await?;
     }
     expect_snapshot_state(ctx, &shard, "winner", winner).await?;
-    expect_current_in(&*exec, &shard, "after race", &base, ACTIVITY, &winner_cur).await?;
-    expect_no_current_in(
-        &*exec,
-        &shard,
-        "workflow space",
-        &base,
-        ArchetypeId::WORKFLOW,
-    )
-    .await
+    rows.expect("after race", ACTIVITY, &winner_cur).await?;
+    rows.expect_none("workflow space", ArchetypeId::WORKFLOW)
+        .await
 }
 
 /// The execution-state blob a current conflict carries is exactly what the current run last
@@ -496,6 +418,11 @@ pub async fn chasm_bad_archetype(ctx: &Ctx) -> Result<(), CaseError> {
     let shard = new_shard(ctx).await?;
     let bad = ArchetypeId::UNSPECIFIED;
     let snap = snapshot(new_key(namespace_id()), St::Running, Su::Running);
+    let rows = CurrentRows {
+        exec: &*exec,
+        shard: &shard,
+        key: &snap.key,
+    };
     expect_bad_request(
         "create with archetype 0",
         exec.create_workflow_execution(create_in(&shard, bad, CreateMode::BrandNew, &snap))
@@ -510,14 +437,8 @@ pub async fn chasm_bad_archetype(ctx: &Ctx) -> Result<(), CaseError> {
         &snap.key.workflow_id,
     )
     .await?;
-    expect_no_current_in(
-        &*exec,
-        &shard,
-        "after the refused create",
-        &snap.key,
-        ACTIVITY,
-    )
-    .await?;
+    rows.expect_none("after the refused create", ACTIVITY)
+        .await?;
 
     // An existing run: none of the writes naming archetype 0 touches it.
     let wf = create_new_workflow(ctx, &shard, namespace_id(), St::Running, Su::Running).await?;
