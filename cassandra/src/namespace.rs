@@ -35,7 +35,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use durastore_api::{
     CreateNamespaceRequest, DataBlob, ErrorKind, NamespaceId, NamespaceRecord, NamespaceStore,
-    Page, Result, StoreError, UpdateNamespaceRequest, validate,
+    Page, RenameNamespaceRequest, Result, StoreError, UpdateNamespaceRequest, validate,
 };
 use std::collections::BTreeMap;
 
@@ -82,9 +82,6 @@ const INSERT_ROW: &str = "INSERT INTO namespaces (namespaces_partition, name, id
 const UPDATE_ROW: &str = "UPDATE namespaces SET detail = ?, detail_encoding = ?, \
      is_global_namespace = ?, notification_version = ? \
      WHERE namespaces_partition = 0 AND name = ? IF id = ?";
-/// Rewrites a row's version only if it is still the one read (a rename to its own name).
-const TOUCH_ROW: &str = "UPDATE namespaces SET notification_version = ? \
-     WHERE namespaces_partition = 0 AND name = ? IF id = ? AND notification_version = ?";
 const DELETE_ROW: &str =
     "DELETE FROM namespaces WHERE namespaces_partition = 0 AND name = ? IF id = ?";
 /// Removes the old name row of a rename only if it is still the one copied.
@@ -263,33 +260,47 @@ impl CassandraNamespaceStore {
         Err(contention("create_namespace"))
     }
 
-    /// One rename attempt; `Ok(false)` when only the version (or the row, concurrently
-    /// updated) moved and the caller should try again.
-    async fn rename_once(&self, previous: &str, new_name: &str) -> Result<bool> {
-        let Some(old) = self.by_name(previous).await? else {
+    /// One rename attempt; `Ok(false)` when the old row changed between its read and the batch
+    /// although the global version held (so the caller's CAS still stands: read it again).
+    async fn rename_once(&self, req: &RenameNamespaceRequest) -> Result<bool> {
+        let (previous, u) = (req.previous_name.as_str(), &req.update);
+        let v = u.notification_version;
+        let Some(old) = self.by_name(previous).await?.filter(|r| r.id == u.id) else {
+            // As on SQL, a stale version is reported before a missing namespace.
+            let current = self.version().await?.unwrap_or(0);
+            if current != v {
+                return Err(StoreError::namespace_version_mismatch(v, current));
+            }
             return Err(StoreError::not_found(format!(
-                "namespace {previous:?} not found"
+                "namespace {previous:?} with id {} not found",
+                u.id
             )));
         };
-        let v = self.version().await?;
-        let nv = v.unwrap_or(0);
         let mut stmts = Vec::with_capacity(3);
-        if previous == new_name {
-            // Nothing moves, but registries must still see a change, as on SQL.
+        if previous == u.name {
             stmts.push(Stmt::new(
-                TOUCH_ROW,
-                vals![nv, previous, old.id.0, old.notification_version],
+                UPDATE_ROW,
+                vals![
+                    u.detail.data.as_slice(),
+                    u.detail.encoding.as_str(),
+                    u.is_global,
+                    v,
+                    previous,
+                    u.id.0
+                ],
             ));
         } else {
+            // The new name row carries the new detail; the old one goes only if it is still
+            // the row just read.
             stmts.push(Stmt::new(
                 INSERT_ROW,
                 vals![
-                    new_name,
-                    old.id.0,
-                    old.detail.data.as_slice(),
-                    old.detail.encoding.as_str(),
-                    old.is_global,
-                    nv
+                    u.name.as_str(),
+                    u.id.0,
+                    u.detail.data.as_slice(),
+                    u.detail.encoding.as_str(),
+                    u.is_global,
+                    v
                 ],
             ));
             stmts.push(Stmt::new(
@@ -297,17 +308,22 @@ impl CassandraNamespaceStore {
                 vals![previous, old.id.0, old.notification_version],
             ));
         }
-        stmts.push(bump(v));
+        stmts.push(Stmt::new(BUMP_VERSION, vals![v + 1, v]));
         let res = self.cass.batch(stmts).await?;
         if res.applied {
-            if previous != new_name {
-                self.repoint(old.id, previous, new_name).await?;
+            if previous != u.name {
+                self.repoint(old.id, previous, &u.name).await?;
             }
             return Ok(true);
         }
-        if previous != new_name && returned(&res, new_name).is_some() {
+        let current = returned_version(&res)?;
+        if current != v {
+            return Err(StoreError::namespace_version_mismatch(v, current));
+        }
+        if previous != u.name && returned(&res, &u.name).is_some() {
             return Err(StoreError::already_exists(format!(
-                "namespace {new_name:?} already exists"
+                "namespace {:?} already exists",
+                u.name
             )));
         }
         Ok(false)
@@ -382,9 +398,7 @@ impl NamespaceStore for CassandraNamespaceStore {
     }
 
     async fn update_namespace(&self, req: UpdateNamespaceRequest) -> Result<()> {
-        req.id.validate()?;
-        validate::id_string("namespace name", &req.name)?;
-        validate::blob("namespace detail", &req.detail)?;
+        validate::namespace::update(&req)?;
         let v = req.notification_version;
         if req.name == METADATA_NAME {
             return Err(StoreError::not_found(format!(
@@ -417,9 +431,7 @@ impl NamespaceStore for CassandraNamespaceStore {
         // As on SQL, a stale version is reported before a missing namespace.
         let current = returned_version(&res)?;
         if current != v {
-            return Err(StoreError::condition_failed(format!(
-                "namespace notification version is {current}, not {v}"
-            )));
+            return Err(StoreError::namespace_version_mismatch(v, current));
         }
         Err(StoreError::not_found(format!(
             "namespace {} not found",
@@ -427,19 +439,19 @@ impl NamespaceStore for CassandraNamespaceStore {
         )))
     }
 
-    async fn rename_namespace(&self, previous_name: &str, new_name: &str) -> Result<()> {
-        validate::id_string("namespace name", previous_name)?;
-        validate::id_string("new namespace name", new_name)?;
-        if previous_name == METADATA_NAME {
+    async fn rename_namespace(&self, req: RenameNamespaceRequest) -> Result<()> {
+        validate::namespace::rename(&req)?;
+        if req.previous_name == METADATA_NAME {
             return Err(StoreError::not_found(format!(
-                "namespace {previous_name:?} not found"
+                "namespace {:?} not found",
+                req.previous_name
             )));
         }
-        if new_name == METADATA_NAME {
-            return Err(reserved(new_name));
+        if req.update.name == METADATA_NAME {
+            return Err(reserved(&req.update.name));
         }
         for attempt in 0..VERSION_ATTEMPTS {
-            if self.rename_once(previous_name, new_name).await? {
+            if self.rename_once(&req).await? {
                 return Ok(());
             }
             backoff(attempt).await;

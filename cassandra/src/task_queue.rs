@@ -122,13 +122,21 @@ fn range_conflict(key: &TaskQueueKey, expected: i64, res: &CasResult) -> Result<
         Some(r) => r.opt_i64("range_id")?,
         None => None,
     };
-    Ok(match stored {
-        Some(s) => StoreError::condition_failed(format!(
+    let message = match stored {
+        Some(s) => format!(
             "{}: range id {expected} does not match stored {s}",
             describe(key)
-        )),
-        None => StoreError::condition_failed(format!("{} does not exist", describe(key))),
-    })
+        ),
+        None => format!("{} does not exist", describe(key)),
+    };
+    Ok(StoreError::task_queue_range_mismatch(
+        message, expected, stored,
+    ))
+}
+
+/// The range id a conditioned completion expected (only called when it has one).
+fn expected_range(req: &CompleteTasksLessThanRequest) -> i64 {
+    req.condition_range_id.unwrap_or_default()
 }
 
 fn page_limit(n: usize) -> i32 {
@@ -259,15 +267,7 @@ impl CassTaskQueueStore {
             // rather than none.
             conflicts = updates.keys().cloned().collect();
         }
-        Err(StoreError::condition_failed(format!(
-            "task queue user data version conflict on {}",
-            conflicts
-                .iter()
-                .map(|c| format!("{c:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .with_context("task_queues", conflicts.join(",")))
+        Err(StoreError::task_queue_user_data_conflict(conflicts))
     }
 }
 
@@ -485,15 +485,8 @@ impl TaskQueueStore for CassTaskQueueStore {
     }
 
     async fn complete_tasks_less_than(&self, req: CompleteTasksLessThanRequest) -> Result<i64> {
-        validate::task_queue::key(&req.key)?;
+        validate::task_queue::complete(&req)?;
         validate_subqueue(req.subqueue)?;
-        if req.limit <= 0 || req.limit > validate::MAX_PAGE_SIZE {
-            return Err(StoreError::invalid_argument(format!(
-                "limit must be in 1..={}, got {}",
-                validate::MAX_PAGE_SIZE,
-                req.limit
-            )));
-        }
         let key = &req.key;
         let (ns, name, tq_type) = (key.namespace_id.0, key.name.as_str(), key.task_type as i32);
         let row_type = task_row_type(req.subqueue);
@@ -511,25 +504,38 @@ impl TaskQueueStore for CassTaskQueueStore {
             TaskQueueFlavor::Fair => {
                 // (pass, task_id) < (max_pass, max_id): the passes below, and the bound's pass
                 // below the task id.
-                self.cass
-                    .batch(vec![
-                        Stmt::new(
-                            "DELETE FROM tasks_v2 WHERE namespace_id = ? AND task_queue_name = ? AND task_queue_type = ? AND type = ? AND pass < ?",
-                            vals![ns, name, tq_type, row_type, req.exclusive_max_pass],
+                let mut stmts = vec![
+                    Stmt::new(
+                        "DELETE FROM tasks_v2 WHERE namespace_id = ? AND task_queue_name = ? AND task_queue_type = ? AND type = ? AND pass < ?",
+                        vals![ns, name, tq_type, row_type, req.exclusive_max_pass],
+                    ),
+                    Stmt::new(
+                        "DELETE FROM tasks_v2 WHERE namespace_id = ? AND task_queue_name = ? AND task_queue_type = ? AND type = ? AND pass = ? AND task_id < ?",
+                        vals![
+                            ns,
+                            name,
+                            tq_type,
+                            row_type,
+                            req.exclusive_max_pass,
+                            req.exclusive_max_task_id
+                        ],
+                    ),
+                ];
+                if let Some(expected) = req.condition_range_id {
+                    // The lease check in the same Paxos round as the deletes (the queue row
+                    // shares the partition), written as in `create_tasks_batch`.
+                    stmts.push(Stmt::new(
+                        format!(
+                            "DELETE task FROM tasks_v2 WHERE {} IF range_id = ?",
+                            queue_row_where(key.flavor)
                         ),
-                        Stmt::new(
-                            "DELETE FROM tasks_v2 WHERE namespace_id = ? AND task_queue_name = ? AND task_queue_type = ? AND type = ? AND pass = ? AND task_id < ?",
-                            vals![
-                                ns,
-                                name,
-                                tq_type,
-                                row_type,
-                                req.exclusive_max_pass,
-                                req.exclusive_max_task_id
-                            ],
-                        ),
-                    ])
-                    .await?;
+                        vals![ns, name, tq_type, expected],
+                    ));
+                }
+                let res = self.cass.batch(stmts).await?;
+                if !res.applied {
+                    return Err(range_conflict(key, expected_range(&req), &res)?);
+                }
             }
         }
         Ok(-1)

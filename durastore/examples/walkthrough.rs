@@ -241,6 +241,7 @@ async fn walk(url: &str) -> Res<()> {
             exclusive_max_pass: 0,
             exclusive_max_task_id: 2,
             limit: 100,
+            condition_range_id: None,
         })
         .await?;
     check(

@@ -54,7 +54,7 @@ use crate::{
     HistoryNode, HistoryStore, HistoryTask, HistoryTaskKey, HistoryTreeBranch,
     ListWorkflowExecutionsRequest, NamespaceId, NamespaceRecord, NamespaceStore, NexusEndpoint,
     NexusEndpointPage, NexusEndpointStore, Page, QueueInfo, QueueKey, QueueMessage, QueueStore,
-    QueueType, QueueV1Metadata, QueueV1Store, ReadHistoryBranchRequest, ReplicationDlqStore,
+    QueueType, QueueV1Metadata, QueueV1Store, ReadHistoryBranchRequest, RenameNamespaceRequest, ReplicationDlqStore,
     ReplicationDlqTask, RunId, SetWorkflowExecutionRequest, ShardId, ShardInfo, ShardStore, Stores,
     TaskCategory, TaskQueueFlavor, TaskQueueKey, TaskQueueRecord, TaskQueueStore, TaskQueueWrite,
     TaskRecord, TreeId, UpdateNamespaceRequest, UpdateShardRequest, UpdateWorkflowExecutionRequest,
@@ -417,7 +417,7 @@ layered!(NamespaceStore as "namespace" {
     fn get_namespace_by_id(id: NamespaceId) -> NamespaceRecord;
     fn get_namespace_by_name(name: &str) -> NamespaceRecord;
     fn update_namespace(req: UpdateNamespaceRequest) -> ();
-    fn rename_namespace(previous_name: &str, new_name: &str) -> ();
+    fn rename_namespace(req: RenameNamespaceRequest) -> ();
     fn delete_namespace(id: NamespaceId) -> ();
     fn delete_namespace_by_name(name: &str) -> ();
     fn list_namespaces(page_size: i32, next_page_token: Option<Vec<u8>>) -> Page<NamespaceRecord>;

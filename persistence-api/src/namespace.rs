@@ -49,6 +49,18 @@ pub struct UpdateNamespaceRequest {
     pub notification_version: i64,
 }
 
+/// Request for [`NamespaceStore::rename_namespace`]: Temporal's `InternalRenameNamespaceRequest`,
+/// the full update under the new name plus the name the namespace has now.
+#[derive(Debug, Clone)]
+pub struct RenameNamespaceRequest {
+    /// The update: the namespace's id, its **new** name, its new detail (Temporal's
+    /// `NamespaceDetail` carries the name too, so it changes with it), global flag, and the
+    /// notification version the caller read.
+    pub update: UpdateNamespaceRequest,
+    /// The name the namespace has now.
+    pub previous_name: String,
+}
+
 /// Namespace rows plus one global notification version.
 ///
 /// # Contract
@@ -57,8 +69,14 @@ pub struct UpdateNamespaceRequest {
 /// - `create_namespace` with a taken id or name is `AlreadyExists` and writes nothing.
 /// - `update_namespace` is a CAS on the global notification version: if it is not the one given,
 ///   `ConditionFailed` and nothing changes. A missing namespace is `NotFound`.
-/// - `rename_namespace` changes the name of the namespace called `previous_name`; a taken new name
-///   is `AlreadyExists`.
+/// - A stale notification version is reported as `ConditionFailed` with
+///   [`ConflictDetail::NamespaceNotificationVersion`](crate::ConflictDetail) (the stored version).
+/// - `rename_namespace` is `update_namespace` under a new name, as one atomic step: the namespace
+///   called `previous_name`, which must have id `update.id` (else `NotFound`), takes the new
+///   name, detail and global flag and records the notification version, and the global version
+///   advances by one; or nothing changes. It is the same CAS as an update: a stale notification
+///   version is `ConditionFailed` (checked first), and a new name held by another namespace is
+///   `AlreadyExists`. Renaming to the current name is an update.
 /// - Deletes are idempotent. Lists are ordered by id and paged; the last page has no token.
 ///
 /// # Example
@@ -88,8 +106,8 @@ pub trait NamespaceStore: Send + Sync {
     async fn get_namespace_by_name(&self, name: &str) -> Result<NamespaceRecord>;
     /// CAS update on the notification version.
     async fn update_namespace(&self, req: UpdateNamespaceRequest) -> Result<()>;
-    /// Renames a namespace.
-    async fn rename_namespace(&self, previous_name: &str, new_name: &str) -> Result<()>;
+    /// Renames a namespace, rewriting its detail, as a CAS on the notification version.
+    async fn rename_namespace(&self, req: RenameNamespaceRequest) -> Result<()>;
     /// Deletes by id (idempotent).
     async fn delete_namespace(&self, id: NamespaceId) -> Result<()>;
     /// Deletes by name (idempotent).

@@ -218,6 +218,12 @@ pub struct CompleteTasksLessThanRequest {
     pub exclusive_max_task_id: i64,
     /// Delete at most this many (1..=10000).
     pub limit: i32,
+    /// Fair queues only (Temporal's `ConditionRangeID`): delete only if the queue's stored range
+    /// id is this one, checked in the same atomic step as the delete; otherwise
+    /// `ConditionFailed` with [`ConflictDetail::TaskQueueRange`](crate::ConflictDetail) and
+    /// nothing deleted. `None`: no condition. On a classic queue a condition is
+    /// `InvalidArgument`.
+    pub condition_range_id: Option<i64>,
 }
 
 /// A task queue's versioned user data.
@@ -265,11 +271,17 @@ impl UserDataUpdate {
 ///   `ConditionFailed` and nothing is written. Creating an existing queue is `AlreadyExists`.
 /// - Tasks come back ordered by task id (classic) or by (pass, task id) (fair), paged; the last
 ///   page has no token. `complete_tasks_less_than` deletes up to `limit` tasks below the bound in
-///   that order and returns how many it deleted (or -1 when the backend cannot tell).
+///   that order and returns how many it deleted (or -1 when the backend cannot tell). On a fair
+///   queue, [`CompleteTasksLessThanRequest::condition_range_id`] fences the completion by the
+///   queue's range id (a mismatch, or a missing queue, is `ConditionFailed` naming the stored
+///   range id, and nothing is deleted); on a classic queue that condition is `InvalidArgument`.
+/// - A range-id mismatch carries
+///   [`ConflictDetail::TaskQueueRange`](crate::ConflictDetail) with the stored range id.
 /// - User data is versioned per queue: an update applies only if the stored version equals the
 ///   given one (0 = absent); all entries of one call commit together or none does
-///   (`ConditionFailed`, naming the conflicting queues). The build-id index changes in the same
-///   transaction.
+///   (`ConditionFailed` with [`ConflictDetail::TaskQueueUserData`](crate::ConflictDetail) listing
+///   the conflicting queues, sorted, also in the `task_queues` context for humans). The build-id
+///   index changes in the same transaction.
 ///
 /// # Example
 /// Matching: lease a queue, add a task under the lease, take it and complete it
@@ -296,6 +308,7 @@ impl UserDataUpdate {
 ///             exclusive_max_pass: 0,
 ///             exclusive_max_task_id: taken.task_id + 1,
 ///             limit: 100,
+///             condition_range_id: None,
 ///         })
 ///         .await?;
 ///     Ok(taken)

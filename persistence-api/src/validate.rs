@@ -6,6 +6,7 @@
 pub mod execution;
 pub mod history;
 pub mod history_tasks;
+pub mod namespace;
 pub mod task_queue;
 
 use crate::error::{Result, StoreError};

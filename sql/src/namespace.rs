@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use durastore_api::{
-    CreateNamespaceRequest, ErrorKind, NamespaceId, NamespaceRecord, NamespaceStore, Page, Result,
-    StoreError, UpdateNamespaceRequest, validate,
+    CreateNamespaceRequest, ErrorKind, NamespaceId, NamespaceRecord, NamespaceStore, Page,
+    RenameNamespaceRequest, Result, StoreError, UpdateNamespaceRequest, validate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -117,52 +117,41 @@ impl SqlStore {
         self.ns_bump_notification_version(tx, v).await
     }
 
-    async fn ns_update_tx(&self, tx: &mut dyn SqlTx, req: &UpdateNamespaceRequest) -> Result<()> {
+    /// Update and rename: the caller's CAS on the global version, then the row, addressed by id
+    /// (and, for a rename, by its previous name), takes name, detail, global flag and version.
+    async fn ns_update_tx(
+        &self,
+        tx: &mut dyn SqlTx,
+        req: &UpdateNamespaceRequest,
+        previous_name: Option<&str>,
+    ) -> Result<()> {
         let v = self.ns_lock_notification_version(tx).await?;
         if v != req.notification_version {
-            return Err(StoreError::condition_failed(format!(
-                "namespace notification version is {v}, not {}",
-                req.notification_version
-            )));
+            return Err(StoreError::namespace_version_mismatch(
+                req.notification_version,
+                v,
+            ));
         }
-        let n = tx
-            .execute(
-                "UPDATE namespaces SET name = ?, data = ?, data_encoding = ?, is_global = ?, notification_version = ? WHERE partition_id = ? AND id = ?",
-                &params![
-                    &req.name,
-                    req.detail.data.as_slice(),
-                    &req.detail.encoding,
-                    req.is_global,
-                    v,
-                    PARTITION,
-                    req.id.as_bytes()
-                ],
-            )
-            .await
-            .map_err(taken(&req.name))?;
-        if n == 0 {
-            return Err(StoreError::not_found(format!(
-                "namespace {} not found",
-                req.id
-            )));
+        let mut sql = "UPDATE namespaces SET name = ?, data = ?, data_encoding = ?, is_global = ?, notification_version = ? WHERE partition_id = ? AND id = ?".to_string();
+        let mut p = params![
+            &req.name,
+            req.detail.data.as_slice(),
+            &req.detail.encoding,
+            req.is_global,
+            v,
+            PARTITION,
+            req.id.as_bytes()
+        ];
+        if let Some(previous) = previous_name {
+            sql.push_str(" AND name = ?");
+            p.push(Value::Text(previous.to_string()));
         }
-        self.ns_bump_notification_version(tx, v).await
-    }
-
-    async fn ns_rename_tx(&self, tx: &mut dyn SqlTx, previous: &str, new_name: &str) -> Result<()> {
-        // A rename is a change registries must notice: it takes a notification version too.
-        let v = self.ns_lock_notification_version(tx).await?;
-        let n = tx
-            .execute(
-                "UPDATE namespaces SET name = ?, notification_version = ? WHERE partition_id = ? AND name = ?",
-                &params![new_name, v, PARTITION, previous],
-            )
-            .await
-            .map_err(taken(new_name))?;
+        let n = tx.execute(&sql, &p).await.map_err(taken(&req.name))?;
         if n == 0 {
-            return Err(StoreError::not_found(format!(
-                "namespace {previous:?} not found"
-            )));
+            return Err(StoreError::not_found(match previous_name {
+                Some(previous) => format!("namespace {previous:?} with id {} not found", req.id),
+                None => format!("namespace {} not found", req.id),
+            }));
         }
         self.ns_bump_notification_version(tx, v).await
     }
@@ -212,20 +201,17 @@ impl NamespaceStore for SqlStore {
     }
 
     async fn update_namespace(&self, req: UpdateNamespaceRequest) -> Result<()> {
-        req.id.validate()?;
-        validate::id_string("namespace name", &req.name)?;
-        validate::blob("namespace detail", &req.detail)?;
+        validate::namespace::update(&req)?;
         let mut tx = self.driver.begin().await?;
-        let result = self.ns_update_tx(tx.as_mut(), &req).await;
+        let result = self.ns_update_tx(tx.as_mut(), &req, None).await;
         SqlStore::finish(tx, result).await
     }
 
-    async fn rename_namespace(&self, previous_name: &str, new_name: &str) -> Result<()> {
-        validate::id_string("namespace name", previous_name)?;
-        validate::id_string("new namespace name", new_name)?;
+    async fn rename_namespace(&self, req: RenameNamespaceRequest) -> Result<()> {
+        validate::namespace::rename(&req)?;
         let mut tx = self.driver.begin().await?;
         let result = self
-            .ns_rename_tx(tx.as_mut(), previous_name, new_name)
+            .ns_update_tx(tx.as_mut(), &req.update, Some(&req.previous_name))
             .await;
         SqlStore::finish(tx, result).await
     }

@@ -117,13 +117,21 @@ async fn lock_range(
     tx: &mut dyn SqlTx,
     key: &TaskQueueKey,
 ) -> Result<Option<i64>> {
+    lock_range_with(tx, key, store.dialect().lock_update()).await
+}
+
+/// Reads a queue's range id inside `tx` with the row lock `lock`, or `None` if it is missing.
+async fn lock_range_with(
+    tx: &mut dyn SqlTx,
+    key: &TaskQueueKey,
+    lock: &str,
+) -> Result<Option<i64>> {
     let (hash, id) = queue_pk(key, 0);
     const COLUMNS: Columns = Columns(&["range_id"]);
     let sql = format!(
-        "SELECT {} FROM {} WHERE range_hash = ? AND task_queue_id = ?{}",
+        "SELECT {} FROM {} WHERE range_hash = ? AND task_queue_id = ?{lock}",
         COLUMNS.list(),
         queue_table(key.flavor),
-        store.dialect().lock_update()
     );
     let rows = tx.query(&sql, &params![hash, id]).await?;
     rows.first()
@@ -131,19 +139,23 @@ async fn lock_range(
         .transpose()
 }
 
-/// The range-id fence: `ConditionFailed` unless the queue exists with `expected` stored.
+/// The range-id fence: `ConditionFailed` (with the stored range id) unless the queue exists
+/// with `expected` stored.
 fn check_range(key: &TaskQueueKey, stored: Option<i64>, expected: i64) -> Result<()> {
-    match stored {
-        Some(s) if s == expected => Ok(()),
-        Some(s) => Err(StoreError::condition_failed(format!(
+    let message = match stored {
+        Some(s) if s == expected => return Ok(()),
+        Some(s) => format!(
             "task queue {:?} (type {:?}): range id {expected} does not match stored {s}",
             key.name, key.task_type
-        ))),
-        None => Err(StoreError::condition_failed(format!(
+        ),
+        None => format!(
             "task queue {:?} (type {:?}) does not exist",
             key.name, key.task_type
-        ))),
-    }
+        ),
+    };
+    Err(StoreError::task_queue_range_mismatch(
+        message, expected, stored,
+    ))
 }
 
 /// Keyset position of a queue listing.
@@ -220,6 +232,39 @@ impl SqlStore {
         Ok(())
     }
 
+    /// The limited DELETE of a completion and its parameters.
+    fn tq_complete_statement(&self, req: &CompleteTasksLessThanRequest) -> (String, Vec<Value>) {
+        let (hash, id) = queue_pk(&req.key, req.subqueue);
+        let (sql, mut p) = match req.key.flavor {
+            TaskQueueFlavor::Classic => (
+                self.dialect().delete_limited(
+                    "tasks",
+                    &["range_hash", "task_queue_id", "task_id"],
+                    "range_hash = ? AND task_queue_id = ? AND task_id < ?",
+                    "task_id",
+                ),
+                params![hash, id, req.exclusive_max_task_id],
+            ),
+            TaskQueueFlavor::Fair => (
+                self.dialect().delete_limited(
+                    "tasks_v2",
+                    &["range_hash", "task_queue_id", "pass", "task_id"],
+                    "range_hash = ? AND task_queue_id = ? AND (pass < ? OR (pass = ? AND task_id < ?))",
+                    "pass, task_id",
+                ),
+                params![
+                    hash,
+                    id,
+                    req.exclusive_max_pass,
+                    req.exclusive_max_pass,
+                    req.exclusive_max_task_id
+                ],
+            ),
+        };
+        p.push(Value::Int(i64::from(req.limit)));
+        (sql, p)
+    }
+
     async fn tq_update_user_data_tx(
         &self,
         tx: &mut dyn SqlTx,
@@ -267,15 +312,7 @@ impl SqlStore {
             }
         }
         if !conflicts.is_empty() {
-            return Err(StoreError::condition_failed(format!(
-                "task queue user data version conflict on {}",
-                conflicts
-                    .iter()
-                    .map(|c| format!("{c:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-            .with_context("task_queues", conflicts.join(",")));
+            return Err(StoreError::task_queue_user_data_conflict(conflicts));
         }
         let add = self.dialect().insert_ignore(
             "build_id_to_task_queue",
@@ -514,44 +551,25 @@ impl TaskQueueStore for SqlStore {
     }
 
     async fn complete_tasks_less_than(&self, req: CompleteTasksLessThanRequest) -> Result<i64> {
-        validate::task_queue::key(&req.key)?;
-        validate::task_queue::subqueue(req.subqueue)?;
-        if req.limit <= 0 || req.limit > validate::MAX_PAGE_SIZE {
-            return Err(StoreError::invalid_argument(format!(
-                "limit must be in 1..={}, got {}",
-                validate::MAX_PAGE_SIZE,
-                req.limit
-            )));
-        }
-        let (hash, id) = queue_pk(&req.key, req.subqueue);
-        let (sql, mut p) = match req.key.flavor {
-            TaskQueueFlavor::Classic => (
-                self.dialect().delete_limited(
-                    "tasks",
-                    &["range_hash", "task_queue_id", "task_id"],
-                    "range_hash = ? AND task_queue_id = ? AND task_id < ?",
-                    "task_id",
-                ),
-                params![hash, id, req.exclusive_max_task_id],
-            ),
-            TaskQueueFlavor::Fair => (
-                self.dialect().delete_limited(
-                    "tasks_v2",
-                    &["range_hash", "task_queue_id", "pass", "task_id"],
-                    "range_hash = ? AND task_queue_id = ? AND (pass < ? OR (pass = ? AND task_id < ?))",
-                    "pass, task_id",
-                ),
-                params![
-                    hash,
-                    id,
-                    req.exclusive_max_pass,
-                    req.exclusive_max_pass,
-                    req.exclusive_max_task_id
-                ],
-            ),
+        validate::task_queue::complete(&req)?;
+        let (sql, p) = self.tq_complete_statement(&req);
+        let n = match req.condition_range_id {
+            None => self.driver.execute(&sql, &p).await?,
+            Some(expected) => {
+                // The fence and the delete in one transaction; a shared lock on the queue row
+                // keeps a lease change (which locks it exclusively) out until the delete is done.
+                let mut tx = self.driver.begin().await?;
+                let result = async {
+                    let stored =
+                        lock_range_with(tx.as_mut(), &req.key, self.dialect().lock_shared())
+                            .await?;
+                    check_range(&req.key, stored, expected)?;
+                    tx.execute(&sql, &p).await
+                }
+                .await;
+                SqlStore::finish(tx, result).await?
+            }
         };
-        p.push(Value::Int(i64::from(req.limit)));
-        let n = self.driver.execute(&sql, &p).await?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 

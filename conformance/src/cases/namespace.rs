@@ -1,5 +1,6 @@
 //! Conformance cases for the namespace store: unique ids and names, the global notification
-//! version and the CAS that update performs on it, rename, idempotent deletes, and listing.
+//! version and the CAS that update and rename perform on it, rename with a new detail blob,
+//! idempotent deletes, and listing.
 //!
 //! The notification version is global, and other cases bump it at the same time, so these cases
 //! check "strictly greater" rather than "+1", and retry an update whose version went stale
@@ -11,8 +12,8 @@ use std::time::Duration;
 
 use durastore_api::validate::MAX_BLOB_BYTES;
 use durastore_api::{
-    CreateNamespaceRequest, DataBlob, ErrorKind, NamespaceId, NamespaceRecord, NamespaceStore,
-    Result as StoreResult, UpdateNamespaceRequest, Uuid,
+    ConflictDetail, CreateNamespaceRequest, DataBlob, ErrorKind, NamespaceId, NamespaceRecord,
+    NamespaceStore, RenameNamespaceRequest, Result as StoreResult, UpdateNamespaceRequest, Uuid,
 };
 use futures::future::BoxFuture;
 
@@ -32,11 +33,13 @@ pub fn cases() -> Vec<Case> {
         update_stale_version_condition_failed,
         update_missing_not_found,
         rename,
+        rename_refused_changes_nothing,
         delete_by_id_idempotent,
         delete_by_name_idempotent,
         list_paging,
         concurrent_create_same_name + ConcurrentWriters,
         concurrent_update_single_winner + ConcurrentWriters,
+        concurrent_rename_single_winner + ConcurrentWriters,
         bad_input,
     ]
 }
@@ -316,11 +319,20 @@ pub async fn update_stale_version_condition_failed(ctx: &Ctx) -> Result<(), Case
     // The version only grows, so anything below the current one is stale for good.
     let current = ok("get_metadata", s.get_metadata().await)?;
     for stale in [current - 1, rec.notification_version - 1, -5] {
-        expect_err(
+        let e = expect_err(
             &format!("update_namespace with stale version {stale} (current {current})"),
             s.update_namespace(update_req(&rec, blob(16), stale)).await,
             ErrorKind::ConditionFailed,
         )?;
+        ensure!(
+            matches!(
+                e.detail(),
+                Some(ConflictDetail::NamespaceNotificationVersion { expected, actual })
+                    if *expected == stale && *actual >= current
+            ),
+            "stale update: expected the typed version conflict, got {:?}",
+            e.detail()
+        );
     }
     ensure_eq!(
         ok("get_namespace_by_id", s.get_namespace_by_id(rec.id).await)?,
@@ -367,60 +379,105 @@ pub async fn update_missing_not_found(ctx: &Ctx) -> Result<(), CaseError> {
     ))
 }
 
-/// Rename: the new name reads the namespace, the old one is `NotFound`, a taken new name is
-/// `AlreadyExists`, and a missing old name is `NotFound`.
+/// A rename request moving `rec` to `new_name` with `detail`, at notification version `version`.
+fn rename_req(
+    rec: &NamespaceRecord,
+    new_name: &str,
+    detail: DataBlob,
+    version: i64,
+) -> RenameNamespaceRequest {
+    RenameNamespaceRequest {
+        update: UpdateNamespaceRequest {
+            id: rec.id,
+            name: new_name.to_string(),
+            detail,
+            is_global: !rec.is_global,
+            notification_version: version,
+        },
+        previous_name: rec.name.clone(),
+    }
+}
+
+/// Renames with the current notification version, retrying when a concurrent writer bumped it
+/// between the read and the write. Returns the version the successful rename used.
+async fn rename_retrying(
+    s: &dyn NamespaceStore,
+    req: RenameNamespaceRequest,
+) -> Result<i64, CaseError> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        let v = ok("get_metadata", s.get_metadata().await)?;
+        let mut attempt = req.clone();
+        attempt.update.notification_version = v;
+        match s.rename_namespace(attempt).await {
+            Ok(()) => return Ok(v),
+            Err(e) if e.kind() == ErrorKind::ConditionFailed => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(e) => {
+                return Err(CaseError::new(format!(
+                    "rename_namespace with the current version: {e}"
+                )));
+            }
+        }
+    }
+    Err(CaseError::new(format!(
+        "rename_namespace failed {UPDATE_ATTEMPTS} times with ConditionFailed although each \
+         attempt used the version just read"
+    )))
+}
+
+/// Rename carries the whole update: the new name reads the namespace with the new detail and
+/// global flag, recorded at the notification version used, and the global version moves on; the
+/// old name is `NotFound` and free again.
 pub async fn rename(ctx: &Ctx) -> Result<(), CaseError> {
     let s = ctx.namespace()?;
     let a = create(s.as_ref(), &new_req()).await?;
-    let b = create(s.as_ref(), &new_req()).await?;
     let new_name = unique_name("ns-renamed");
-    ok(
-        "rename_namespace",
-        s.rename_namespace(&a.name, &new_name).await,
-    )?;
-
-    let renamed = ok(
-        "get_namespace_by_name (new name)",
-        s.get_namespace_by_name(&new_name).await,
-    )?;
-    ensure_eq!(renamed.id, a.id, "the new name reads another namespace");
-    ensure_eq!(renamed.name, new_name, "name field after rename");
-    ensure_eq!(renamed.detail, a.detail, "detail after rename");
+    let detail = blob(72);
+    let used = rename_retrying(s.as_ref(), rename_req(&a, &new_name, detail.clone(), 0)).await?;
+    let want = NamespaceRecord {
+        id: a.id,
+        name: new_name.clone(),
+        detail,
+        is_global: !a.is_global,
+        notification_version: used,
+    };
     ensure_eq!(
-        ok("get_namespace_by_id", s.get_namespace_by_id(a.id).await)?.name,
-        new_name,
-        "name read by id after rename"
+        ok(
+            "get_namespace_by_name (new name)",
+            s.get_namespace_by_name(&new_name).await
+        )?,
+        want,
+        "namespace read by its new name"
+    );
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(a.id).await)?,
+        want,
+        "namespace read by id after rename"
+    );
+    let now = ok("get_metadata", s.get_metadata().await)?;
+    ensure!(
+        now > used,
+        "the rename at version {used} left the version at {now}"
     );
     expect_err(
         "get_namespace_by_name (old name)",
         s.get_namespace_by_name(&a.name).await,
         ErrorKind::NotFound,
     )?;
-
-    expect_err(
-        "rename to a taken name",
-        s.rename_namespace(&new_name, &b.name).await,
-        ErrorKind::AlreadyExists,
-    )?;
+    // Renaming to its own name is an update of the detail.
+    let same = rename_req(&want, &new_name, blob(12), 0);
+    let used = rename_retrying(s.as_ref(), same.clone()).await?;
     ensure_eq!(
-        ok("get_namespace_by_id", s.get_namespace_by_id(a.id).await)?.name,
-        new_name,
-        "a refused rename changed the name"
+        ok("get_namespace_by_id", s.get_namespace_by_id(a.id).await)?,
+        NamespaceRecord {
+            detail: same.update.detail.clone(),
+            is_global: same.update.is_global,
+            notification_version: used,
+            ..want.clone()
+        },
+        "namespace after a rename to its own name"
     );
-    ensure_eq!(
-        ok(
-            "get_namespace_by_name",
-            s.get_namespace_by_name(&b.name).await
-        )?,
-        b,
-        "a refused rename changed the namespace holding the name"
-    );
-    expect_err(
-        "rename of a missing namespace",
-        s.rename_namespace(&unique_name("ns-missing"), &unique_name("ns"))
-            .await,
-        ErrorKind::NotFound,
-    )?;
     // The old name is free again.
     let reuse = CreateNamespaceRequest {
         name: a.name.clone(),
@@ -428,6 +485,173 @@ pub async fn rename(ctx: &Ctx) -> Result<(), CaseError> {
     };
     create(s.as_ref(), &reuse).await?;
     Ok(())
+}
+
+/// A rename with a stale notification version is `ConditionFailed` naming the stored version,
+/// a taken new name is `AlreadyExists`, and a previous name that is missing or belongs to
+/// another id is `NotFound`; none of them changes anything.
+pub async fn rename_refused_changes_nothing(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let a = create(s.as_ref(), &new_req()).await?;
+    let b = create(s.as_ref(), &new_req()).await?;
+    let target = unique_name("ns-renamed");
+    let current = ok("get_metadata", s.get_metadata().await)?;
+    for stale in [current - 1, a.notification_version - 1] {
+        let e = expect_err(
+            &format!("rename_namespace with stale version {stale} (current {current})"),
+            s.rename_namespace(rename_req(&a, &target, blob(16), stale))
+                .await,
+            ErrorKind::ConditionFailed,
+        )?;
+        match e.detail() {
+            Some(ConflictDetail::NamespaceNotificationVersion { expected, actual }) => {
+                ensure_eq!(*expected, stale, "expected version in the conflict");
+                ensure!(
+                    *actual >= current,
+                    "conflict names stored version {actual}, below the {current} read before"
+                );
+            }
+            other => {
+                return Err(CaseError::new(format!(
+                    "stale rename: expected a NamespaceNotificationVersion detail, got {other:?}"
+                )));
+            }
+        }
+    }
+    for _ in 0..UPDATE_ATTEMPTS {
+        let v = ok("get_metadata", s.get_metadata().await)?;
+        match s
+            .rename_namespace(rename_req(&a, &b.name, blob(16), v))
+            .await
+        {
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => break,
+            Err(e) if e.kind() == ErrorKind::ConditionFailed => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            other => {
+                return Err(CaseError::new(format!(
+                    "rename to a taken name: expected AlreadyExists, got {other:?}"
+                )));
+            }
+        }
+    }
+    let ghost = NamespaceRecord {
+        name: unique_name("ns-missing"),
+        ..a.clone()
+    };
+    let other_id = NamespaceRecord {
+        id: namespace_id(),
+        ..a.clone()
+    };
+    for (what, rec) in [("a missing name", &ghost), ("another id", &other_id)] {
+        let mut found = false;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let v = ok("get_metadata", s.get_metadata().await)?;
+            match s
+                .rename_namespace(rename_req(rec, &target, blob(16), v))
+                .await
+            {
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    found = true;
+                    break;
+                }
+                Err(e) if e.kind() == ErrorKind::ConditionFailed => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                other => {
+                    return Err(CaseError::new(format!(
+                        "rename of {what}: expected NotFound, got {other:?}"
+                    )));
+                }
+            }
+        }
+        ensure!(found, "rename of {what} never returned NotFound");
+    }
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(a.id).await)?,
+        a,
+        "refused renames changed the namespace"
+    );
+    ensure_eq!(
+        ok("get_namespace_by_id", s.get_namespace_by_id(b.id).await)?,
+        b,
+        "a refused rename changed the namespace holding the name"
+    );
+    expect_err(
+        "get_namespace_by_name of the refused new name",
+        s.get_namespace_by_name(&target).await,
+        ErrorKind::NotFound,
+    )?;
+    Ok(())
+}
+
+/// Eight renames of one namespace to eight new names from the same notification version race:
+/// exactly one succeeds, the others get `ConditionFailed` with the typed version conflict, and
+/// only the winner's name (with its detail) exists. A round that a writer outside this case
+/// spoiled (no winner) is repeated.
+pub async fn concurrent_rename_single_winner(ctx: &Ctx) -> Result<(), CaseError> {
+    let s = ctx.namespace()?;
+    let rec = create(s.as_ref(), &new_req()).await?;
+    for _ in 0..UPDATE_ATTEMPTS {
+        let v = ok("get_metadata", s.get_metadata().await)?;
+        let reqs: Vec<_> = (0..8)
+            .map(|_| rename_req(&rec, &unique_name("ns-race"), blob(24), v))
+            .collect();
+        let futs = reqs
+            .iter()
+            .map(|r| {
+                let s = Arc::clone(s);
+                let r = r.clone();
+                Box::pin(async move { s.rename_namespace(r).await }) as BoxFuture<'static, _>
+            })
+            .collect();
+        let results = race(futs).await?;
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            ensure!(
+                matches!(
+                    r.detail(),
+                    Some(ConflictDetail::NamespaceNotificationVersion { expected, .. }) if *expected == v
+                ),
+                "a losing rename: expected the typed version conflict, got {r}"
+            );
+        }
+        let won = winners("racing rename", results, ErrorKind::ConditionFailed)?;
+        ensure!(
+            won.len() <= 1,
+            "{} renames from version {v} all succeeded",
+            won.len()
+        );
+        let Some(&w) = won.first() else {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        };
+        let got = ok("get_namespace_by_id", s.get_namespace_by_id(rec.id).await)?;
+        ensure_eq!(got.name, reqs[w].update.name, "name after the race");
+        ensure_eq!(got.detail, reqs[w].update.detail, "detail after the race");
+        ensure_eq!(
+            got.notification_version,
+            v,
+            "version recorded by the winner"
+        );
+        for (i, r) in reqs.iter().enumerate() {
+            if i != w {
+                expect_err(
+                    &format!("get_namespace_by_name of loser {i}'s name"),
+                    s.get_namespace_by_name(&r.update.name).await,
+                    ErrorKind::NotFound,
+                )?;
+            }
+        }
+        expect_err(
+            "get_namespace_by_name (old name)",
+            s.get_namespace_by_name(&rec.name).await,
+            ErrorKind::NotFound,
+        )?;
+        return Ok(());
+    }
+    Err(CaseError::new(format!(
+        "no racing rename won in {UPDATE_ATTEMPTS} rounds"
+    )))
 }
 
 /// Deleting by id removes the namespace from both lookups; repeating it, or deleting an id that
@@ -719,14 +943,47 @@ pub async fn bad_input(ctx: &Ctx) -> Result<(), CaseError> {
         rec,
         "a refused update changed the namespace"
     );
-    expect_bad_request(
-        "rename to an empty name",
-        s.rename_namespace(&rec.name, "").await,
-    )?;
-    expect_bad_request(
-        "rename to a 256-byte name",
-        s.rename_namespace(&rec.name, &"r".repeat(256)).await,
-    )?;
+    let bad_renames = [
+        ("an empty new name", rename_req(&rec, "", blob(8), v)),
+        (
+            "a 256-byte new name",
+            rename_req(&rec, &"r".repeat(256), blob(8), v),
+        ),
+        (
+            "detail over 4 MiB",
+            rename_req(&rec, &unique_name("ns"), blob(MAX_BLOB_BYTES + 1), v),
+        ),
+        (
+            "an empty previous name",
+            RenameNamespaceRequest {
+                previous_name: String::new(),
+                ..rename_req(&rec, &unique_name("ns"), blob(8), v)
+            },
+        ),
+        (
+            "the nil id",
+            RenameNamespaceRequest {
+                update: UpdateNamespaceRequest {
+                    id: NamespaceId(Uuid::nil()),
+                    ..rename_req(&rec, &unique_name("ns"), blob(8), v).update
+                },
+                ..rename_req(&rec, &unique_name("ns"), blob(8), v)
+            },
+        ),
+    ];
+    for (what, req) in bad_renames {
+        expect_bad_request(
+            &format!("rename_namespace with {what}"),
+            s.rename_namespace(req.clone()).await,
+        )?;
+        if !req.update.name.is_empty() && req.update.name.len() <= 255 {
+            expect_err(
+                &format!("get_namespace_by_name after a rename with {what}"),
+                s.get_namespace_by_name(&req.update.name).await,
+                ErrorKind::NotFound,
+            )?;
+        }
+    }
     ensure_eq!(
         ok(
             "get_namespace_by_name",

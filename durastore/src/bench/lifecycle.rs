@@ -117,6 +117,7 @@ impl Worker {
                 exclusive_max_pass: 0,
                 exclusive_max_task_id: id + 1,
                 limit: 100,
+                condition_range_id: None,
             })
             .await?;
         ctx.wrote(1 + deleted.max(1) as u64, bytes);

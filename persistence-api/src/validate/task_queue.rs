@@ -2,7 +2,7 @@
 
 use super::{blob, id_string, positive};
 use crate::error::{Result, StoreError};
-use crate::task_queue::{TaskQueueFlavor, TaskQueueKey, TaskRecord};
+use crate::task_queue::{CompleteTasksLessThanRequest, TaskQueueFlavor, TaskQueueKey, TaskRecord};
 
 /// A queue key: namespace id set, name 1..=255 bytes without NUL.
 pub fn key(key: &TaskQueueKey) -> Result<()> {
@@ -16,6 +16,26 @@ pub fn subqueue(subqueue: i32) -> Result<()> {
         return Err(StoreError::invalid_argument(format!(
             "subqueue must not be negative, got {subqueue}"
         )));
+    }
+    Ok(())
+}
+
+/// A completion: key, subqueue, a limit of 1..=[`super::MAX_PAGE_SIZE`], and a range-id
+/// condition only on a fair queue (Temporal's `ConditionRangeID` exists for fair queues only).
+pub fn complete(req: &CompleteTasksLessThanRequest) -> Result<()> {
+    key(&req.key)?;
+    subqueue(req.subqueue)?;
+    if req.limit <= 0 || req.limit > super::MAX_PAGE_SIZE {
+        return Err(StoreError::invalid_argument(format!(
+            "limit must be in 1..={}, got {}",
+            super::MAX_PAGE_SIZE,
+            req.limit
+        )));
+    }
+    if req.key.flavor == TaskQueueFlavor::Classic && req.condition_range_id.is_some() {
+        return Err(StoreError::invalid_argument(
+            "a range-id condition on task completion is supported for fair queues only",
+        ));
     }
     Ok(())
 }

@@ -199,6 +199,7 @@ pub async fn bad_input_tasks(ctx: &Ctx) -> Result<(), CaseError> {
                 exclusive_max_pass: 0,
                 exclusive_max_task_id: 10,
                 limit,
+                condition_range_id: None,
             })
             .await,
         )?;

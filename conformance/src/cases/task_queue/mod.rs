@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod concurrency;
+mod conditions;
 mod helpers;
 mod queues;
 mod tasks;
@@ -13,6 +14,7 @@ mod user_data;
 
 pub use bad_input::*;
 pub use concurrency::*;
+pub use conditions::*;
 pub use queues::*;
 pub use tasks::*;
 pub use user_data::*;
@@ -48,6 +50,10 @@ pub fn cases() -> Vec<Case> {
         classic_rejects_nonzero_pass,
         fair_rejects_pass_below_one + FairTaskQueue,
         classic_and_fair_independent + FairTaskQueue,
+        fair_complete_range_condition + FairTaskQueue,
+        fair_complete_races_lease_change + FairTaskQueue + ConcurrentWriters,
+        classic_complete_condition_refused,
+        user_data_conflict_names_queues + TaskQueueUserData + ConcurrentWriters,
         user_data_versioning + TaskQueueUserData,
         user_data_multi_update_atomic + TaskQueueUserData,
         user_data_build_id_index + TaskQueueUserData,

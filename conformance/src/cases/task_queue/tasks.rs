@@ -234,6 +234,7 @@ async fn subqueues(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<(), CaseError> 
             exclusive_max_pass: p,
             exclusive_max_task_id: 4,
             limit: 100,
+            condition_range_id: None,
         })
         .await,
     )?;
@@ -337,6 +338,7 @@ async fn complete_bound_and_limit(ctx: &Ctx, flavor: TaskQueueFlavor) -> Result<
                 exclusive_max_pass: bound.0,
                 exclusive_max_task_id: bound.1,
                 limit: limit as i32,
+                condition_range_id: None,
             })
             .await,
         )?;
