@@ -54,12 +54,13 @@ use crate::{
     HistoryNode, HistoryStore, HistoryTask, HistoryTaskKey, HistoryTreeBranch,
     ListWorkflowExecutionsRequest, NamespaceId, NamespaceRecord, NamespaceStore, NexusEndpoint,
     NexusEndpointPage, NexusEndpointStore, Page, QueueInfo, QueueKey, QueueMessage, QueueStore,
-    QueueType, QueueV1Metadata, QueueV1Store, ReadHistoryBranchRequest, RenameNamespaceRequest, ReplicationDlqStore,
-    ReplicationDlqTask, RunId, SetWorkflowExecutionRequest, ShardId, ShardInfo, ShardStore, Stores,
-    TaskCategory, TaskQueueFlavor, TaskQueueKey, TaskQueueRecord, TaskQueueStore, TaskQueueWrite,
-    TaskRecord, TreeId, UpdateNamespaceRequest, UpdateShardRequest, UpdateWorkflowExecutionRequest,
-    UpsertClusterMembershipRequest, UserDataRecord, UserDataUpdate, Uuid, VisibilityRecord,
-    VisibilityStore, VisibilityWrite, WorkflowId, WorkflowKey, WorkflowMutableState,
+    QueueType, QueueV1Metadata, QueueV1Store, ReadHistoryBranchRequest, RenameNamespaceRequest,
+    ReplicationDlqStore, ReplicationDlqTask, RunId, SetWorkflowExecutionRequest, ShardId,
+    ShardInfo, ShardStore, Stores, TaskCategory, TaskQueueFlavor, TaskQueueKey, TaskQueueRecord,
+    TaskQueueStore, TaskQueueWrite, TaskRecord, TreeId, UpdateNamespaceRequest, UpdateShardRequest,
+    UpdateWorkflowExecutionRequest, UpsertClusterMembershipRequest, UserDataRecord, UserDataUpdate,
+    Uuid, VisibilityRecord, VisibilityStore, VisibilityWrite, WorkflowId, WorkflowKey,
+    WorkflowMutableState,
 };
 
 /// Name of the per-call latency histogram (seconds), labels `backend`, `store`, `operation`.
