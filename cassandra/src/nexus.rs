@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use durastore_api::nexus::{list_page_size, validate_id, validate_write};
+use durastore_api::nexus::{list_page_size, not_found, validate_id, validate_write};
 use durastore_api::{
     DataBlob, ErrorKind, NexusEndpoint, NexusEndpointPage, NexusEndpointStore, Result, StoreError,
     Uuid, validate,
@@ -221,9 +221,7 @@ impl NexusEndpointStore for CassNexusStore {
                 table,
             ));
         }
-        Err(StoreError::not_found(format!(
-            "nexus endpoint not found: {id}"
-        )))
+        Err(not_found(id))
     }
 
     async fn get_nexus_endpoint(&self, id: Uuid) -> Result<NexusEndpoint> {
@@ -234,9 +232,7 @@ impl NexusEndpointStore for CassNexusStore {
             .await?
         {
             Some(r) => endpoint(&r),
-            None => Err(StoreError::not_found(format!(
-                "nexus endpoint not found: {id}"
-            ))),
+            None => Err(not_found(id)),
         }
     }
 

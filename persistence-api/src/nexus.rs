@@ -114,6 +114,11 @@ pub fn validate_id(id: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// The `NotFound` of a missing endpoint (Temporal's message text: "nexus endpoint not found").
+pub fn not_found(id: Uuid) -> StoreError {
+    StoreError::not_found(format!("nexus endpoint not found: {id}"))
+}
+
 /// The page size of a listing: 0 (table version only) up to [`validate::MAX_PAGE_SIZE`].
 pub fn list_page_size(page_size: i32) -> Result<usize> {
     if page_size == 0 {

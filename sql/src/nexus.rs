@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use durastore_api::nexus::{list_page_size, validate_id, validate_write};
+use durastore_api::nexus::{list_page_size, not_found, validate_id, validate_write};
 use durastore_api::{
     NexusEndpoint, NexusEndpointPage, NexusEndpointStore, Result, StoreError, Uuid, validate,
 };
@@ -142,9 +142,7 @@ impl SqlStore {
             )
             .await?;
         if n == 0 {
-            return Err(StoreError::not_found(format!(
-                "nexus endpoint not found: {id}"
-            )));
+            return Err(not_found(id));
         }
         Ok(())
     }
@@ -227,9 +225,7 @@ impl NexusEndpointStore for SqlStore {
         let rows = self.driver.query(&sql, &params![id.as_bytes()]).await?;
         match rows.first() {
             Some(r) => endpoint(r),
-            None => Err(StoreError::not_found(format!(
-                "nexus endpoint not found: {id}"
-            ))),
+            None => Err(not_found(id)),
         }
     }
 

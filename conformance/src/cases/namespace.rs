@@ -109,36 +109,49 @@ fn update_req(rec: &NamespaceRecord, detail: DataBlob, version: i64) -> UpdateNa
     }
 }
 
-/// Updates with the current notification version, retrying when a concurrent writer bumped it
-/// between the read and the write. Returns the version the successful update used.
-async fn update_retrying(
+/// Runs `write` with the current notification version, retrying when a concurrent writer bumped
+/// it between the read and the write. Returns the version the successful write used.
+async fn with_current_version<F, Fut>(
     s: &dyn NamespaceStore,
-    req: UpdateNamespaceRequest,
-) -> Result<i64, CaseError> {
+    what: &str,
+    mut write: F,
+) -> Result<i64, CaseError>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = StoreResult<()>>,
+{
     for _ in 0..UPDATE_ATTEMPTS {
         let v = ok("get_metadata", s.get_metadata().await)?;
-        match s
-            .update_namespace(UpdateNamespaceRequest {
-                notification_version: v,
-                ..req.clone()
-            })
-            .await
-        {
+        match write(v).await {
             Ok(()) => return Ok(v),
             Err(e) if e.kind() == ErrorKind::ConditionFailed => {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             Err(e) => {
                 return Err(CaseError::new(format!(
-                    "update_namespace with the current version: {e}"
+                    "{what} with the current version: {e}"
                 )));
             }
         }
     }
     Err(CaseError::new(format!(
-        "update_namespace failed {UPDATE_ATTEMPTS} times with ConditionFailed although each \
-         attempt used the version just read"
+        "{what} failed {UPDATE_ATTEMPTS} times with ConditionFailed although each attempt used \
+         the version just read"
     )))
+}
+
+/// Updates with the current notification version (see [`with_current_version`]).
+async fn update_retrying(
+    s: &dyn NamespaceStore,
+    req: UpdateNamespaceRequest,
+) -> Result<i64, CaseError> {
+    with_current_version(s, "update_namespace", |v| {
+        s.update_namespace(UpdateNamespaceRequest {
+            notification_version: v,
+            ..req.clone()
+        })
+    })
+    .await
 }
 
 /// Indexes of the successful results; every failure must be of `loser` kind.
@@ -398,32 +411,17 @@ fn rename_req(
     }
 }
 
-/// Renames with the current notification version, retrying when a concurrent writer bumped it
-/// between the read and the write. Returns the version the successful rename used.
+/// Renames with the current notification version (see [`with_current_version`]).
 async fn rename_retrying(
     s: &dyn NamespaceStore,
     req: RenameNamespaceRequest,
 ) -> Result<i64, CaseError> {
-    for _ in 0..UPDATE_ATTEMPTS {
-        let v = ok("get_metadata", s.get_metadata().await)?;
+    with_current_version(s, "rename_namespace", |v| {
         let mut attempt = req.clone();
         attempt.update.notification_version = v;
-        match s.rename_namespace(attempt).await {
-            Ok(()) => return Ok(v),
-            Err(e) if e.kind() == ErrorKind::ConditionFailed => {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            Err(e) => {
-                return Err(CaseError::new(format!(
-                    "rename_namespace with the current version: {e}"
-                )));
-            }
-        }
-    }
-    Err(CaseError::new(format!(
-        "rename_namespace failed {UPDATE_ATTEMPTS} times with ConditionFailed although each \
-         attempt used the version just read"
-    )))
+        s.rename_namespace(attempt)
+    })
+    .await
 }
 
 /// Rename carries the whole update: the new name reads the namespace with the new detail and

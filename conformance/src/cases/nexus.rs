@@ -128,6 +128,25 @@ fn expect_endpoint_conflict(
     Ok(())
 }
 
+/// Checks that refused writes left `stored` and the table version `tv` as they were.
+async fn unchanged(
+    s: &dyn NexusEndpointStore,
+    stored: &NexusEndpoint,
+    tv: i64,
+) -> Result<(), CaseError> {
+    ensure_eq!(
+        ok("get_nexus_endpoint", s.get_nexus_endpoint(stored.id).await)?,
+        *stored,
+        "refused writes changed the endpoint"
+    );
+    ensure_eq!(
+        table_version(s).await?,
+        tv,
+        "refused writes moved the table version"
+    );
+    Ok(())
+}
+
 /// Every endpoint listed with `page_size`, page by page from the table version `tv`.
 async fn list_all(
     s: &dyn NexusEndpointStore,
@@ -281,17 +300,7 @@ pub async fn table_version_condition(ctx: &Ctx) -> Result<(), CaseError> {
             now,
         )?;
     }
-    ensure_eq!(
-        ok("get_nexus_endpoint", s.get_nexus_endpoint(e.id).await)?,
-        stored,
-        "refused writes changed the endpoint"
-    );
-    ensure_eq!(
-        table_version(s.as_ref()).await?,
-        now,
-        "refused writes moved the table version"
-    );
-    Ok(())
+    unchanged(s.as_ref(), &stored, now).await
 }
 
 /// With the right table version: creating an existing endpoint, updating with a version other
@@ -356,17 +365,7 @@ pub async fn endpoint_version_condition(ctx: &Ctx) -> Result<(), CaseError> {
         s.get_nexus_endpoint(ghost).await,
         ErrorKind::NotFound,
     )?;
-    ensure_eq!(
-        ok("get_nexus_endpoint", s.get_nexus_endpoint(e.id).await)?,
-        stored,
-        "refused writes changed the endpoint"
-    );
-    ensure_eq!(
-        table_version(s.as_ref()).await?,
-        now,
-        "refused writes moved the table version"
-    );
-    Ok(())
+    unchanged(s.as_ref(), &stored, now).await
 }
 
 /// Deleting an endpoint that does not exist (never written, or already deleted) is `NotFound`
