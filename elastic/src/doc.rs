@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Utc};
 use durastore_api::query::{SearchAttributeType, SearchAttributes, is_chasm_attribute};
 use durastore_api::{
-    DataBlob, NamespaceId, Result, RunId, SearchAttributeValue, StoreError, VisibilityRecord,
-    WORKFLOW_ARCHETYPE_ID, WorkflowStatus,
+    ArchetypeId, DataBlob, NamespaceId, Result, RunId, SearchAttributeValue, StoreError,
+    VisibilityRecord, WorkflowStatus,
 };
 use serde_json::{Map, Value, json};
 
@@ -287,8 +287,8 @@ pub(crate) fn record_to_doc(r: &VisibilityRecord, attrs: &SearchAttributes) -> R
         d.insert("MemoEncoding".into(), json!(m.encoding));
     }
     // Workflows carry no ArchetypeId, like every document written before schema 1.1.
-    if r.archetype_id != WORKFLOW_ARCHETYPE_ID {
-        d.insert(ARCHETYPE_FIELD.into(), json!(r.archetype_id));
+    if !r.archetype_id.is_workflow() {
+        d.insert(ARCHETYPE_FIELD.into(), json!(r.archetype_id.0));
     }
     if let Some(m) = &r.chasm_info {
         d.insert("ChasmInfo".into(), json!(base64_encode(&m.data)));
@@ -330,10 +330,11 @@ pub(crate) fn record_from_doc(src: &Value) -> Result<VisibilityRecord> {
     let memo = blob("Memo", "MemoEncoding")?;
     let chasm_info = blob("ChasmInfo", "ChasmInfoEncoding")?;
     let archetype_id = match src.get(ARCHETYPE_FIELD) {
-        None | Some(Value::Null) => WORKFLOW_ARCHETYPE_ID,
+        None | Some(Value::Null) => ArchetypeId::WORKFLOW,
         Some(v) => v
             .as_u64()
             .and_then(|v| u32::try_from(v).ok())
+            .map(ArchetypeId::from_visibility_code)
             .ok_or_else(|| bad(ARCHETYPE_FIELD))?,
     };
     Ok(VisibilityRecord {

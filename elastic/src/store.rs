@@ -299,7 +299,11 @@ impl VisibilityStore for ElasticVisibility {
         let token = match &req.next_page_token {
             Some(t) => Some(ListToken::decode(
                 t,
-                &fingerprint(&req.namespace_id, req.archetype_id, &req.query),
+                &fingerprint(
+                    &req.namespace_id,
+                    validate::visibility_scope(req.archetype_id)?,
+                    &req.query,
+                ),
             )?),
             None => None,
         };
@@ -309,7 +313,7 @@ impl VisibilityStore for ElasticVisibility {
         let mut body = json!({
             "query": to_query(
                 &req.namespace_id.to_string(),
-                req.archetype_id,
+                validate::visibility_scope(req.archetype_id)?,
                 q.filter.as_ref(),
                 &attrs
             ),
@@ -354,7 +358,11 @@ impl VisibilityStore for ElasticVisibility {
                     c: get(0)?,
                     s: get(1)?,
                     r: get(2)?,
-                    q: fingerprint(&req.namespace_id, req.archetype_id, &req.query),
+                    q: fingerprint(
+                        &req.namespace_id,
+                        validate::visibility_scope(req.archetype_id)?,
+                        &req.query,
+                    ),
                 }))
             }
             _ => None,
@@ -370,7 +378,7 @@ impl VisibilityStore for ElasticVisibility {
         let (q, attrs) = self.parse(&req.namespace_id, &req.query, true).await?;
         let query = to_query(
             &req.namespace_id.to_string(),
-            req.archetype_id,
+            validate::visibility_scope(req.archetype_id)?,
             q.filter.as_ref(),
             &attrs,
         );

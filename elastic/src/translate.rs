@@ -15,8 +15,6 @@
 use durastore_api::query::{CompareOp, Expr, Literal, SearchAttributeType, SearchAttributes};
 use serde_json::{Value, json};
 
-use durastore_api::WORKFLOW_ARCHETYPE_ID;
-
 use crate::doc::{ARCHETYPE_FIELD, PRESENT_FIELD, datetime_text, field_name, text_token_set};
 
 /// A query that matches no document.
@@ -197,7 +195,7 @@ pub fn to_query(
     filter: Option<&Expr>,
     attrs: &SearchAttributes,
 ) -> Value {
-    let archetype = if archetype_id == WORKFLOW_ARCHETYPE_ID {
+    let archetype = if archetype_id == 0 {
         not(json!({"exists": {"field": ARCHETYPE_FIELD}}))
     } else {
         json!({"term": {ARCHETYPE_FIELD: archetype_id}})

@@ -39,7 +39,7 @@ fn record(ns: NamespaceId, i: i64, task_id: i64) -> VisibilityRecord {
         history_size_bytes: None,
         execution_duration_nanos: None,
         state_transition_count: None,
-        archetype_id: 0,
+        archetype_id: durastore_api::ArchetypeId::WORKFLOW,
         chasm_info: None,
     }
 }
@@ -87,7 +87,7 @@ async fn check(url: &str) {
         query: q.into(),
         page_size: size,
         next_page_token: None,
-        archetype_id: 0,
+        archetype_id: durastore_api::ArchetypeId::WORKFLOW,
     };
     let count_req = |q: &str| CountWorkflowExecutionsRequest::new(ns, q);
     // != excludes records without the attribute (three-valued logic).

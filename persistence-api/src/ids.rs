@@ -194,6 +194,22 @@ impl ArchetypeId {
         self == Self::WORKFLOW
     }
 
+    /// How visibility stores keep it: 0 for the workflow archetype, else the id. Temporal leaves
+    /// a workflow's record without an archetype (no `TemporalNamespaceDivision`), and records
+    /// written before schema 1.1 have none; both read back as workflows.
+    pub fn visibility_code(self) -> u32 {
+        if self.is_workflow() { 0 } else { self.0 }
+    }
+
+    /// The archetype a stored visibility code stands for (see [`ArchetypeId::visibility_code`]).
+    pub fn from_visibility_code(code: u32) -> Self {
+        if code == 0 {
+            Self::WORKFLOW
+        } else {
+            ArchetypeId(code)
+        }
+    }
+
     /// Rejects [`ArchetypeId::UNSPECIFIED`].
     pub fn validate(self) -> Result<()> {
         if self == Self::UNSPECIFIED {

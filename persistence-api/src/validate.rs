@@ -224,6 +224,14 @@ fn optional_record_id(what: &str, v: &Option<String>) -> Result<()> {
     }
 }
 
+/// The stored code of the archetype a visibility list or count is scoped to (see
+/// [`crate::ArchetypeId::visibility_code`]); [`crate::ArchetypeId::UNSPECIFIED`] is refused, so
+/// a caller that forgot the archetype never reads the workflows' records by accident.
+pub fn visibility_scope(archetype: crate::ArchetypeId) -> Result<u32> {
+    archetype.validate()?;
+    Ok(archetype.visibility_code())
+}
+
 /// Backend-independent checks of a visibility record before any write: ids, task id, memo size,
 /// CHASM info (size; only on a CHASM archetype's record),
 /// search-attribute sizes ([`search_attributes`]), and a close time when `closed` (a closed
@@ -231,6 +239,7 @@ fn optional_record_id(what: &str, v: &Option<String>) -> Result<()> {
 /// store's check.
 pub fn visibility_record(r: &crate::visibility::VisibilityRecord, closed: bool) -> Result<()> {
     r.namespace_id.validate()?;
+    r.archetype_id.validate()?;
     r.run_id.validate()?;
     id_string("workflow id", &r.workflow_id)?;
     optional_id_string("workflow type", &r.workflow_type)?;
@@ -242,10 +251,10 @@ pub fn visibility_record(r: &crate::visibility::VisibilityRecord, closed: bool) 
         blob("memo", m)?;
     }
     if let Some(info) = &r.chasm_info {
-        if r.archetype_id == crate::visibility::WORKFLOW_ARCHETYPE_ID {
+        if r.archetype_id.is_workflow() {
             return Err(StoreError::invalid_argument(
-                "chasm_info is set on a workflow record (archetype id 0); only a CHASM \
-                 execution's record carries one",
+                "chasm_info is set on a workflow record; only a CHASM execution's record \
+                 carries one",
             ));
         }
         blob("chasm info", info)?;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::ids::{NamespaceId, RunId, WorkflowKey};
+use crate::ids::{ArchetypeId, NamespaceId, RunId, WorkflowKey};
 use crate::query::{Literal, SearchAttributeType};
 use crate::types::{DataBlob, DateTime, Page, Utc, WorkflowStatus};
 
@@ -26,12 +26,6 @@ pub enum SearchAttributeValue {
     /// KeywordList.
     KeywordList(Vec<String>),
 }
-
-/// The archetype id of workflow records: the scope of a list or count that names no CHASM
-/// archetype. Temporal marks a CHASM execution's record with its archetype id (the decimal id in
-/// `TemporalNamespaceDivision`) and leaves workflows without one; durastore keeps the id in a
-/// field of its own, 0 for workflows (Temporal's `UnspecifiedArchetypeID`).
-pub const WORKFLOW_ARCHETYPE_ID: u32 = 0;
 
 /// A visibility record as written.
 ///
@@ -102,10 +96,10 @@ pub struct VisibilityRecord {
     pub execution_duration_nanos: Option<i64>,
     /// State transition count.
     pub state_transition_count: Option<i64>,
-    /// Whose record this is: [`WORKFLOW_ARCHETYPE_ID`] for a workflow, else the CHASM archetype
+    /// Whose record this is: [`ArchetypeId::WORKFLOW`] for a workflow, else the CHASM archetype
     /// id of the execution (a standalone activity, a scheduler, …). Lists and counts see only
     /// the records of the archetype they ask for.
-    pub archetype_id: u32,
+    pub archetype_id: ArchetypeId,
     /// The CHASM execution's visibility info (Temporal's `ChasmExecutionInfo` memo): an opaque
     /// blob stored and returned as given, like `memo`. `None` for workflows.
     pub chasm_info: Option<DataBlob>,
@@ -142,7 +136,7 @@ impl VisibilityRecord {
             history_size_bytes: None,
             execution_duration_nanos: None,
             state_transition_count: None,
-            archetype_id: WORKFLOW_ARCHETYPE_ID,
+            archetype_id: ArchetypeId::WORKFLOW,
             chasm_info: None,
         }
     }
@@ -160,9 +154,9 @@ pub struct ListWorkflowExecutionsRequest {
     pub page_size: i32,
     /// Token from the previous page.
     pub next_page_token: Option<Vec<u8>>,
-    /// The archetype whose records are listed: [`WORKFLOW_ARCHETYPE_ID`] (Temporal's
+    /// The archetype whose records are listed: [`ArchetypeId::WORKFLOW`] (Temporal's
     /// `ListWorkflowExecutions`) or a CHASM archetype id (`ListChasmExecutions`).
-    pub archetype_id: u32,
+    pub archetype_id: ArchetypeId,
 }
 
 impl ListWorkflowExecutionsRequest {
@@ -178,13 +172,17 @@ impl ListWorkflowExecutionsRequest {
             query: query.into(),
             page_size: Self::DEFAULT_PAGE_SIZE,
             next_page_token: None,
-            archetype_id: WORKFLOW_ARCHETYPE_ID,
+            archetype_id: ArchetypeId::WORKFLOW,
         }
     }
 
     /// The first page of `query` over the records of CHASM archetype `archetype_id` (Temporal's
     /// `ListChasmExecutions`).
-    pub fn chasm(namespace_id: NamespaceId, archetype_id: u32, query: impl Into<String>) -> Self {
+    pub fn chasm(
+        namespace_id: NamespaceId,
+        archetype_id: ArchetypeId,
+        query: impl Into<String>,
+    ) -> Self {
         Self {
             archetype_id,
             ..Self::new(namespace_id, query)
@@ -215,9 +213,9 @@ pub struct CountWorkflowExecutionsRequest {
     /// Query text in the list-filter language ("" = all), optionally ending in
     /// `GROUP BY ExecutionStatus` or `GROUP BY <a LowCardinalityKeyword attribute>`.
     pub query: String,
-    /// The archetype whose records are counted: [`WORKFLOW_ARCHETYPE_ID`] (Temporal's
+    /// The archetype whose records are counted: [`ArchetypeId::WORKFLOW`] (Temporal's
     /// `CountWorkflowExecutions`) or a CHASM archetype id (`CountChasmExecutions`).
-    pub archetype_id: u32,
+    pub archetype_id: ArchetypeId,
 }
 
 impl CountWorkflowExecutionsRequest {
@@ -226,13 +224,17 @@ impl CountWorkflowExecutionsRequest {
         Self {
             namespace_id,
             query: query.into(),
-            archetype_id: WORKFLOW_ARCHETYPE_ID,
+            archetype_id: ArchetypeId::WORKFLOW,
         }
     }
 
     /// The count of `query` over the records of CHASM archetype `archetype_id` (Temporal's
     /// `CountChasmExecutions`).
-    pub fn chasm(namespace_id: NamespaceId, archetype_id: u32, query: impl Into<String>) -> Self {
+    pub fn chasm(
+        namespace_id: NamespaceId,
+        archetype_id: ArchetypeId,
+        query: impl Into<String>,
+    ) -> Self {
         Self {
             archetype_id,
             ..Self::new(namespace_id, query)

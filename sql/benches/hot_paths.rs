@@ -101,7 +101,7 @@ fn fixture() -> VisibilityFixture {
         history_size_bytes: Some(4_096),
         execution_duration_nanos: Some(42_000_000_000),
         state_transition_count: Some(9),
-        archetype_id: 0,
+        archetype_id: durastore_api::ArchetypeId::WORKFLOW,
         chasm_info: None,
     };
     let custom = BTreeMap::from([

@@ -189,7 +189,7 @@ pub(super) fn visibility_record(
         history_size_bytes: close.map(|_| 11 * EVENT_BYTES as i64),
         execution_duration_nanos: close.and_then(|c| (c - start).num_nanoseconds()),
         state_transition_count: Some(if close.is_some() { 8 } else { 1 }),
-        archetype_id: 0,
+        archetype_id: durastore_api::ArchetypeId::WORKFLOW,
         chasm_info: None,
     }
 }

@@ -214,7 +214,7 @@ impl Worker {
                         query: query.to_string(),
                         page_size: 20,
                         next_page_token: None,
-                        archetype_id: 0,
+                        archetype_id: ArchetypeId::WORKFLOW,
                     })
                     .await
                     .map(|_| ())

@@ -766,7 +766,7 @@ async fn list_records(
                 query: query.to_string(),
                 page_size: i32::try_from(want).unwrap_or(1000),
                 next_page_token: token,
-                archetype_id: 0,
+                archetype_id: ArchetypeId::WORKFLOW,
             })
             .await?;
         rows.extend(page.items);

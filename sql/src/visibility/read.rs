@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use durastore_api::query::{SearchAttributeType, SearchAttributes, parse_query};
 use durastore_api::{
-    CountResult, CountWorkflowExecutionsRequest, ListWorkflowExecutionsRequest, NamespaceId, Page,
-    Result, RunId, SearchAttributeValue, StoreError, VisibilityRecord, WorkflowStatus, validate,
+    ArchetypeId, CountResult, CountWorkflowExecutionsRequest, ListWorkflowExecutionsRequest,
+    NamespaceId, Page, Result, RunId, SearchAttributeValue, StoreError, VisibilityRecord,
+    WorkflowStatus, validate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -187,8 +188,10 @@ pub(super) fn record_from_row(
         history_size_bytes: row.opt_i64(18)?,
         execution_duration_nanos: row.opt_i64(19)?,
         state_transition_count: row.opt_i64(20)?,
-        archetype_id: u32::try_from(row.i64(22)?)
-            .map_err(|_| StoreError::internal("stored archetype id is not a u32"))?,
+        archetype_id: ArchetypeId::from_visibility_code(
+            u32::try_from(row.i64(22)?)
+                .map_err(|_| StoreError::internal("stored archetype id is not a u32"))?,
+        ),
         chasm_info: row.opt_blob(23, 24)?,
     };
     let token = ListToken {
@@ -277,7 +280,12 @@ impl SqlStore {
             group_by,
             fingerprint,
         } = self
-            .vis_query(req.namespace_id, req.archetype_id, &req.query, false)
+            .vis_query(
+                req.namespace_id,
+                validate::visibility_scope(req.archetype_id)?,
+                &req.query,
+                false,
+            )
             .await?;
         let token = ListToken::decode(&req.next_page_token, &fingerprint)?;
         if !group_by.is_empty() {
@@ -288,7 +296,10 @@ impl SqlStore {
         let mut sql = format!(
             "SELECT {SELECT_COLUMNS} FROM {TABLE} WHERE namespace_id = ? AND archetype_id = ?"
         );
-        let mut p = params![req.namespace_id.to_string(), i64::from(req.archetype_id)];
+        let mut p = params![
+            req.namespace_id.to_string(),
+            i64::from(validate::visibility_scope(req.archetype_id)?)
+        ];
         if let Some(c) = cond {
             sql.push_str(" AND ");
             sql.push_str(&c.sql);
@@ -327,7 +338,12 @@ impl SqlStore {
             group_by,
             ..
         } = self
-            .vis_query(req.namespace_id, req.archetype_id, &req.query, true)
+            .vis_query(
+                req.namespace_id,
+                validate::visibility_scope(req.archetype_id)?,
+                &req.query,
+                true,
+            )
             .await?;
         // The parser admits only ExecutionStatus or a LowCardinalityKeyword attribute.
         let group = match group_by.as_slice() {
@@ -346,7 +362,10 @@ impl SqlStore {
             None => "SELECT COUNT(*)".to_string(),
         };
         let mut sql = format!("{select} FROM {TABLE} WHERE namespace_id = ? AND archetype_id = ?");
-        let mut p = params![req.namespace_id.to_string(), i64::from(req.archetype_id)];
+        let mut p = params![
+            req.namespace_id.to_string(),
+            i64::from(validate::visibility_scope(req.archetype_id)?)
+        ];
         if let Some(c) = cond {
             sql.push_str(" AND ");
             sql.push_str(&c.sql);

@@ -175,7 +175,10 @@ pub(super) fn encode_row(
         "root_run_id",
         Value::from(r.root_run_id.map(|x| x.to_string())),
     );
-    p("archetype_id", Value::Int(i64::from(r.archetype_id)));
+    p(
+        "archetype_id",
+        Value::Int(i64::from(r.archetype_id.visibility_code())),
+    );
     p(
         "chasm_info",
         Value::from(r.chasm_info.as_ref().map(|m| m.data.clone())),

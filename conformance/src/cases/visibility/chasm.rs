@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use durastore_api::query::{Literal, SearchAttributeType};
 use durastore_api::{
-    CountResult, CountWorkflowExecutionsRequest, DataBlob, ErrorKind,
+    ArchetypeId, CountResult, CountWorkflowExecutionsRequest, DataBlob, ErrorKind,
     ListWorkflowExecutionsRequest, NamespaceId, RunId, SearchAttributeValue, VisibilityRecord,
     VisibilityStore, WorkflowStatus,
 };
@@ -24,15 +24,15 @@ use crate::{CaseError, Ctx, ensure, ensure_eq};
 
 /// The archetype ids the cases use (any non-zero u32 is a CHASM archetype; one near the top of
 /// the range checks the full width is kept).
-const ACTIVITY: u32 = 7;
-const SCHEDULER: u32 = 4_000_000_001;
+const ACTIVITY: ArchetypeId = ArchetypeId(7);
+const SCHEDULER: ArchetypeId = ArchetypeId(4_000_000_001);
 
 /// `r` as a record of `archetype`, with an info blob.
-fn chasm(r: VisibilityRecord, archetype: u32) -> VisibilityRecord {
+fn chasm(r: VisibilityRecord, archetype: ArchetypeId) -> VisibilityRecord {
     VisibilityRecord {
         archetype_id: archetype,
         chasm_info: Some(DataBlob::new(
-            format!("info-{archetype}-{}", r.workflow_id).into_bytes(),
+            format!("info-{}-{}", archetype.0, r.workflow_id).into_bytes(),
             "Proto3",
         )),
         ..r
@@ -43,7 +43,7 @@ fn chasm(r: VisibilityRecord, archetype: u32) -> VisibilityRecord {
 async fn chasm_ids(
     s: &dyn VisibilityStore,
     ns: NamespaceId,
-    archetype: u32,
+    archetype: ArchetypeId,
     query: &str,
     page_size: i32,
 ) -> Result<Vec<RunId>, CaseError> {
@@ -66,7 +66,7 @@ async fn chasm_ids(
 async fn chasm_count(
     s: &dyn VisibilityStore,
     ns: NamespaceId,
-    archetype: u32,
+    archetype: ArchetypeId,
     query: &str,
 ) -> Result<CountResult, CaseError> {
     ok(
@@ -123,11 +123,14 @@ pub async fn chasm_archetype_isolation_list_count(ctx: &Ctx) -> Result<(), CaseE
         chasm_ids(s, ns, SCHEDULER, "", 10).await?,
         vec![sched.run_id]
     );
-    ensure_eq!(chasm_ids(s, ns, 8, "", 10).await?, Vec::<RunId>::new());
+    ensure_eq!(
+        chasm_ids(s, ns, ArchetypeId(8), "", 10).await?,
+        Vec::<RunId>::new()
+    );
     ensure_eq!(count(s, ns, "").await?, 3);
     ensure_eq!(chasm_count(s, ns, ACTIVITY, "").await?.count, 2);
     ensure_eq!(chasm_count(s, ns, SCHEDULER, "").await?.count, 1);
-    ensure_eq!(chasm_count(s, ns, 8, "").await?.count, 0);
+    ensure_eq!(chasm_count(s, ns, ArchetypeId(8), "").await?.count, 0);
     // The same filter in both scopes: each sees its own record only.
     let q = "WorkflowId = 'wf-1'";
     ensure_eq!(list_ids(s, ns, q, 10).await?, vec![wfs[0].run_id]);
@@ -532,9 +535,9 @@ pub async fn chasm_bad_input_rejected(ctx: &Ctx) -> Result<(), CaseError> {
         "TemporalInt01 = 'x'",
         "TemporalLowCardinalityKeyword01 = 5",
     ] {
-        for archetype in [0, ACTIVITY] {
+        for archetype in [ArchetypeId::WORKFLOW, ACTIVITY] {
             expect_err(
-                &format!("list {q:?} in archetype {archetype}"),
+                &format!("list {q:?} in archetype {}", archetype.0),
                 s.list(ListWorkflowExecutionsRequest::chasm(ns, archetype, q))
                     .await,
                 ErrorKind::InvalidArgument,
@@ -547,6 +550,20 @@ pub async fn chasm_bad_input_rejected(ctx: &Ctx) -> Result<(), CaseError> {
             )?;
         }
     }
+    // A scope of archetype 0 (unspecified) is refused, never read as the workflows' scope.
+    let zero = ArchetypeId::UNSPECIFIED;
+    expect_err(
+        "list in archetype 0",
+        s.list(ListWorkflowExecutionsRequest::chasm(ns, zero, ""))
+            .await,
+        ErrorKind::InvalidArgument,
+    )?;
+    expect_err(
+        "count in archetype 0",
+        s.count(CountWorkflowExecutionsRequest::chasm(ns, zero, ""))
+            .await,
+        ErrorKind::InvalidArgument,
+    )?;
     let base = chasm(running(ns, "bad", at(1, 0)), ACTIVITY);
     let mut info_on_workflow = running(ns, "bad-wf", at(1, 0));
     info_on_workflow.chasm_info = Some(DataBlob::new(vec![1], "Proto3"));
@@ -572,6 +589,10 @@ pub async fn chasm_bad_input_rejected(ctx: &Ctx) -> Result<(), CaseError> {
             ),
         ),
         ("chasm_info on a workflow", info_on_workflow),
+        (
+            "the unspecified archetype 0",
+            chasm(running(ns, "bad-0", at(1, 0)), ArchetypeId::UNSPECIFIED),
+        ),
     ];
     for (what, r) in bad {
         for (call, res) in [

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use durastore_api::query::{Literal, SearchAttributeType};
 use durastore_api::{
-    CountResult, CountWorkflowExecutionsRequest, DateTime, ErrorKind,
+    ArchetypeId, CountResult, CountWorkflowExecutionsRequest, DateTime, ErrorKind,
     ListWorkflowExecutionsRequest, NamespaceId, Page, RunId, SearchAttributeValue, Utc,
     VisibilityRecord, VisibilityStore, WorkflowStatus,
 };
@@ -108,7 +108,7 @@ pub(crate) fn running(
         history_size_bytes: None,
         execution_duration_nanos: None,
         state_transition_count: None,
-        archetype_id: 0,
+        archetype_id: ArchetypeId::WORKFLOW,
         chasm_info: None,
     }
 }
@@ -174,7 +174,7 @@ pub(crate) fn request(
         query: query.to_string(),
         page_size,
         next_page_token: token,
-        archetype_id: 0,
+        archetype_id: ArchetypeId::WORKFLOW,
     }
 }
 

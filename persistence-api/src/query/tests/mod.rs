@@ -195,7 +195,7 @@ fn record() -> VisibilityRecord {
         history_size_bytes: None,
         execution_duration_nanos: None,
         state_transition_count: Some(3),
-        archetype_id: 0,
+        archetype_id: crate::ArchetypeId::WORKFLOW,
         chasm_info: None,
     }
 }
