@@ -239,9 +239,13 @@ async fn cql_row_counts(url: &str, keyspace: &str) -> BTreeMap<String, i64> {
     out
 }
 
-/// Rewrites `range_hash` the way 1.0 wrote it; `limit` stops after that many keys (a crash
-/// halfway). Returns the keys rewritten.
-async fn write_fnv_hashes(sql: &dyn SqlDriver, limit: Option<usize>) -> usize {
+/// Rewrites each `(range_hash, task_queue_id)` key of the range-hash tables whose hash is not
+/// `hash(id)` yet, stopping after `limit` keys (a crash halfway). Returns the keys rewritten.
+async fn rewrite_hashes(
+    sql: &dyn SqlDriver,
+    hash_of: fn(&[u8]) -> i64,
+    limit: Option<usize>,
+) -> usize {
     let mut n = 0;
     for table in RANGE_HASH_TABLES {
         let pairs = sql
@@ -253,15 +257,15 @@ async fn write_fnv_hashes(sql: &dyn SqlDriver, limit: Option<usize>) -> usize {
             .expect("select pairs");
         for row in pairs {
             let (hash, id) = (row.i64(0).expect("hash"), row.bytes(1).expect("id"));
-            let old = fnv1a(&id);
-            if hash == old || limit.is_some_and(|l| n >= l) {
+            let new = hash_of(&id);
+            if hash == new || limit.is_some_and(|l| n >= l) {
                 continue;
             }
             sql.execute(
                 &format!(
                     "UPDATE {table} SET range_hash = ? WHERE range_hash = ? AND task_queue_id = ?"
                 ),
-                &[Value::Int(old), Value::Int(hash), Value::Bytes(id)],
+                &[Value::Int(new), Value::Int(hash), Value::Bytes(id)],
             )
             .await
             .expect("rewrite hash");
@@ -398,7 +402,7 @@ async fn scenario(backend: &str, url: &str, db_name: &str) {
     };
     let before_rows = counts().await;
     let fnv_keys = match &raw {
-        Some(sql) => write_fnv_hashes(sql.as_ref(), None).await,
+        Some(sql) => rewrite_hashes(sql.as_ref(), fnv1a, None).await,
         None => 0,
     };
     eprintln!("{backend} ({db_name}): a 1.0 database with data");
@@ -437,35 +441,7 @@ async fn scenario(backend: &str, url: &str, db_name: &str) {
     }
     // The data step's own idea of "done" is Temporal's hash: undo half of the FNV rewrite.
     if let Some(sql) = &raw {
-        let pairs = fnv_keys / 2;
-        let mut redone = 0;
-        for table in RANGE_HASH_TABLES {
-            let rows = sql
-                .query(
-                    &format!("SELECT DISTINCT range_hash, task_queue_id FROM {table}"),
-                    &[],
-                )
-                .await
-                .expect("pairs");
-            for row in rows {
-                if redone >= pairs {
-                    break;
-                }
-                let (hash, id) = (row.i64(0).expect("hash"), row.bytes(1).expect("id"));
-                let temporal = durastore_sql::range_hash(&id);
-                if hash != temporal {
-                    sql.execute(
-                        &format!(
-                            "UPDATE {table} SET range_hash = ? WHERE range_hash = ? AND task_queue_id = ?"
-                        ),
-                        &[Value::Int(temporal), Value::Int(hash), Value::Bytes(id)],
-                    )
-                    .await
-                    .expect("half rewrite");
-                    redone += 1;
-                }
-            }
-        }
+        rewrite_hashes(sql.as_ref(), durastore_sql::range_hash, Some(fnv_keys / 2)).await;
     }
     let st = schema::status(&t.set, t.driver.as_ref())
         .await
